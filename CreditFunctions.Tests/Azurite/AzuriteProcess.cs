@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace CreditFunctions.Tests.Azurite;
+
+/// <summary>
+/// A real Azurite Table service on 127.0.0.1, started from the repository's pinned npm package (installed with
+/// <c>npm ci</c> first if missing). Shared by the tests and the benchmark.
+/// </summary>
+public sealed class AzuriteProcess : IAsyncDisposable
+{
+    // Azurite's well-known development account; not a secret.
+    private const string DevAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private readonly Process _process;
+
+    private AzuriteProcess(Process process, int port)
+    {
+        _process = process;
+        ConnectionString =
+            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+    }
+
+    public string ConnectionString { get; }
+
+    public static async Task<AzuriteProcess> StartAsync(string repositoryRoot, CancellationToken cancellationToken = default)
+    {
+        var script = Path.Combine(repositoryRoot, "node_modules", "azurite", "dist", "src", "table", "main.js");
+        if (!File.Exists(script))
+        {
+            await RunNpmCiAsync(repositoryRoot, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!File.Exists(script))
+        {
+            throw new InvalidOperationException(
+                $"Azurite is not installed at {script}. Run 'npm ci' in {repositoryRoot} (needs Node.js), "
+                + "or set CREDITFUNCTIONS_TEST_STORAGE to the connection string of a running Azurite.");
+        }
+
+        var port = FreePort();
+        var start = new ProcessStartInfo("node")
+        {
+            ArgumentList =
+            {
+                script, "--tableHost", "127.0.0.1", "--tablePort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--silent",
+            },
+            WorkingDirectory = Path.GetTempPath(),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node for Azurite.");
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            output.Enqueue(e.Data);
+            if (e.Data.Contains("successfully started", StringComparison.OrdinalIgnoreCase))
+            {
+                started.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                output.Enqueue(e.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var azurite = new AzuriteProcess(process, port);
+        try
+        {
+            await started.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            await azurite.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidOperationException("Azurite did not start within 60 s: " + string.Join('\n', output));
+        }
+
+        return azurite;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().ConfigureAwait(false);
+        }
+
+        _process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task RunNpmCiAsync(string repositoryRoot, CancellationToken cancellationToken)
+    {
+        // A lock file keeps two processes (tests and benchmark) from installing into one folder at once.
+        var lockPath = Path.Combine(repositoryRoot, "node_modules.install.lock");
+        using var gate = await AcquireAsync(lockPath, cancellationToken).ConfigureAwait(false);
+        if (File.Exists(Path.Combine(repositoryRoot, "node_modules", "azurite", "package.json")))
+        {
+            return;
+        }
+
+        var npm = new ProcessStartInfo("npm")
+        {
+            ArgumentList = { "ci", "--no-audit", "--no-fund" },
+            WorkingDirectory = repositoryRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(npm) ?? throw new InvalidOperationException("Could not start npm; is Node.js installed?");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"'npm ci' failed in {repositoryRoot} with exit code {process.ExitCode}:\n{await stdout.ConfigureAwait(false)}\n{await stderr.ConfigureAwait(false)}");
+        }
+    }
+
+    private static async Task<FileStream> AcquireAsync(string path, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (IOException) when (attempt < 600)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}

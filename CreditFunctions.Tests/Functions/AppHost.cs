@@ -1,0 +1,66 @@
+using CreditFunctions.Tests.Azurite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CreditFunctions.Tests.Functions;
+
+/// <summary>
+/// The app's container, built from the same <see cref="ServiceCollectionExtensions.AddCreditFunctions"/> that
+/// Program.cs calls, with settings as the Functions host would pass them and a fake clock.
+/// </summary>
+internal sealed class AppHost : IAsyncDisposable
+{
+    private AppHost(IHost host, FakeTimeProvider time, ListLoggerProvider logs)
+    {
+        Host = host;
+        Time = time;
+        Logs = logs;
+    }
+
+    public IHost Host { get; }
+    public FakeTimeProvider Time { get; }
+    public ListLoggerProvider Logs { get; }
+    public IServiceProvider Services => Host.Services;
+
+    public static async Task<AppHost> StartAsync(DateTimeOffset now, IDictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            ["CreditStorage:ConnectionString"] = await AzuriteFixture.ConnectionStringAsync(),
+            ["CreditStorage:TablePrefix"] = AzuriteFixture.NewTablePrefix(),
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        var host = Build(now, all, out var time, out var logs);
+        await host.StartAsync();
+        return new AppHost(host, time, logs);
+    }
+
+    /// <summary>Builds without starting, for tests of start-up validation.</summary>
+    public static IHost Build(DateTimeOffset now, IDictionary<string, string?> settings, out FakeTimeProvider time, out ListLoggerProvider logs)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(settings);
+        time = new FakeTimeProvider(now);
+        logs = new ListLoggerProvider();
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddSingleton<TimeProvider>(time);
+        builder.Services.AddCreditFunctions();
+        return builder.Build();
+    }
+
+    /// <summary>Creates a function class the way the worker does: constructor arguments from the container.</summary>
+    public T Function<T>() => ActivatorUtilities.CreateInstance<T>(Services);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Host.StopAsync();
+        Host.Dispose();
+    }
+}

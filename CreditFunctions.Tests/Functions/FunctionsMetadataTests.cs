@@ -1,0 +1,38 @@
+using System.Reflection;
+using System.Text.Json;
+
+namespace CreditFunctions.Tests.Functions;
+
+/// <summary>The contract with the Functions host: what the build's functions.metadata declares.</summary>
+public class FunctionsMetadataTests
+{
+    private static JsonElement Binding(string functionName, string type)
+    {
+        var path = typeof(FunctionsMetadataTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "FunctionsMetadataPath").Value!;
+        Assert.True(File.Exists(path), $"The app's build did not write {path}");
+        using var document = JsonDocument.Parse(File.ReadAllText(path));
+        var function = document.RootElement.EnumerateArray().Single(f => f.GetProperty("name").GetString() == functionName);
+        return function.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString() == type).Clone();
+    }
+
+    [Fact]
+    public void Timer_RunsDailyAt0200WithoutRunOnStartup()
+    {
+        var timer = Binding("ResetCreditsTimer", "timerTrigger");
+
+        Assert.Equal("0 0 2 * * *", timer.GetProperty("schedule").GetString());
+        Assert.False(timer.GetProperty("runOnStartup").GetBoolean());
+        Assert.True(timer.GetProperty("useMonitor").GetBoolean());
+    }
+
+    [Fact]
+    public void ManualReset_IsPostCreditsResetWithFunctionKey()
+    {
+        var http = Binding("ResetCreditsHttp", "httpTrigger");
+
+        Assert.Equal("credits/reset", http.GetProperty("route").GetString());
+        Assert.Equal(["post"], http.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal("Function", http.GetProperty("authLevel").GetString());
+    }
+}

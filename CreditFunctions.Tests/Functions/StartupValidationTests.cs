@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using static CreditFunctions.Tests.TestSubscriptions;
+
+namespace CreditFunctions.Tests.Functions;
+
+/// <summary>A wrong setting stops the app at start with the setting's name, instead of failing at 02:00.</summary>
+public class StartupValidationTests
+{
+    private static async Task<Exception> StartFailureAsync(Dictionary<string, string?> settings)
+    {
+        using var host = AppHost.Build(Utc(2025, 1, 1), settings, out _, out _);
+        return await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+    }
+
+    private static Dictionary<string, string?> Valid() => new()
+    {
+        ["CreditStorage:ConnectionString"] = "UseDevelopmentStorage=true",
+    };
+
+    [Theory]
+    [InlineData("Reset:MaxParallelism", "0", "Reset:MaxParallelism")]
+    [InlineData("Reset:ManualRunBudget", "00:05:00", "Reset:ManualRunBudget")]
+    [InlineData("Reset:TimerRunBudget", "-00:00:01", "Reset:TimerRunBudget")]
+    [InlineData("Reset:ManualRunBudget", "soon", "Reset:ManualRunBudget")]
+    [InlineData("Reset:AllowPastDue", "perhaps", "Reset:AllowPastDue")]
+    [InlineData("CreditStorage:TablePrefix", "1bad-prefix", "CreditStorage:TablePrefix")]
+    [InlineData("CreditStorage:TableServiceUri", "https://acct.table.core.windows.net", "CreditStorage:ConnectionString")]
+    public async Task Start_BadSetting_FailsNamingTheSetting(string key, string value, string named)
+    {
+        var settings = Valid();
+        settings[key] = value;
+
+        var failure = await StartFailureAsync(settings);
+
+        Assert.Contains(named, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_NoStorageSetting_FailsNamingBothSchemes()
+    {
+        var failure = await StartFailureAsync([]);
+
+        Assert.IsType<OptionsValidationException>(failure);
+        Assert.Contains("CreditStorage:ConnectionString", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("CreditStorage:TableServiceUri", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_ManagedIdentitySettings_AreAccepted()
+    {
+        using var host = AppHost.Build(Utc(2025, 1, 1), new Dictionary<string, string?>
+        {
+            ["CreditStorage:TableServiceUri"] = "https://acct.table.core.windows.net",
+            ["CreditStorage:ClientId"] = "00000000-0000-0000-0000-000000000001",
+        }, out _, out _);
+
+        await host.StartAsync();
+        await host.StopAsync();
+    }
+}

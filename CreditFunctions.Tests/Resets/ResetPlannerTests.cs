@@ -1,0 +1,146 @@
+using CreditFunctions.Resets;
+using CreditFunctions.Subscriptions;
+using static CreditFunctions.Tests.TestSubscriptions;
+
+namespace CreditFunctions.Tests.Resets;
+
+public class ResetPlannerTests
+{
+    private static readonly DateTimeOffset Start = Utc(2025, 1, 31, 10);
+
+    [Fact]
+    public void Plan_DayAfterBoundary_AppliesThatBoundary()
+    {
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start), Utc(2025, 3, 1, 2), allowPastDue: false);
+
+        Assert.Equal(Utc(2025, 2, 28, 10), decision.Boundary);
+        Assert.Empty(decision.SkippedBoundaries);
+        Assert.Equal(Utc(2025, 3, 31, 10), decision.NextCheck);
+    }
+
+    [Fact]
+    public void Plan_BeforeBoundaryInstantOnItsDay_IsNotDueYet()
+    {
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start), Utc(2025, 2, 28, 2), allowPastDue: false);
+
+        Assert.Null(decision.Boundary);
+        Assert.Equal(SkipReason.NotDue, decision.SkipReason);
+        Assert.Equal(Utc(2025, 2, 28, 10), decision.NextCheck);
+    }
+
+    [Fact]
+    public void Plan_BoundaryAlreadyApplied_IsAlreadyAppliedAndSchedulesNext()
+    {
+        var subscription = Yearly("sub_a", Start, lastReset: Utc(2025, 2, 28, 10));
+
+        var decision = ResetPlanner.Plan(subscription, Utc(2025, 3, 2, 2), allowPastDue: false);
+
+        Assert.Null(decision.Boundary);
+        Assert.Equal(SkipReason.AlreadyApplied, decision.SkipReason);
+        Assert.Equal(Utc(2025, 3, 31, 10), decision.NextCheck);
+    }
+
+    [Fact]
+    public void Plan_AfterMonthsDown_AppliesOnlyLatestAndListsSkipped()
+    {
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start), Utc(2025, 6, 15, 2), allowPastDue: false);
+
+        Assert.Equal(Utc(2025, 5, 31, 10), decision.Boundary);
+        Assert.Equal([Utc(2025, 2, 28, 10), Utc(2025, 3, 31, 10), Utc(2025, 4, 30, 10)], decision.SkippedBoundaries);
+        Assert.Equal(Utc(2025, 6, 30, 10), decision.NextCheck); // from the period start, not from today: no drift
+    }
+
+    [Fact]
+    public void Plan_AfterCatchUp_NextMonthContinuesFromPeriodStart()
+    {
+        var caughtUp = Yearly("sub_a", Start, lastReset: Utc(2025, 5, 31, 10));
+
+        var decision = ResetPlanner.Plan(caughtUp, Utc(2025, 7, 1, 2), allowPastDue: false);
+
+        Assert.Equal(Utc(2025, 6, 30, 10), decision.Boundary);
+        Assert.Empty(decision.SkippedBoundaries);
+    }
+
+    [Fact]
+    public void Plan_YearsOfDowntimePastPeriodEnd_WaitsForRenewalInsteadOfResetting()
+    {
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start), Utc(2028, 4, 1, 2), allowPastDue: false);
+
+        Assert.Null(decision.Boundary);
+        Assert.True(decision.PeriodEnded);
+        Assert.Equal(SkipReason.AwaitingRenewal, decision.SkipReason);
+        Assert.Equal(Utc(2028, 4, 2, 2), decision.NextCheck);
+    }
+
+    [Fact]
+    public void Plan_LastBoundaryOfYear_NextCheckIsPeriodEnd()
+    {
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start), Utc(2026, 1, 1, 2), allowPastDue: false);
+
+        Assert.Equal(Utc(2025, 12, 31, 10), decision.Boundary);
+        Assert.Equal(10, decision.SkippedBoundaries.Count);
+        Assert.Equal(Start.AddYears(1), decision.NextCheck);
+    }
+
+    [Fact]
+    public void Plan_MonthlyPlan_HasNoInPeriodResetAndChecksAtPeriodEnd()
+    {
+        var decision = ResetPlanner.Plan(Monthly("sub_m", Start), Utc(2025, 2, 20), allowPastDue: false);
+
+        Assert.Null(decision.Boundary);
+        Assert.Equal(SkipReason.NotDue, decision.SkipReason);
+        Assert.Equal(Utc(2025, 2, 28, 10), decision.NextCheck);
+    }
+
+    [Theory]
+    [InlineData(SubscriptionStatus.Active, false, true)]
+    [InlineData(SubscriptionStatus.Trialing, false, true)]
+    [InlineData(SubscriptionStatus.PastDue, false, false)]
+    [InlineData(SubscriptionStatus.PastDue, true, true)]
+    [InlineData(SubscriptionStatus.Unpaid, true, false)]
+    [InlineData(SubscriptionStatus.Paused, true, false)]
+    [InlineData(SubscriptionStatus.Incomplete, true, false)]
+    public void Plan_StatusPolicy_DecidesWhetherDueBoundaryApplies(string status, bool allowPastDue, bool applies)
+    {
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start, status), Utc(2025, 3, 1, 2), allowPastDue);
+
+        Assert.Equal(applies, decision.Boundary is not null);
+        if (!applies)
+        {
+            Assert.Equal("status:" + status, decision.SkipReason);
+            Assert.Equal(Utc(2025, 3, 31, 10), decision.NextCheck); // looked at again next month
+        }
+    }
+
+    [Theory]
+    [InlineData(SubscriptionStatus.Canceled)]
+    [InlineData(SubscriptionStatus.IncompleteExpired)]
+    public void Plan_TerminalStatus_SkipsAndLeavesTheSchedule(string status)
+    {
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start, status), Utc(2025, 3, 1, 2), allowPastDue: true);
+
+        Assert.Null(decision.Boundary);
+        Assert.Equal("status:" + status, decision.SkipReason);
+        Assert.Null(decision.NextCheck);
+    }
+
+    [Fact]
+    public void Plan_UnknownPlan_SkipsWithReason()
+    {
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start, allowance: null), Utc(2025, 3, 1, 2), allowPastDue: false);
+
+        Assert.Null(decision.Boundary);
+        Assert.Equal(SkipReason.UnknownPlan, decision.SkipReason);
+    }
+
+    [Fact]
+    public void Plan_NeverReset_ImportedSubscription_AppliesLatestDue()
+    {
+        var imported = Yearly("sub_a", Start) with { LastResetBoundary = null };
+
+        var decision = ResetPlanner.Plan(imported, Utc(2025, 4, 1, 2), allowPastDue: false);
+
+        Assert.Equal(Utc(2025, 3, 31, 10), decision.Boundary);
+        Assert.Equal([Utc(2025, 2, 28, 10)], decision.SkippedBoundaries);
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text.RegularExpressions;
+using CreditFunctions.Resets;
+using Microsoft.Extensions.Primitives;
+
+namespace CreditFunctions.Functions;
+
+/// <summary>Parses the manual reset's query string strictly: a typo must be an error, never a silent full run.</summary>
+public static partial class ManualResetQuery
+{
+    public const string DryRun = "dryRun";
+    public const string SubscriptionId = "subscriptionId";
+
+    // "code" carries the function key when it is not sent as the x-functions-key header.
+    private static readonly string[] Known = [DryRun, SubscriptionId, "code"];
+
+    public static (ResetRequest? Request, IDictionary<string, string[]> Errors) Parse(IEnumerable<KeyValuePair<string, StringValues>> query)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var dryRun = false;
+        string? subscriptionId = null;
+
+        foreach (var (key, values) in query)
+        {
+            var name = Array.Find(Known, k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
+            if (name is null)
+            {
+                errors[key] = [$"Unknown parameter '{key}'. Use {DryRun}=true|false and/or {SubscriptionId}=sub_..."];
+                continue;
+            }
+
+            if (values.Count != 1)
+            {
+                errors[name] = [$"'{name}' was given {values.Count} times; give it once."];
+                continue;
+            }
+
+            var value = values[0] ?? "";
+            if (name == DryRun && !bool.TryParse(value, out dryRun))
+            {
+                errors[name] = [$"'{DryRun}' must be true or false; got '{value}'."];
+            }
+            else if (name == SubscriptionId)
+            {
+                if (SubscriptionIdPattern().IsMatch(value))
+                {
+                    subscriptionId = value;
+                }
+                else
+                {
+                    errors[name] = [$"'{SubscriptionId}' must be a Stripe subscription id such as sub_1PqRsT (letters and digits after 'sub_'); got '{value}'."];
+                }
+            }
+        }
+
+        return errors.Count > 0
+            ? (null, errors)
+            : (new ResetRequest(ResetTrigger.Manual, dryRun, subscriptionId), errors);
+    }
+
+    [GeneratedRegex("^sub_[A-Za-z0-9]{1,250}$", RegexOptions.CultureInvariant)]
+    private static partial Regex SubscriptionIdPattern();
+}

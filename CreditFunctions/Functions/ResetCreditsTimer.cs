@@ -1,0 +1,35 @@
+using CreditFunctions.Resets;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+
+namespace CreditFunctions.Functions;
+
+/// <summary>The daily reset at 02:00 UTC. The Functions host runs it once across instances (a blob lease).</summary>
+public sealed partial class ResetCreditsTimer(CreditResetHandler handler, ILogger<ResetCreditsTimer> logger)
+{
+    /// <summary>NCRONTAB with seconds: 02:00:00 every day, in UTC (Linux plans ignore WEBSITE_TIME_ZONE).</summary>
+    public const string Schedule = "0 0 2 * * *";
+
+    [Function(nameof(ResetCreditsTimer))]
+    public async Task RunAsync(
+        [TimerTrigger(Schedule, RunOnStartup = false, UseMonitor = true)] TimerInfo timer,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(timer);
+        if (timer.IsPastDue)
+        {
+            PastDue(logger, timer.ScheduleStatus?.Last, timer.ScheduleStatus?.Next);
+        }
+
+        var result = await handler.RunAsync(new ResetRequest(ResetTrigger.Timer), cancellationToken).ConfigureAwait(false);
+        var summary = result.Summary!;
+        if (summary.Counts.Failed > 0)
+        {
+            // Fail the invocation so it shows as failed in monitoring; the failed entries stay due for the next run.
+            throw new ResetRunFailedException(summary);
+        }
+    }
+
+    [LoggerMessage(1100, LogLevel.Warning, "Credit reset timer is past due: last run {LastRun:O}, next run {NextRun:O}; catching up now")]
+    private static partial void PastDue(ILogger logger, DateTime? lastRun, DateTime? nextRun);
+}

@@ -1,0 +1,38 @@
+using CreditFunctions.Subscriptions;
+
+namespace CreditFunctions.Resets;
+
+/// <summary>
+/// The storage the reset engine needs. The implementation guarantees exactly-once per (subscription, boundary):
+/// <see cref="TryApplyResetAsync"/> is one conditional, atomic write.
+/// </summary>
+public interface ICreditStore
+{
+    Task<Subscription?> GetSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Inserts the subscription (when its <see cref="Subscription.ConcurrencyToken"/> is null) or replaces it if unchanged
+    /// since it was read. Returns false, writing nothing, when another writer got there first.
+    /// </summary>
+    Task<bool> TrySaveSubscriptionAsync(Subscription subscription, CancellationToken cancellationToken = default);
+
+    /// <summary>Streams index entries whose due date is on or before <paramref name="asOf"/>'s date, oldest first, page by page.</summary>
+    IAsyncEnumerable<DueEntry> ReadDueAsync(DateTimeOffset asOf, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds (or moves within its day) the index entry that makes a run look at the subscription at <paramref name="dueAt"/>.</summary>
+    Task ScheduleAsync(string subscriptionId, DateTimeOffset dueAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes an index entry, unless it was rewritten since it was read.</summary>
+    Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sets the balance to <see cref="AppliedReset.BalanceAfter"/> if the subscription is unchanged since
+    /// <paramref name="current"/> was read, and inserts the reset record keyed by the boundary: both or neither.
+    /// </summary>
+    Task<CommitResult> TryApplyResetAsync(Subscription current, AppliedReset reset, CancellationToken cancellationToken = default);
+
+    /// <summary>The applied resets of one subscription, oldest boundary first.</summary>
+    Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string subscriptionId, CancellationToken cancellationToken = default);
+
+    Task SaveRunAsync(ResetRunSummary summary, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Logging;
+
+namespace CreditFunctions.Resets;
+
+internal static partial class ResetLog
+{
+    [LoggerMessage(1000, LogLevel.Information, "Reset run {RunId} started: trigger {Trigger}, as of {AsOf:O}, dry run {DryRun}, subscription {SubscriptionId}")]
+    public static partial void RunStarted(ILogger logger, string runId, ResetTrigger trigger, DateTimeOffset asOf, bool dryRun, string? subscriptionId);
+
+    [LoggerMessage(1001, LogLevel.Information, "Reset run {RunId} finished: examined {Examined}, reset {Reset}, skipped {Skipped}, failed {Failed}, remaining {Remaining}, in {DurationMs} ms")]
+    public static partial void RunFinished(ILogger logger, string runId, int examined, int reset, int skipped, int failed, bool remaining, long durationMs);
+
+    [LoggerMessage(1002, LogLevel.Information, "Reset {SubscriptionId} at boundary {PeriodStart:O}: balance {BalanceBefore} -> {BalanceAfter} ({Trigger}, run {RunId})")]
+    public static partial void ResetApplied(ILogger logger, string subscriptionId, DateTimeOffset periodStart, long balanceBefore, long balanceAfter, ResetTrigger trigger, string runId);
+
+    [LoggerMessage(1003, LogLevel.Information, "Skipped {SubscriptionId}: {Reason} (run {RunId})")]
+    public static partial void ResetSkipped(ILogger logger, string subscriptionId, string reason, string runId);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Catch-up for {SubscriptionId}: applying {PeriodStart:O}, passing over {SkippedCount} earlier boundaries missed while no run happened")]
+    public static partial void CatchUp(ILogger logger, string subscriptionId, DateTimeOffset periodStart, int skippedCount);
+
+    [LoggerMessage(1005, LogLevel.Error, "Reset of {SubscriptionId} failed in run {RunId}; its index entry stays for the next run")]
+    public static partial void ResetFailed(ILogger logger, Exception exception, string subscriptionId, string runId);
+
+    [LoggerMessage(1006, LogLevel.Warning, "Reset run {RunId} reached its time budget of {Budget}; due subscriptions remain for the next run")]
+    public static partial void BudgetReached(ILogger logger, string runId, TimeSpan budget);
+
+    [LoggerMessage(1007, LogLevel.Error, "Reset run {RunId} could not store its summary record")]
+    public static partial void SummaryNotSaved(ILogger logger, Exception exception, string runId);
+
+    [LoggerMessage(1008, LogLevel.Error, "Subscription {SubscriptionId} has an unknown plan (price {PriceId}): it gets no credits until its price has credits_per_month metadata or a configured allowance")]
+    public static partial void UnknownPlan(ILogger logger, string subscriptionId, string priceId);
+}

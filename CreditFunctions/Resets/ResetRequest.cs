@@ -1,0 +1,4 @@
+namespace CreditFunctions.Resets;
+
+/// <summary>One reset run: all due subscriptions, or just <see cref="SubscriptionId"/>; a dry run changes nothing.</summary>
+public sealed record ResetRequest(ResetTrigger Trigger, bool DryRun = false, string? SubscriptionId = null);

@@ -1,0 +1,34 @@
+namespace CreditFunctions.Resets;
+
+/// <summary>What one run did: answered by the HTTP twin, logged by the timer, stored as a run record.</summary>
+public sealed record ResetRunSummary
+{
+    public required string RunId { get; init; }
+    public required ResetTrigger Trigger { get; init; }
+    public required DateTimeOffset AsOf { get; init; }
+    public required bool DryRun { get; init; }
+    public string? SubscriptionId { get; init; }
+    public required ResetCounts Counts { get; init; }
+
+    /// <summary>Each skipped subscription and why (up to <see cref="ResetRunRecorder.MaxListed"/>).</summary>
+    public required IReadOnlyList<SkippedSubscription> Skipped { get; init; }
+
+    /// <summary>On a dry run, each reset the run would apply (up to <see cref="ResetRunRecorder.MaxListed"/>).</summary>
+    public required IReadOnlyList<PlannedReset> PlannedResets { get; init; }
+
+    /// <summary>True when the list fields were cut at <see cref="ResetRunRecorder.MaxListed"/> entries; the counts are always whole.</summary>
+    public bool ListsTruncated { get; init; }
+
+    /// <summary>True when the run stopped at its time budget with due entries left; the next call or run picks them up.</summary>
+    public required bool Remaining { get; init; }
+    public required TimeSpan Duration { get; init; }
+}
+
+public sealed record ResetCounts(int Examined, int Reset, IReadOnlyDictionary<string, int> SkippedByReason, int Failed)
+{
+    public int Skipped => SkippedByReason.Values.Sum();
+}
+
+public sealed record SkippedSubscription(string SubscriptionId, string Reason);
+
+public sealed record PlannedReset(string SubscriptionId, DateTimeOffset PeriodStart, long BalanceBefore, long BalanceAfter);

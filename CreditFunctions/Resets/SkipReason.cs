@@ -1,0 +1,14 @@
+namespace CreditFunctions.Resets;
+
+/// <summary>Why a due subscription got no reset. The strings appear in run summaries and logs.</summary>
+public static class SkipReason
+{
+    /// <summary>The status gets no credits (canceled, unpaid, paused, incomplete, past_due unless allowed).</summary>
+    public static string Status(string status) => "status:" + status;
+
+    public const string UnknownPlan = "unknown-plan";
+    public const string NotDue = "not-due";
+    public const string AlreadyApplied = "already-applied";
+    public const string SubscriptionMissing = "subscription-missing";
+    public const string AwaitingRenewal = "period-ended-awaiting-renewal";
+}

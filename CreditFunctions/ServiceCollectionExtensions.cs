@@ -1,0 +1,37 @@
+using CreditFunctions.Functions;
+using CreditFunctions.Resets;
+using CreditFunctions.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace CreditFunctions;
+
+/// <summary>The app's registrations, shared by Program.cs and the tests so both build the same container.</summary>
+public static class ServiceCollectionExtensions
+{
+    public static IServiceCollection AddCreditFunctions(this IServiceCollection services)
+    {
+        // Time
+        services.TryAddSingleton(TimeProvider.System);
+
+        // Storage
+        services.AddOptions<StorageOptions>()
+            .BindConfiguration(StorageOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton(sp => TableServiceClientFactory.Create(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton<TableCreditStore>();
+        services.AddSingleton<ICreditStore>(sp => sp.GetRequiredService<TableCreditStore>());
+
+        // Resets
+        services.AddOptions<ResetOptions>()
+            .BindConfiguration(ResetOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<CreditResetHandler>();
+        services.AddHostedService<TimerScheduleAnnouncer>();
+
+        return services;
+    }
+}

@@ -1,0 +1,15 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace CreditFunctions.Storage;
+
+/// <summary>A due-index row: partition = UTC day, row = subscription id.</summary>
+public sealed class DueEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public DateTimeOffset DueAt { get; set; }
+}

@@ -1,0 +1,54 @@
+using System.Globalization;
+using Azure;
+using Azure.Data.Tables;
+using CreditFunctions.Resets;
+
+namespace CreditFunctions.Storage;
+
+/// <summary>The audit record of an applied reset, keyed by its boundary in the subscription's partition.</summary>
+public sealed class ResetRecordEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public DateTimeOffset Boundary { get; set; }
+    public long BalanceBefore { get; set; }
+    public long BalanceAfter { get; set; }
+    public string Trigger { get; set; } = "";
+    public string RunId { get; set; } = "";
+    public DateTimeOffset AppliedAt { get; set; }
+
+    /// <summary>Boundaries catch-up passed over, ISO 8601, comma-separated (at most 11 in a yearly period).</summary>
+    public string? SkippedBoundaries { get; set; }
+
+    public static ResetRecordEntity From(AppliedReset reset) => new()
+    {
+        PartitionKey = reset.SubscriptionId,
+        RowKey = Keys.ResetRow(reset.Boundary),
+        Boundary = reset.Boundary,
+        BalanceBefore = reset.BalanceBefore,
+        BalanceAfter = reset.BalanceAfter,
+        Trigger = reset.Trigger.ToString(),
+        RunId = reset.RunId,
+        AppliedAt = reset.AppliedAt,
+        SkippedBoundaries = reset.SkippedBoundaries.Count == 0
+            ? null
+            : string.Join(',', reset.SkippedBoundaries.Select(b => b.UtcDateTime.ToString("O", CultureInfo.InvariantCulture))),
+    };
+
+    public AppliedReset ToAppliedReset() => new()
+    {
+        SubscriptionId = PartitionKey,
+        Boundary = Boundary,
+        BalanceBefore = BalanceBefore,
+        BalanceAfter = BalanceAfter,
+        Trigger = Enum.Parse<ResetTrigger>(Trigger),
+        RunId = RunId,
+        AppliedAt = AppliedAt,
+        SkippedBoundaries = string.IsNullOrEmpty(SkippedBoundaries)
+            ? []
+            : [.. SkippedBoundaries.Split(',').Select(s => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal))],
+    };
+}

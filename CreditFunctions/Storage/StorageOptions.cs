@@ -1,0 +1,51 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CreditFunctions.Storage;
+
+/// <summary>
+/// Where the app's tables live, bound from the <c>CreditStorage</c> section. Locally a connection string
+/// (<c>CreditStorage__ConnectionString=UseDevelopmentStorage=true</c>); in Azure the table endpoint and a managed
+/// identity (<c>CreditStorage__TableServiceUri</c>, <c>CreditStorage__ClientId</c>). Exactly one of the two.
+/// </summary>
+public sealed class StorageOptions : IValidatableObject
+{
+    public const string SectionName = "CreditStorage";
+
+    public string? ConnectionString { get; set; }
+
+    public Uri? TableServiceUri { get; set; }
+
+    /// <summary>Client id of a user-assigned managed identity; empty for the system-assigned identity or a developer's login.</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>Prefix of the app's table names, so several environments can share one account.</summary>
+    [Required(ErrorMessage = "CreditStorage:TablePrefix is required.")]
+    [RegularExpression("^[A-Za-z][A-Za-z0-9]{0,39}$",
+        ErrorMessage = "CreditStorage:TablePrefix must start with a letter and hold 1 to 40 letters or digits.")]
+    public string TablePrefix { get; set; } = "Credits";
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var hasConnectionString = !string.IsNullOrWhiteSpace(ConnectionString);
+        if (hasConnectionString == (TableServiceUri is not null))
+        {
+            yield return new ValidationResult(
+                "Set exactly one of CreditStorage:ConnectionString (local, e.g. UseDevelopmentStorage=true) "
+                + "or CreditStorage:TableServiceUri (Azure, with a managed identity).",
+                [nameof(ConnectionString), nameof(TableServiceUri)]);
+        }
+
+        if (TableServiceUri is { } uri && (!uri.IsAbsoluteUri || uri.Scheme != Uri.UriSchemeHttps && !uri.IsLoopback))
+        {
+            yield return new ValidationResult(
+                $"CreditStorage:TableServiceUri must be an absolute https URI such as https://<account>.table.core.windows.net; got {uri}.",
+                [nameof(TableServiceUri)]);
+        }
+    }
+
+    public string SubscriptionsTable => TablePrefix + "Subscriptions";
+
+    public string DueTable => TablePrefix + "Due";
+
+    public string RunsTable => TablePrefix + "Runs";
+}
