@@ -1,3 +1,4 @@
+using CreditFunctions.Billing;
 using CreditFunctions.Functions;
 using CreditFunctions.Resets;
 using CreditFunctions.Storage;
@@ -31,6 +32,18 @@ public static class ServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<CreditResetHandler>();
         services.AddHostedService<TimerScheduleAnnouncer>();
+
+        // Stripe
+        services.AddOptions<StripeOptions>()
+            .BindConfiguration(StripeOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<PlanAllowances>();
+        services.AddSingleton<StripeSubscriptionMapper>();
+        services.AddSingleton<SubscriptionSync>();
+        services.AddSingleton<StripeWebhookVerifier>();
+        services.AddSingleton<StripeEventProcessor>();
+        services.AddSingleton<IRenewalReconciler, StripeRenewalReconciler>();
 
         return services;
     }

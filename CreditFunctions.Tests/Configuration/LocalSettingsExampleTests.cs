@@ -39,6 +39,7 @@ public class LocalSettingsExampleTests
     [Theory]
     [InlineData(typeof(StorageOptions), StorageOptions.SectionName)]
     [InlineData(typeof(ResetOptions), ResetOptions.SectionName)]
+    [InlineData(typeof(CreditFunctions.Billing.StripeOptions), CreditFunctions.Billing.StripeOptions.SectionName)]
     public void Example_ListsEverySettingOfEachOptionsClass(Type options, string section)
     {
         var values = ExampleValues();

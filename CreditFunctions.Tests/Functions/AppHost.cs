@@ -1,4 +1,5 @@
 using CreditFunctions.Tests.Azurite;
+using CreditFunctions.Tests.Billing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -31,6 +32,7 @@ internal sealed class AppHost : IAsyncDisposable
         {
             ["CreditStorage:ConnectionString"] = await AzuriteFixture.ConnectionStringAsync(),
             ["CreditStorage:TablePrefix"] = AzuriteFixture.NewTablePrefix(),
+            ["Stripe:WebhookSecret"] = StripeSigning.Secret,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -35,4 +35,14 @@ public class FunctionsMetadataTests
         Assert.Equal(["post"], http.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
         Assert.Equal("Function", http.GetProperty("authLevel").GetString());
     }
+
+    [Fact]
+    public void StripeWebhook_IsAnonymousPostStripeWebhook()
+    {
+        var http = Binding("StripeWebhook", "httpTrigger");
+
+        Assert.Equal("stripe/webhook", http.GetProperty("route").GetString());
+        Assert.Equal(["post"], http.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal("Anonymous", http.GetProperty("authLevel").GetString());
+    }
 }

@@ -16,6 +16,7 @@ public class StartupValidationTests
     private static Dictionary<string, string?> Valid() => new()
     {
         ["CreditStorage:ConnectionString"] = "UseDevelopmentStorage=true",
+        ["Stripe:WebhookSecret"] = "whsec_test",
     };
 
     [Theory]
@@ -26,6 +27,12 @@ public class StartupValidationTests
     [InlineData("Reset:AllowPastDue", "perhaps", "Reset:AllowPastDue")]
     [InlineData("CreditStorage:TablePrefix", "1bad-prefix", "CreditStorage:TablePrefix")]
     [InlineData("CreditStorage:TableServiceUri", "https://acct.table.core.windows.net", "CreditStorage:ConnectionString")]
+    [InlineData("Stripe:WebhookSecret", "", "Stripe:WebhookSecret")]
+    [InlineData("Stripe:WebhookSecret", "sk_test_oops", "Stripe:WebhookSecret")]
+    [InlineData("Stripe:ApiKey", "pk_test_publishable", "Stripe:ApiKey")]
+    [InlineData("Stripe:PlanCredits", "price_a=100;price_b", "Stripe:PlanCredits")]
+    [InlineData("Stripe:PlanCredits", "price_a=-5", "Stripe:PlanCredits")]
+    [InlineData("Stripe:PlanCredits", "price_a=1;price_a=2", "Stripe:PlanCredits")]
     public async Task Start_BadSetting_FailsNamingTheSetting(string key, string value, string named)
     {
         var settings = Valid();
@@ -39,7 +46,7 @@ public class StartupValidationTests
     [Fact]
     public async Task Start_NoStorageSetting_FailsNamingBothSchemes()
     {
-        var failure = await StartFailureAsync([]);
+        var failure = await StartFailureAsync(new() { ["Stripe:WebhookSecret"] = "whsec_test" });
 
         Assert.IsType<OptionsValidationException>(failure);
         Assert.Contains("CreditStorage:ConnectionString", failure.Message, StringComparison.Ordinal);
@@ -53,6 +60,7 @@ public class StartupValidationTests
         {
             ["CreditStorage:TableServiceUri"] = "https://acct.table.core.windows.net",
             ["CreditStorage:ClientId"] = "00000000-0000-0000-0000-000000000001",
+            ["Stripe:WebhookSecret"] = "whsec_test",
         }, out _, out _);
 
         await host.StartAsync();

@@ -27,8 +27,8 @@ internal sealed class CrashingStore(ICreditStore inner, int crashAtWrite, bool w
         }
     }
 
-    public Task<bool> TrySaveSubscriptionAsync(Subscription subscription, CancellationToken cancellationToken = default) =>
-        Write(() => inner.TrySaveSubscriptionAsync(subscription, cancellationToken));
+    public Task<UpsertResult> TryUpsertSubscriptionAsync(Subscription subscription, string? eventId, CancellationToken cancellationToken = default) =>
+        Write(() => inner.TryUpsertSubscriptionAsync(subscription, eventId, cancellationToken));
 
     public Task ScheduleAsync(string subscriptionId, DateTimeOffset dueAt, CancellationToken cancellationToken = default) =>
         Write(async () => { await inner.ScheduleAsync(subscriptionId, dueAt, cancellationToken); return true; });
@@ -36,8 +36,8 @@ internal sealed class CrashingStore(ICreditStore inner, int crashAtWrite, bool w
     public Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
         Write(async () => { await inner.RemoveDueAsync(entry, cancellationToken); return true; });
 
-    public Task<CommitResult> TryApplyResetAsync(Subscription current, AppliedReset reset, CancellationToken cancellationToken = default) =>
-        Write(() => inner.TryApplyResetAsync(current, reset, cancellationToken));
+    public Task<CommitResult> TryApplyResetAsync(Subscription current, AppliedReset reset, DateTimeOffset? dueAt, CancellationToken cancellationToken = default) =>
+        Write(() => inner.TryApplyResetAsync(current, reset, dueAt, cancellationToken));
 
     public Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
         Alive(() => inner.GetResetHistoryAsync(subscriptionId, cancellationToken));

@@ -16,7 +16,7 @@ public class CreditResetHandlerTests
     private static readonly DateTimeOffset RunTime = Utc(2025, 3, 1, 2); // the 02:00 run after Feb 28 10:00
 
     private static CreditResetHandler Handler(ICreditStore store, TimeProvider time, ResetOptions? options = null) =>
-        new(store, time, Options.Create(options ?? new ResetOptions()), NullLogger<CreditResetHandler>.Instance);
+        new(store, new NoReconciliation(), time, Options.Create(options ?? new ResetOptions()), NullLogger<CreditResetHandler>.Instance);
 
     private static async Task<ResetRunSummary> RunAsync(ICreditStore store, TimeProvider time, ResetRequest? request = null, ResetOptions? options = null)
     {
@@ -154,7 +154,7 @@ public class CreditResetHandlerTests
             while (!stop.IsCancellationRequested)
             {
                 var current = await store.GetRequiredAsync("sub_spend");
-                if (await store.TrySaveSubscriptionAsync(current with { Balance = current.Balance - 1, Version = current.Version + 1 }))
+                if (await store.TrySaveAsync(current with { Balance = current.Balance - 1, Version = current.Version + 1 }))
                 {
                     if (current.LastResetBoundary == FirstBoundary)
                     {

@@ -17,8 +17,8 @@ internal sealed class SlowStore(ICreditStore inner, FakeTimeProvider time, TimeS
     public IAsyncEnumerable<DueEntry> ReadDueAsync(DateTimeOffset asOf, CancellationToken cancellationToken = default) =>
         inner.ReadDueAsync(asOf, cancellationToken);
 
-    public Task<bool> TrySaveSubscriptionAsync(Subscription subscription, CancellationToken cancellationToken = default) =>
-        inner.TrySaveSubscriptionAsync(subscription, cancellationToken);
+    public Task<UpsertResult> TryUpsertSubscriptionAsync(Subscription subscription, string? eventId, CancellationToken cancellationToken = default) =>
+        inner.TryUpsertSubscriptionAsync(subscription, eventId, cancellationToken);
 
     public Task ScheduleAsync(string subscriptionId, DateTimeOffset dueAt, CancellationToken cancellationToken = default) =>
         inner.ScheduleAsync(subscriptionId, dueAt, cancellationToken);
@@ -26,8 +26,8 @@ internal sealed class SlowStore(ICreditStore inner, FakeTimeProvider time, TimeS
     public Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
         inner.RemoveDueAsync(entry, cancellationToken);
 
-    public Task<CommitResult> TryApplyResetAsync(Subscription current, AppliedReset reset, CancellationToken cancellationToken = default) =>
-        inner.TryApplyResetAsync(current, reset, cancellationToken);
+    public Task<CommitResult> TryApplyResetAsync(Subscription current, AppliedReset reset, DateTimeOffset? dueAt, CancellationToken cancellationToken = default) =>
+        inner.TryApplyResetAsync(current, reset, dueAt, cancellationToken);
 
     public Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
         inner.GetResetHistoryAsync(subscriptionId, cancellationToken);

@@ -8,7 +8,7 @@ internal static class StoreExtensions
     /// <summary>Stores a subscription and its index entry, as the webhook does when Stripe announces it.</summary>
     public static async Task SeedAsync(this ICreditStore store, Subscription subscription, DateTimeOffset dueAt)
     {
-        Assert.True(await store.TrySaveSubscriptionAsync(subscription));
+        Assert.True(await store.TrySaveAsync(subscription));
         await store.ScheduleAsync(subscription.Id, dueAt);
     }
 
@@ -28,6 +28,10 @@ internal static class StoreExtensions
 
         return entries;
     }
+
+    /// <summary>An ETag-guarded write as any other writer (the SaaS app spending credits) would make it.</summary>
+    public static async Task<bool> TrySaveAsync(this ICreditStore store, Subscription subscription) =>
+        await store.TryUpsertSubscriptionAsync(subscription, eventId: null) == UpsertResult.Applied;
 
     public static async Task<Subscription> GetRequiredAsync(this ICreditStore store, string id) =>
         await store.GetSubscriptionAsync(id) ?? throw new InvalidOperationException($"{id} is not stored");

@@ -10,6 +10,7 @@ namespace CreditFunctions.Resets;
 /// </summary>
 public sealed class CreditResetHandler(
     ICreditStore store,
+    IRenewalReconciler reconciler,
     TimeProvider time,
     IOptions<ResetOptions> options,
     ILogger<CreditResetHandler> logger)
@@ -40,7 +41,7 @@ public sealed class CreditResetHandler(
             }
 
             run.Recorder.Examined();
-            await ResetOneAsync(subscription, run, cancellationToken).ConfigureAwait(false);
+            await ResetDueAsync(subscription, run, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -116,7 +117,7 @@ public sealed class CreditResetHandler(
             }
             else
             {
-                await ResetOneAsync(subscription, run, cancellationToken).ConfigureAwait(false);
+                await ResetDueAsync(subscription, run, cancellationToken).ConfigureAwait(false);
             }
 
             if (!run.DryRun)
@@ -132,12 +133,60 @@ public sealed class CreditResetHandler(
         }
     }
 
-    private async Task ResetOneAsync(Subscription subscription, RunContext run, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies the reset at the start of <paramref name="periodStart"/>'s billing period (a paid renewal, or a new
+    /// subscription's first allowance), with the same exactly-once key and commit as the timer's resets.
+    /// </summary>
+    public async Task<RenewalOutcome> ApplyRenewalAsync(
+        string subscriptionId, DateTimeOffset periodStart, string runId, CancellationToken cancellationToken = default)
+    {
+        var run = new RunContext(runId, ResetTrigger.Webhook, time.GetUtcNow(), DryRun: false, new ResetRunRecorder());
+        var subscription = await store.GetSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+        if (subscription is null)
+        {
+            return new RenewalOutcome(false, SkipReason.SubscriptionMissing);
+        }
+
+        await ResetOneAsync(subscription, run, s => ResetPlanner.PlanRenewal(s, periodStart, run.AsOf), cancellationToken)
+            .ConfigureAwait(false);
+        var summary = run.Recorder.ToSummary(runId, run.Trigger, run.AsOf, false, subscriptionId, false, TimeSpan.Zero);
+        return summary.Counts.Reset == 1
+            ? new RenewalOutcome(true, null)
+            : new RenewalOutcome(false, summary.Skipped.SingleOrDefault()?.Reason ?? SkipReason.NotDue);
+    }
+
+    private async Task ResetDueAsync(Subscription subscription, RunContext run, CancellationToken cancellationToken)
+    {
+        var allowPastDue = _options.AllowPastDue;
+        if (ResetPlanner.Plan(subscription, run.AsOf, allowPastDue).PeriodEnded && !run.DryRun)
+        {
+            var reconciliation = await reconciler.ReconcileAsync(subscription, cancellationToken).ConfigureAwait(false);
+            if (reconciliation is null)
+            {
+                ResetLog.RenewalMissing(logger, subscription.Id, subscription.PeriodEnd);
+            }
+            else if (reconciliation.PaidPeriodStart is { } paid)
+            {
+                await ResetOneAsync(reconciliation.Current, run, s => ResetPlanner.PlanRenewal(s, paid, run.AsOf), cancellationToken)
+                    .ConfigureAwait(false);
+                return;
+            }
+            else
+            {
+                subscription = reconciliation.Current;
+            }
+        }
+
+        await ResetOneAsync(subscription, run, s => ResetPlanner.Plan(s, run.AsOf, allowPastDue), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ResetOneAsync(
+        Subscription subscription, RunContext run, Func<Subscription, ResetDecision> plan, CancellationToken cancellationToken)
     {
         DateTimeOffset? scheduled = null;
         for (var attempt = 1; ; attempt++)
         {
-            var decision = ResetPlanner.Plan(subscription, run.AsOf, _options.AllowPastDue);
+            var decision = plan(subscription);
             if (!run.DryRun && decision.NextCheck is { } nextCheck && nextCheck != scheduled)
             {
                 // Written before the commit: a crash right after the commit still leaves the next look scheduled.
@@ -174,7 +223,7 @@ public sealed class CreditResetHandler(
                 AppliedAt = time.GetUtcNow(),
                 SkippedBoundaries = decision.SkippedBoundaries,
             };
-            switch (await store.TryApplyResetAsync(subscription, reset, cancellationToken).ConfigureAwait(false))
+            switch (await store.TryApplyResetAsync(subscription, reset, scheduled, cancellationToken).ConfigureAwait(false))
             {
                 case CommitResult.Applied:
                     run.Recorder.Reset();

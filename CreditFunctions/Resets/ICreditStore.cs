@@ -11,10 +11,10 @@ public interface ICreditStore
     Task<Subscription?> GetSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Inserts the subscription (when its <see cref="Subscription.ConcurrencyToken"/> is null) or replaces it if unchanged
-    /// since it was read. Returns false, writing nothing, when another writer got there first.
+    /// Writes <paramref name="subscription"/> (insert when its token is null, else replace if unchanged) and, when
+    /// <paramref name="eventId"/> is given, records that event in the same transaction, so a redelivered event writes nothing.
     /// </summary>
-    Task<bool> TrySaveSubscriptionAsync(Subscription subscription, CancellationToken cancellationToken = default);
+    Task<UpsertResult> TryUpsertSubscriptionAsync(Subscription subscription, string? eventId, CancellationToken cancellationToken = default);
 
     /// <summary>Streams index entries whose due date is on or before <paramref name="asOf"/>'s date, oldest first, page by page.</summary>
     IAsyncEnumerable<DueEntry> ReadDueAsync(DateTimeOffset asOf, CancellationToken cancellationToken = default);
@@ -28,8 +28,10 @@ public interface ICreditStore
     /// <summary>
     /// Sets the balance to <see cref="AppliedReset.BalanceAfter"/> if the subscription is unchanged since
     /// <paramref name="current"/> was read, and inserts the reset record keyed by the boundary: both or neither.
+    /// <paramref name="dueAt"/>, when given, records where the subscription's next index entry was written.
     /// </summary>
-    Task<CommitResult> TryApplyResetAsync(Subscription current, AppliedReset reset, CancellationToken cancellationToken = default);
+    Task<CommitResult> TryApplyResetAsync(
+        Subscription current, AppliedReset reset, DateTimeOffset? dueAt, CancellationToken cancellationToken = default);
 
     /// <summary>The applied resets of one subscription, oldest boundary first.</summary>
     Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string subscriptionId, CancellationToken cancellationToken = default);

@@ -30,4 +30,7 @@ internal static partial class ResetLog
 
     [LoggerMessage(1008, LogLevel.Error, "Subscription {SubscriptionId} has an unknown plan (price {PriceId}): it gets no credits until its price has credits_per_month metadata or a configured allowance")]
     public static partial void UnknownPlan(ILogger logger, string subscriptionId, string priceId);
+
+    [LoggerMessage(1009, LogLevel.Warning, "Subscription {SubscriptionId}: billing period ended at {PeriodEnd:O} and no renewal arrived; set Stripe:ApiKey to reconcile from the Stripe API, or check the webhook endpoint's deliveries")]
+    public static partial void RenewalMissing(ILogger logger, string subscriptionId, DateTimeOffset periodEnd);
 }

@@ -11,4 +11,5 @@ public static class SkipReason
     public const string AlreadyApplied = "already-applied";
     public const string SubscriptionMissing = "subscription-missing";
     public const string AwaitingRenewal = "period-ended-awaiting-renewal";
+    public const string StalePeriod = "stale-period";
 }

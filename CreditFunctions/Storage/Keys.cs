@@ -7,6 +7,10 @@ internal static class Keys
 {
     public const string SubscriptionRow = "subscription";
     public const string ResetRowPrefix = "reset-";
+    public const string EventRowPrefix = "event-";
+
+    /// <summary>Marks a Stripe event as applied to the subscription in its partition: the duplicate-delivery guard.</summary>
+    public static string EventRow(string eventId) => EventRowPrefix + eventId;
 
     /// <summary>The exactly-once key: one reset record per (subscription, boundary).</summary>
     public static string ResetRow(DateTimeOffset boundary) =>

@@ -24,6 +24,7 @@ public sealed class SubscriptionEntity : ITableEntity
     public int? MonthlyAllowance { get; set; }
     public long Balance { get; set; }
     public DateTimeOffset? LastResetBoundary { get; set; }
+    public DateTimeOffset? DueAt { get; set; }
     public long Version { get; set; }
     public DateTimeOffset? StripeEventCreated { get; set; }
 
@@ -42,6 +43,7 @@ public sealed class SubscriptionEntity : ITableEntity
         MonthlyAllowance = MonthlyAllowance,
         Balance = Balance,
         LastResetBoundary = LastResetBoundary,
+        DueAt = DueAt,
         Version = Version,
         StripeEventCreated = StripeEventCreated,
         ConcurrencyToken = ETag.ToString(),
@@ -62,6 +64,7 @@ public sealed class SubscriptionEntity : ITableEntity
         MonthlyAllowance = subscription.MonthlyAllowance,
         Balance = subscription.Balance,
         LastResetBoundary = subscription.LastResetBoundary,
+        DueAt = subscription.DueAt,
         Version = subscription.Version,
         StripeEventCreated = subscription.StripeEventCreated,
         ETag = subscription.ConcurrencyToken is { } token ? new ETag(token) : default,

@@ -66,26 +66,34 @@ public sealed class TableCreditStore : ICreditStore
         return response.HasValue ? response.Value!.ToSubscription() : null;
     }
 
-    public async Task<bool> TrySaveSubscriptionAsync(Subscription subscription, CancellationToken cancellationToken = default)
+    public async Task<UpsertResult> TryUpsertSubscriptionAsync(
+        Subscription subscription, string? eventId, CancellationToken cancellationToken = default)
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
         var entity = SubscriptionEntity.From(subscription);
+        var actions = new List<TableTransactionAction>(2)
+        {
+            subscription.ConcurrencyToken is null
+                ? new(TableTransactionActionType.Add, entity)
+                : new(TableTransactionActionType.UpdateReplace, entity, entity.ETag),
+        };
+        if (eventId is not null)
+        {
+            actions.Add(new(TableTransactionActionType.Add, new TableEntity(subscription.Id, Keys.EventRow(eventId))));
+        }
+
         try
         {
-            if (subscription.ConcurrencyToken is null)
-            {
-                await _subscriptions.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await _subscriptions.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-            }
-
-            return true;
+            await _subscriptions.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            return UpsertResult.Applied;
         }
-        catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404)
+        catch (TableTransactionFailedException ex) when (ex.Status == 409 && ex.FailedTransactionActionIndex == 1)
         {
-            return false;
+            return UpsertResult.DuplicateEvent;
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 or 404 && ex.FailedTransactionActionIndex is 0 or null)
+        {
+            return UpsertResult.Conflict;
         }
     }
 
@@ -126,7 +134,7 @@ public sealed class TableCreditStore : ICreditStore
     }
 
     public async Task<CommitResult> TryApplyResetAsync(
-        Subscription current, AppliedReset reset, CancellationToken cancellationToken = default)
+        Subscription current, AppliedReset reset, DateTimeOffset? dueAt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(current.ConcurrencyToken, nameof(current));
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
@@ -137,6 +145,11 @@ public sealed class TableCreditStore : ICreditStore
             [nameof(SubscriptionEntity.LastResetBoundary)] = reset.Boundary,
             [nameof(SubscriptionEntity.Version)] = current.Version + 1,
         };
+        if (dueAt is { } due)
+        {
+            update[nameof(SubscriptionEntity.DueAt)] = due;
+        }
+
         TableTransactionAction[] actions =
         [
             new(TableTransactionActionType.UpdateMerge, update, new ETag(current.ConcurrencyToken)),

@@ -23,6 +23,9 @@ public sealed record Subscription
     /// <summary>The latest boundary whose reset has been applied: resets only ever move this forward.</summary>
     public DateTimeOffset? LastResetBoundary { get; init; }
 
+    /// <summary>Where the subscription's due-index entry was last put, so a sync can move or remove it exactly.</summary>
+    public DateTimeOffset? DueAt { get; init; }
+
     /// <summary>Incremented on every write; lets readers order states and detect lost updates.</summary>
     public long Version { get; init; }
 

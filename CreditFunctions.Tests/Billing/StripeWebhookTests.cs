@@ -1,0 +1,294 @@
+using CreditFunctions.Resets;
+using CreditFunctions.Subscriptions;
+using CreditFunctions.Tests.Functions;
+using CreditFunctions.Tests.Resets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using static CreditFunctions.Tests.Billing.StripeFixtures;
+using static CreditFunctions.Tests.TestSubscriptions;
+
+namespace CreditFunctions.Tests.Billing;
+
+/// <summary>The webhook endpoint end to end: signed deliveries through the real function, container and Azurite.</summary>
+public class StripeWebhookTests
+{
+    private static readonly DateTimeOffset PeriodStart = Utc(2026, 1, 15, 9, 30);
+    private static readonly DateTimeOffset Now = PeriodStart.AddMinutes(1);
+
+    private static ICreditStore Store(AppHost app) => app.Services.GetRequiredService<ICreditStore>();
+
+    private static string SubscriptionEvent(string eventId, string type, DateTimeOffset created, string subscriptionId, string status, Plan plan, DateTimeOffset periodStart) =>
+        Event(eventId, type, created, Subscription(subscriptionId, status, plan, periodStart, plan.Interval == "year" ? periodStart.AddYears(1) : periodStart.AddMonths(1)));
+
+    private static string InvoicePaid(string eventId, DateTimeOffset created, string subscriptionId, Plan plan, DateTimeOffset periodStart) =>
+        Event(eventId, "invoice.paid", created, Invoice("in_" + eventId[4..], subscriptionId, plan, periodStart, plan.Interval == "year" ? periodStart.AddYears(1) : periodStart.AddMonths(1)));
+
+    [Fact]
+    public async Task Created_ActiveYearly_StoresSubscriptionGrantsFirstAllowanceAndSchedulesNextMonth()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+
+        var result = await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Created", "customer.subscription.created", Now, "sub_1New", "active", YearlyPro, PeriodStart));
+
+        Assert.Equal("synced; first allowance applied", result);
+        var stored = await Store(app).GetRequiredAsync("sub_1New");
+        Assert.Equal(
+            ("cus_1New", "price_1YearlyPro", "year", "active", PeriodStart, PeriodStart.AddYears(1), 1000, 1000L, PeriodStart),
+            (stored.CustomerId, stored.PriceId, stored.Interval, stored.Status, stored.PeriodStart, stored.PeriodEnd, stored.MonthlyAllowance!.Value, stored.Balance, stored.LastResetBoundary!.Value));
+        var reset = Assert.Single(await Store(app).GetResetHistoryAsync("sub_1New"));
+        Assert.Equal((ResetTrigger.Webhook, "evt_1Created", PeriodStart), (reset.Trigger, reset.RunId, reset.Boundary));
+        Assert.Equal([PeriodStart.AddMonths(1)], (await Store(app).AllDueAsync()).Select(d => d.DueAt));
+    }
+
+    [Fact]
+    public async Task Created_Incomplete_GetsNoCreditsUntilActive()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1C", "customer.subscription.created", Now, "sub_1Inc", "incomplete", MonthlyPro, PeriodStart));
+        Assert.Equal(0, (await Store(app).GetRequiredAsync("sub_1Inc")).Balance);
+
+        var result = await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1U", "customer.subscription.updated", Now.AddSeconds(20), "sub_1Inc", "active", MonthlyPro, PeriodStart));
+
+        Assert.Equal("synced; first allowance applied", result);
+        Assert.Equal(1000, (await Store(app).GetRequiredAsync("sub_1Inc")).Balance);
+    }
+
+    [Theory]
+    [InlineData("customer.subscription.updated", "past_due")]
+    [InlineData("customer.subscription.paused", "paused")]
+    [InlineData("customer.subscription.resumed", "active")]
+    [InlineData("customer.subscription.deleted", "canceled")]
+    public async Task SubscriptionEvent_SyncsStatus(string type, string status)
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1C", "customer.subscription.created", Now, "sub_1S", "active", YearlyPro, PeriodStart));
+        var before = await Store(app).GetRequiredAsync("sub_1S");
+
+        var result = await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1X", type, Now.AddMinutes(1), "sub_1S", status, YearlyPro, PeriodStart));
+
+        Assert.Equal("synced", result);
+        var stored = await Store(app).GetRequiredAsync("sub_1S");
+        Assert.Equal((status, before.Version + 1, before.Balance), (stored.Status, stored.Version, stored.Balance));
+        var due = await Store(app).AllDueAsync();
+        if (status == "canceled")
+        {
+            Assert.Empty(due); // a canceled subscription leaves the index
+        }
+        else
+        {
+            Assert.Equal([PeriodStart.AddMonths(1)], due.Select(d => d.DueAt));
+        }
+    }
+
+    [Fact]
+    public async Task InvoicePaid_Renewal_AdvancesPeriodAndResetsOnce()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1C", "customer.subscription.created", Now, "sub_1M", "active", MonthlyPro, PeriodStart));
+        var spent = await Store(app).GetRequiredAsync("sub_1M");
+        Assert.True(await Store(app).TrySaveAsync(spent with { Balance = 40, Version = spent.Version + 1 }));
+        var renewal = PeriodStart.AddMonths(1);
+        app.Time.SetUtcNow(renewal.AddHours(1));
+
+        // The invoice arrives before the renewal's customer.subscription.updated.
+        var result = await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1Paid", renewal.AddHours(1), "sub_1M", MonthlyPro, renewal));
+
+        Assert.Equal("renewal reset", result);
+        var stored = await Store(app).GetRequiredAsync("sub_1M");
+        Assert.Equal((renewal, renewal.AddMonths(1), 1000L), (stored.PeriodStart, stored.PeriodEnd, stored.Balance));
+        var history = await Store(app).GetResetHistoryAsync("sub_1M");
+        Assert.Equal([PeriodStart, renewal], history.Select(r => r.Boundary));
+        Assert.Equal(40, history[1].BalanceBefore);
+        Assert.Equal([renewal.AddMonths(1)], (await Store(app).AllDueAsync()).Select(d => d.DueAt));
+
+        // Then the update arrives: it syncs and grants nothing more.
+        Assert.Equal("synced", await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Upd", "customer.subscription.updated", renewal, "sub_1M", "active", MonthlyPro, renewal)));
+        Assert.Equal(2, (await Store(app).GetResetHistoryAsync("sub_1M")).Count);
+    }
+
+    [Fact]
+    public async Task DuplicateDelivery_ChangesNothing()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        var created = SubscriptionEvent("evt_1DupC", "customer.subscription.created", Now, "sub_1D", "active", MonthlyPro, PeriodStart);
+        var updated = SubscriptionEvent("evt_1DupU", "customer.subscription.updated", Now.AddSeconds(5), "sub_1D", "active", MonthlyPro, PeriodStart);
+        var paid = InvoicePaid("evt_1DupPaid", Now.AddSeconds(6), "sub_1D", MonthlyPro, PeriodStart);
+        await WebhookClient.DeliverOkAsync(app, created);
+        await WebhookClient.DeliverOkAsync(app, updated);
+        await WebhookClient.DeliverOkAsync(app, paid);
+        var before = await Store(app).GetRequiredAsync("sub_1D");
+
+        var results = new[]
+        {
+            await WebhookClient.DeliverOkAsync(app, created),
+            await WebhookClient.DeliverOkAsync(app, updated),
+            await WebhookClient.DeliverOkAsync(app, paid),
+        };
+
+        // The creation is older than the stored state; the update's id is recorded; the period's reset is keyed.
+        Assert.Equal(["stale", "duplicate", "renewal skipped (already-applied)"], results);
+        Assert.Equal(before, await Store(app).GetRequiredAsync("sub_1D"));
+        Assert.Single(await Store(app).GetResetHistoryAsync("sub_1D"));
+    }
+
+    [Fact]
+    public async Task Reordered_UpdatedBeforeCreated_KeepsTheUpdate()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Upd", "customer.subscription.updated", Now, "sub_1R", "active", MonthlyPro, PeriodStart));
+        var created = await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Cre", "customer.subscription.created", Now, "sub_1R", "incomplete", MonthlyPro, PeriodStart));
+
+        Assert.Equal("stale", created);
+        var stored = await Store(app).GetRequiredAsync("sub_1R");
+        Assert.Equal(("active", 1000L), (stored.Status, stored.Balance));
+    }
+
+    [Fact]
+    public async Task Reordered_OldUpdateAfterNewOne_IsIgnored()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1C", "customer.subscription.created", Now, "sub_1O", "active", YearlyPro, PeriodStart));
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1New", "customer.subscription.updated", Now.AddMinutes(10), "sub_1O", "past_due", YearlyPro, PeriodStart));
+
+        var old = await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Old", "customer.subscription.updated", Now.AddMinutes(5), "sub_1O", "active", YearlyPro, PeriodStart));
+
+        Assert.Equal("stale", old);
+        Assert.Equal("past_due", (await Store(app).GetRequiredAsync("sub_1O")).Status);
+    }
+
+    [Fact]
+    public async Task Reordered_OldPeriodAfterRenewal_IsIgnored()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        var renewal = PeriodStart.AddMonths(1);
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1New", "customer.subscription.updated", renewal, "sub_1P", "active", MonthlyPro, renewal));
+
+        var old = await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Old", "customer.subscription.updated", renewal.AddMinutes(1), "sub_1P", "canceled", MonthlyPro, PeriodStart));
+        var oldInvoice = await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1OldPaid", renewal, "sub_1P", MonthlyPro, PeriodStart));
+
+        Assert.Equal("stale", old);
+        Assert.Equal("renewal skipped (stale-period)", oldInvoice);
+        var stored = await Store(app).GetRequiredAsync("sub_1P");
+        Assert.Equal(("active", renewal), (stored.Status, stored.PeriodStart));
+    }
+
+    [Fact]
+    public async Task UnknownPlan_IsStoredWithoutCreditsLoggedAndShownInRunSummaries()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Unk", "customer.subscription.created", Now, "sub_1U", "active", Unmapped, PeriodStart));
+
+        var stored = await Store(app).GetRequiredAsync("sub_1U");
+        Assert.Equal((null, 0L), (stored.MonthlyAllowance, stored.Balance));
+        Assert.Contains(app.Logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("sub_1U has an unknown plan (price price_1Unmapped)", StringComparison.Ordinal));
+        app.Time.SetUtcNow(PeriodStart.AddMonths(1).AddDays(1));
+        var run = await app.Services.GetRequiredService<CreditResetHandler>().RunAsync(new ResetRequest(ResetTrigger.Timer));
+        Assert.Contains(new SkippedSubscription("sub_1U", SkipReason.UnknownPlan), run.Summary!.Skipped);
+    }
+
+    [Fact]
+    public async Task PlanCreditsSetting_GivesAllowanceToPriceWithoutMetadata()
+    {
+        await using var app = await AppHost.StartAsync(Now, new Dictionary<string, string?> { ["Stripe:PlanCredits"] = "price_1Unmapped=250;other=5" });
+
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Map", "customer.subscription.created", Now, "sub_1Map", "active", Unmapped, PeriodStart));
+
+        Assert.Equal((250, 250L), ((await Store(app).GetRequiredAsync("sub_1Map")).MonthlyAllowance!.Value, (await Store(app).GetRequiredAsync("sub_1Map")).Balance));
+    }
+
+    [Fact]
+    public async Task MonthlyToYearly_ResetsOnTheNewPeriodThenMonthlyInsideIt()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1C", "customer.subscription.created", Now, "sub_1Up", "active", MonthlyPro, PeriodStart));
+        var switchedAt = PeriodStart.AddDays(10);
+        app.Time.SetUtcNow(switchedAt.AddMinutes(1));
+
+        // Changing the interval resets the billing cycle anchor: a new yearly period starts now, paid at once.
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Switch", "customer.subscription.updated", switchedAt, "sub_1Up", "active", YearlyTeam, switchedAt));
+        var paid = await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1SwitchPaid", switchedAt, "sub_1Up", YearlyTeam, switchedAt));
+        app.Time.SetUtcNow(switchedAt.AddMonths(1).AddDays(1));
+        var run = await app.Services.GetRequiredService<CreditResetHandler>().RunAsync(new ResetRequest(ResetTrigger.Timer));
+
+        Assert.Equal("renewal reset", paid);
+        Assert.Equal(1, run.Summary!.Counts.Reset);
+        var stored = await Store(app).GetRequiredAsync("sub_1Up");
+        Assert.Equal(("year", 5000, 5000L), (stored.Interval, stored.MonthlyAllowance!.Value, stored.Balance));
+        Assert.Equal([PeriodStart, switchedAt, switchedAt.AddMonths(1)], (await Store(app).GetResetHistoryAsync("sub_1Up")).Select(r => r.Boundary));
+    }
+
+    [Fact]
+    public async Task UnknownEventType_Answers200AndIsIgnored()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+
+        var result = await WebhookClient.DeliverOkAsync(app, Event("evt_1Other", "customer.created", Now, """{ "id": "cus_1X", "object": "customer" }"""));
+
+        Assert.Equal("ignored", result);
+    }
+
+    [Fact]
+    public async Task InvoicePaid_UnknownSubscription_Answers200AndWritesNothing()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+
+        var result = await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1Early", Now, "sub_1Later", MonthlyPro, PeriodStart));
+
+        Assert.Equal("unknown-subscription", result);
+        Assert.Null(await Store(app).GetSubscriptionAsync("sub_1Later"));
+    }
+
+    public static TheoryData<string> RefusedDeliveries() => ["wrong-secret", "stale-timestamp", "missing-header", "garbage-header", "truncated", "tampered"];
+
+    [Theory]
+    [MemberData(nameof(RefusedDeliveries))]
+    public async Task RefusedDelivery_Answers400ProblemAndWritesNothing(string kind)
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        var payload = SubscriptionEvent("evt_1Bad", "customer.subscription.created", Now, "sub_1Bad", "active", MonthlyPro, PeriodStart);
+
+        var (status, body) = kind switch
+        {
+            "wrong-secret" => await WebhookClient.DeliverAsync(app, payload, secret: "whsec_someoneelse"),
+            "stale-timestamp" => await WebhookClient.DeliverAsync(app, payload, signedAt: Now.AddMinutes(-6)),
+            "missing-header" => await WebhookClient.DeliverAsync(app, payload, header: ""),
+            "garbage-header" => await WebhookClient.DeliverAsync(app, payload, header: "not a signature"),
+            "truncated" => await WebhookClient.DeliverAsync(app, payload[..(payload.Length / 2)]),
+            _ => await WebhookClient.DeliverAsync(app, payload.Replace("\"active\"", "\"trialing\"", StringComparison.Ordinal), header: StripeSigning.Header(payload, Now)),
+        };
+
+        Assert.Equal(400, status);
+        Assert.Equal(400, body.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(body.GetProperty("title").GetString()));
+        Assert.False(string.IsNullOrEmpty(body.GetProperty("detail").GetString()));
+        Assert.Null(await Store(app).GetSubscriptionAsync("sub_1Bad"));
+    }
+
+    [Fact]
+    public async Task Delivery_WithinTolerance_IsAccepted()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        var payload = SubscriptionEvent("evt_1Ok", "customer.subscription.created", Now, "sub_1Ok", "active", MonthlyPro, PeriodStart);
+
+        var (status, _) = await WebhookClient.DeliverAsync(app, payload, signedAt: Now.AddMinutes(-4));
+
+        Assert.Equal(200, status);
+    }
+
+    [Fact]
+    public async Task OtherApiVersion_Answers400AndLogsTheVersionToSet()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        var payload = Event("evt_1Old", "customer.subscription.created", Now, Subscription("sub_1V", "active", MonthlyPro, PeriodStart, PeriodStart.AddMonths(1)), apiVersion: "2024-06-20");
+
+        var (status, body) = await WebhookClient.DeliverAsync(app, payload);
+
+        Assert.Equal(400, status);
+        Assert.Contains("2026-10-28.endive", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains(app.Logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("API version 2024-06-20", StringComparison.Ordinal) && e.Message.Contains("2026-10-28.endive", StringComparison.Ordinal));
+        Assert.Null(await Store(app).GetSubscriptionAsync("sub_1V"));
+    }
+}

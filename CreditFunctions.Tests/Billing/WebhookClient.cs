@@ -1,0 +1,36 @@
+using System.Text;
+using System.Text.Json;
+using CreditFunctions.Functions;
+using CreditFunctions.Tests.Functions;
+using Microsoft.AspNetCore.Http;
+
+namespace CreditFunctions.Tests.Billing;
+
+/// <summary>Delivers a payload to the real StripeWebhook function resolved from the app's container, as Stripe would.</summary>
+internal static class WebhookClient
+{
+    public static async Task<(int Status, JsonElement Body)> DeliverAsync(
+        AppHost app, string payload, DateTimeOffset? signedAt = null, string secret = StripeSigning.Secret, string? header = null)
+    {
+        var context = new DefaultHttpContext { RequestServices = app.Services };
+        context.Request.Method = HttpMethods.Post;
+        context.Request.Path = "/api/" + StripeWebhook.Route;
+        context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(payload));
+        context.Request.Headers["Stripe-Signature"] = header ?? StripeSigning.Header(payload, signedAt ?? app.Time.GetUtcNow(), secret);
+        context.Response.Body = new MemoryStream();
+
+        var result = await app.Function<StripeWebhook>().RunAsync(context.Request, CancellationToken.None);
+        await result.ExecuteAsync(context);
+
+        context.Response.Body.Position = 0;
+        using var document = await JsonDocument.ParseAsync(context.Response.Body);
+        return (context.Response.StatusCode, document.RootElement.Clone());
+    }
+
+    public static async Task<string> DeliverOkAsync(AppHost app, string payload)
+    {
+        var (status, body) = await DeliverAsync(app, payload);
+        Assert.True(status == 200, $"expected 200, got {status}: {body}");
+        return body.GetProperty("result").GetString()!;
+    }
+}

@@ -1,0 +1,11 @@
+using CreditFunctions.Resets;
+using CreditFunctions.Subscriptions;
+
+namespace CreditFunctions.Tests.Resets;
+
+/// <summary>Reconciliation switched off, as without a Stripe API key.</summary>
+internal sealed class NoReconciliation : IRenewalReconciler
+{
+    public Task<Reconciliation?> ReconcileAsync(Subscription stale, CancellationToken cancellationToken = default) =>
+        Task.FromResult<Reconciliation?>(null);
+}

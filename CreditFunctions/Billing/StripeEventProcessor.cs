@@ -1,0 +1,154 @@
+using CreditFunctions.Periods;
+using CreditFunctions.Resets;
+using CreditFunctions.Subscriptions;
+using Microsoft.Extensions.Logging;
+using Stripe;
+using Subscription = Stripe.Subscription;
+
+namespace CreditFunctions.Billing;
+
+/// <summary>
+/// Applies verified Stripe events: subscription events sync the stored subscription; <c>invoice.paid</c> for a
+/// subscription resets the credits for the period it paid, through the shared reset handler and its exactly-once key.
+/// No Stripe API call happens here, so the endpoint answers fast.
+/// </summary>
+public sealed partial class StripeEventProcessor(
+    SubscriptionSync sync,
+    StripeSubscriptionMapper mapper,
+    CreditResetHandler resets,
+    ICreditStore store,
+    ILogger<StripeEventProcessor> logger)
+{
+    public static readonly IReadOnlySet<string> SubscriptionEvents = new HashSet<string>(StringComparer.Ordinal)
+    {
+        EventTypes.CustomerSubscriptionCreated,
+        EventTypes.CustomerSubscriptionUpdated,
+        EventTypes.CustomerSubscriptionDeleted,
+        EventTypes.CustomerSubscriptionPaused,
+        EventTypes.CustomerSubscriptionResumed,
+    };
+
+    public Task<WebhookOutcome> ProcessAsync(Event stripeEvent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stripeEvent);
+        if (SubscriptionEvents.Contains(stripeEvent.Type))
+        {
+            return SyncSubscriptionAsync(stripeEvent, cancellationToken);
+        }
+
+        if (stripeEvent.Type == EventTypes.InvoicePaid)
+        {
+            return ApplyPaidInvoiceAsync(stripeEvent, cancellationToken);
+        }
+
+        EventIgnored(logger, stripeEvent.Id, stripeEvent.Type);
+        return Task.FromResult(new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, "ignored"));
+    }
+
+    private async Task<WebhookOutcome> SyncSubscriptionAsync(Event stripeEvent, CancellationToken cancellationToken)
+    {
+        var subscription = stripeEvent.Data?.Object as Subscription
+            ?? throw new InvalidDataException($"Event {stripeEvent.Id} ({stripeEvent.Type}) does not carry a subscription.");
+        var state = mapper.Map(subscription);
+        if (state.MonthlyAllowance is null)
+        {
+            ResetLog.UnknownPlan(logger, state.Id, state.PriceId);
+        }
+
+        var created = new DateTimeOffset(DateTime.SpecifyKind(stripeEvent.Created, DateTimeKind.Utc));
+        var result = await sync.UpsertAsync(
+            state, stripeEvent.Id, created, stripeEvent.Type == EventTypes.CustomerSubscriptionCreated, cancellationToken).ConfigureAwait(false);
+        var outcome = result.Outcome switch
+        {
+            SyncOutcome.Applied => "synced",
+            SyncOutcome.Duplicate => "duplicate",
+            _ => "stale",
+        };
+
+        // A subscription's first period gets its allowance once it is active or trialing, whichever event shows it
+        // first. Checked on duplicates too, in case the first delivery died between the sync and the reset.
+        if (result is { Outcome: not SyncOutcome.Stale, Stored: { LastResetBoundary: null } stored }
+            && SubscriptionStatus.IsEligibleForReset(stored.Status, allowPastDue: false))
+        {
+            var first = await resets.ApplyRenewalAsync(stored.Id, stored.PeriodStart, stripeEvent.Id, cancellationToken).ConfigureAwait(false);
+            outcome += first.Applied ? "; first allowance applied" : $"; first allowance skipped ({first.SkipReason})";
+        }
+
+        SubscriptionEventApplied(logger, stripeEvent.Id, stripeEvent.Type, state.Id, outcome);
+        return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, outcome, state.Id);
+    }
+
+    private async Task<WebhookOutcome> ApplyPaidInvoiceAsync(Event stripeEvent, CancellationToken cancellationToken)
+    {
+        var invoice = stripeEvent.Data?.Object as Invoice
+            ?? throw new InvalidDataException($"Event {stripeEvent.Id} ({stripeEvent.Type}) does not carry an invoice.");
+        var subscriptionId = invoice.Parent?.SubscriptionDetails?.SubscriptionId;
+        var period = PaidPeriod(invoice);
+        if (subscriptionId is null || period is null)
+        {
+            EventIgnored(logger, stripeEvent.Id, stripeEvent.Type);
+            return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, "ignored", subscriptionId, "not a subscription period invoice");
+        }
+
+        var (periodStart, periodEnd) = period.Value;
+        var existing = await store.GetSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+        if (existing is null)
+        {
+            // Delivered before customer.subscription.created: that event grants the first period's allowance.
+            UnknownSubscription(logger, stripeEvent.Id, subscriptionId);
+            return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, "unknown-subscription", subscriptionId);
+        }
+
+        if (periodStart > existing.PeriodStart)
+        {
+            // The renewal's customer.subscription.updated has not arrived yet: move the period forward from the invoice.
+            var advanced = ToState(existing) with { PeriodStart = periodStart, PeriodEnd = periodEnd };
+            await sync.UpsertAsync(advanced, eventId: null, stateTime: null, isCreation: false, cancellationToken).ConfigureAwait(false);
+        }
+
+        var renewal = await resets.ApplyRenewalAsync(subscriptionId, periodStart, stripeEvent.Id, cancellationToken).ConfigureAwait(false);
+        var outcome = renewal.Applied ? "renewal reset" : $"renewal skipped ({renewal.SkipReason})";
+        SubscriptionEventApplied(logger, stripeEvent.Id, stripeEvent.Type, subscriptionId, outcome);
+        return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, outcome, subscriptionId);
+    }
+
+    /// <summary>The billing period an invoice paid for: the period of its (non-proration) subscription item line.</summary>
+    internal static (DateTimeOffset Start, DateTimeOffset End)? PaidPeriod(Invoice invoice)
+    {
+        var line = invoice.Lines?.Data?.FirstOrDefault(l =>
+            l.Parent?.Type == "subscription_item_details" && l.Parent.SubscriptionItemDetails?.Proration != true);
+        if (line?.Period is not { } period)
+        {
+            return null;
+        }
+
+        return (Utc(period.Start), Utc(period.End));
+    }
+
+    private static DateTimeOffset Utc(DateTime value) =>
+        CreditPeriods.ToWholeSeconds(new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Utc)));
+
+    private static SubscriptionState ToState(Subscriptions.Subscription stored) => new()
+    {
+        Id = stored.Id,
+        CustomerId = stored.CustomerId,
+        PriceId = stored.PriceId,
+        PriceLookupKey = stored.PriceLookupKey,
+        Interval = stored.Interval,
+        IntervalCount = stored.IntervalCount,
+        Status = stored.Status,
+        PeriodStart = stored.PeriodStart,
+        PeriodEnd = stored.PeriodEnd,
+        CancelAtPeriodEnd = stored.CancelAtPeriodEnd,
+        MonthlyAllowance = stored.MonthlyAllowance,
+    };
+
+    [LoggerMessage(2200, LogLevel.Debug, "Ignored Stripe event {EventId} of type {EventType}")]
+    private static partial void EventIgnored(ILogger logger, string eventId, string eventType);
+
+    [LoggerMessage(2201, LogLevel.Information, "Stripe event {EventId} ({EventType}) for {SubscriptionId}: {Outcome}")]
+    private static partial void SubscriptionEventApplied(ILogger logger, string eventId, string eventType, string subscriptionId, string outcome);
+
+    [LoggerMessage(2202, LogLevel.Warning, "Stripe event {EventId}: invoice paid for {SubscriptionId}, which is not stored yet; its customer.subscription.created event will grant the allowance")]
+    private static partial void UnknownSubscription(ILogger logger, string eventId, string subscriptionId);
+}

@@ -1,0 +1,68 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+
+namespace CreditFunctions.Billing;
+
+/// <summary>Stripe settings, bound from the <c>Stripe</c> section (<c>Stripe__WebhookSecret</c> and so on).</summary>
+public sealed class StripeOptions : IValidatableObject
+{
+    public const string SectionName = "Stripe";
+
+    /// <summary>The endpoint's signing secret (<c>whsec_...</c>); in Azure a Key Vault reference.</summary>
+    [Required(ErrorMessage = "Stripe:WebhookSecret is required: the endpoint's signing secret (whsec_...), from the Dashboard or 'stripe listen'.")]
+    [RegularExpression("^whsec_[A-Za-z0-9_]+$", ErrorMessage = "Stripe:WebhookSecret must look like whsec_... (the endpoint's signing secret).")]
+    public string WebhookSecret { get; set; } = "";
+
+    /// <summary>Secret or restricted key for reconciliation (read subscriptions and invoices); empty turns reconciliation off.</summary>
+    [RegularExpression("^((sk|rk)_(test|live)_[A-Za-z0-9]+)?$", ErrorMessage = "Stripe:ApiKey must be empty or a secret/restricted key (sk_... or rk_...).")]
+    public string? ApiKey { get; set; }
+
+    /// <summary>Where the Stripe API is; only changed for tests or an egress proxy.</summary>
+    public Uri? ApiBase { get; set; }
+
+    /// <summary>
+    /// Credits per month for plans whose price has no <c>credits_per_month</c> metadata:
+    /// <c>price_or_lookup_key=credits</c> pairs separated by semicolons, e.g. <c>price_1Pro=1000;team_yearly=5000</c>.
+    /// </summary>
+    public string? PlanCredits { get; set; }
+
+    public IReadOnlyDictionary<string, int> ParsePlanCredits() => ParsePlanCredits(PlanCredits, out _);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        ParsePlanCredits(PlanCredits, out var errors);
+        foreach (var error in errors)
+        {
+            yield return new ValidationResult($"Stripe:PlanCredits {error}", [nameof(PlanCredits)]);
+        }
+
+        if (ApiBase is { IsAbsoluteUri: false })
+        {
+            yield return new ValidationResult($"Stripe:ApiBase must be an absolute URI; got {ApiBase}.", [nameof(ApiBase)]);
+        }
+    }
+
+    private static Dictionary<string, int> ParsePlanCredits(string? value, out List<string> errors)
+    {
+        errors = [];
+        var map = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var pair in (value ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = pair.Split('=', StringSplitOptions.TrimEntries);
+            if (parts.Length != 2 || parts[0].Length == 0)
+            {
+                errors.Add($"entry '{pair}' must be 'price_or_lookup_key=credits'.");
+            }
+            else if (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var credits) || credits <= 0)
+            {
+                errors.Add($"entry '{pair}' needs a positive whole number of credits.");
+            }
+            else if (!map.TryAdd(parts[0], credits))
+            {
+                errors.Add($"names '{parts[0]}' twice.");
+            }
+        }
+
+        return map;
+    }
+}

@@ -1,0 +1,39 @@
+using CreditFunctions.Periods;
+using Stripe;
+
+namespace CreditFunctions.Billing;
+
+/// <summary>
+/// Reads a Stripe subscription (API 2026-10-28.endive) into <see cref="SubscriptionState"/>. The billing period lives on
+/// the subscription items (<c>items.data[].current_period_start/end</c>), not on the subscription.
+/// </summary>
+public sealed class StripeSubscriptionMapper(PlanAllowances allowances)
+{
+    public SubscriptionState Map(Subscription subscription)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        var items = subscription.Items?.Data ?? [];
+        if (items.Count == 0)
+        {
+            throw new InvalidDataException($"Subscription {subscription.Id} has no items, so no price and no billing period.");
+        }
+
+        // The credit-bearing item decides the plan; with none, the first item (stored as an unknown plan).
+        var item = items.FirstOrDefault(i => allowances.Resolve(i.Price) is not null) ?? items[0];
+        var price = item.Price ?? throw new InvalidDataException($"Subscription item {item.Id} has no price.");
+        return new SubscriptionState
+        {
+            Id = subscription.Id,
+            CustomerId = subscription.CustomerId ?? subscription.Customer?.Id ?? "",
+            PriceId = price.Id,
+            PriceLookupKey = price.LookupKey,
+            Interval = price.Recurring?.Interval ?? "",
+            IntervalCount = (int)(price.Recurring?.IntervalCount ?? 1),
+            Status = subscription.Status,
+            PeriodStart = CreditPeriods.ToWholeSeconds(new DateTimeOffset(DateTime.SpecifyKind(item.CurrentPeriodStart, DateTimeKind.Utc))),
+            PeriodEnd = CreditPeriods.ToWholeSeconds(new DateTimeOffset(DateTime.SpecifyKind(item.CurrentPeriodEnd, DateTimeKind.Utc))),
+            CancelAtPeriodEnd = subscription.CancelAtPeriodEnd,
+            MonthlyAllowance = allowances.Resolve(price),
+        };
+    }
+}
