@@ -1,0 +1,144 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using CreditFunctions.Billing;
+using CreditFunctions.Resets;
+using CreditFunctions.Storage;
+using CreditFunctions.Tests.Azurite;
+using CreditFunctions.Tests.Functions;
+using static CreditFunctions.Tests.TestSubscriptions;
+
+namespace CreditFunctions.Tests.Infra;
+
+/// <summary>The deployment templates: they compile, lint clean, set what the app needs and carry no secrets.</summary>
+public partial class InfraTests
+{
+    private static readonly Dictionary<string, Type> OptionsSections = new()
+    {
+        [StorageOptions.SectionName] = typeof(StorageOptions),
+        [ResetOptions.SectionName] = typeof(ResetOptions),
+        [StripeOptions.SectionName] = typeof(StripeOptions),
+    };
+
+    private static Dictionary<string, string> AppSettings()
+    {
+        var config = BicepCli.Resources(BicepCli.Template)
+            .Single(r => r["type"]?.GetValue<string>() == "Microsoft.Web/sites/config");
+        return config["properties"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.ToJsonString());
+    }
+
+    [Fact]
+    public void MainBicep_LintsWithoutWarnings()
+    {
+        var (exit, stdout, stderr) = BicepCli.Run("lint", BicepCli.MainBicep);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("", (stdout + stderr).Trim());
+    }
+
+    [Fact]
+    public void AppSettings_CoverEverySettingTheAppRequiresAtStartup()
+    {
+        var settings = AppSettings();
+        var required = OptionsSections
+            .SelectMany(s => s.Value.GetProperties()
+                .Where(p => p.GetCustomAttributes(typeof(RequiredAttribute), true).Length > 0)
+                .Select(p => $"{s.Key}__{p.Name}"))
+            .Concat([
+                // The Azure half of the storage scheme, and the host's own storage by identity.
+                "CreditStorage__TableServiceUri", "CreditStorage__ClientId",
+                "AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId",
+            ]);
+
+        Assert.All(required, name => Assert.True(settings.ContainsKey(name), $"the Bicep does not set {name}"));
+        Assert.DoesNotContain("CreditStorage__ConnectionString", settings.Keys);
+        Assert.DoesNotContain("FUNCTIONS_WORKER_RUNTIME", settings.Keys); // Flex Consumption takes the runtime from functionAppConfig
+    }
+
+    [Fact]
+    public void AppSettings_NameOnlySettingsTheAppHas()
+    {
+        foreach (var name in AppSettings().Keys.Where(k => OptionsSections.ContainsKey(k.Split("__")[0])))
+        {
+            var parts = name.Split("__");
+            Assert.True(OptionsSections[parts[0]].GetProperty(parts[1]) is not null, $"{name} is set by the Bicep but the app has no such setting");
+        }
+    }
+
+    [Fact]
+    public void AppSettings_TakeStripeSecretsFromKeyVault()
+    {
+        var settings = AppSettings();
+
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", settings["Stripe__WebhookSecret"], StringComparison.Ordinal);
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", settings["Stripe__ApiKey"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AppSettings_WithResolvedValues_StartTheApp()
+    {
+        // What the platform hands the app: the Bicep's names, Key Vault references resolved to the stored secrets.
+        var values = AppSettings().Keys.ToDictionary(
+            name => name.Replace("__", ":", StringComparison.Ordinal),
+            name => (string?)(name switch
+            {
+                "CreditStorage__TableServiceUri" => "https://stcredits.table.core.windows.net/",
+                "CreditStorage__ClientId" or "AzureWebJobsStorage__clientId" => Guid.NewGuid().ToString(),
+                "CreditStorage__TablePrefix" => "Credits",
+                "Reset__AllowPastDue" => "False",
+                "Stripe__WebhookSecret" => "whsec_resolvedFromKeyVault",
+                "Stripe__ApiKey" => "rk_live_resolvedFromKeyVault",
+                "Stripe__PlanCredits" => "price_1Abc=1000",
+                _ => "value",
+            }));
+        using var host = AppHost.Build(Utc(2026, 1, 1), values, out _, out _);
+
+        await host.StartAsync();
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public void Templates_HoldNoSecretValues()
+    {
+        var infra = Path.Combine(AzuriteFixture.RepositoryRoot, "infra");
+        var files = Directory.EnumerateFiles(infra, "*.*", SearchOption.AllDirectories)
+            .Append(Path.Combine(AzuriteFixture.RepositoryRoot, "azure.yaml"));
+
+        foreach (var file in files)
+        {
+            var match = SecretPattern().Match(File.ReadAllText(file));
+            Assert.False(match.Success, $"{file} holds something secret-looking: {match.Value}");
+        }
+
+        var secureDefaults = BicepCli.Template["parameters"]!.AsObject()
+            .Where(p => p.Value!["type"]!.GetValue<string>().StartsWith("secure", StringComparison.OrdinalIgnoreCase))
+            .ToList();
+        Assert.NotEmpty(secureDefaults);
+        Assert.All(secureDefaults, p => Assert.Equal("", p.Value!["defaultValue"]?.GetValue<string>() ?? ""));
+    }
+
+    [Fact]
+    public void Storage_DisallowsSharedKeysAndOldTls()
+    {
+        var storage = BicepCli.Resources(BicepCli.Template).Single(r => r["type"]?.GetValue<string>() == "Microsoft.Storage/storageAccounts");
+
+        Assert.False(storage["properties"]!["allowSharedKeyAccess"]!.GetValue<bool>());
+        Assert.Equal("TLS1_2", storage["properties"]!["minimumTlsVersion"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void FunctionApp_IsFlexConsumptionDotnetIsolated10()
+    {
+        var resources = BicepCli.Resources(BicepCli.Template).ToList();
+        var plan = resources.Single(r => r["type"]?.GetValue<string>() == "Microsoft.Web/serverfarms");
+        var site = resources.Single(r => r["type"]?.GetValue<string>() == "Microsoft.Web/sites");
+
+        Assert.Equal(("FlexConsumption", "FC1"), (plan["sku"]!["tier"]!.GetValue<string>(), plan["sku"]!["name"]!.GetValue<string>()));
+        var runtime = site["properties"]!["functionAppConfig"]!["runtime"]!;
+        Assert.Equal(("dotnet-isolated", "10.0"), (runtime["name"]!.GetValue<string>(), runtime["version"]!.GetValue<string>()));
+        Assert.Equal("UserAssigned", site["identity"]!["type"]!.GetValue<string>());
+    }
+
+    [GeneratedRegex(@"whsec_[A-Za-z0-9]{8,}|(sk|rk)_(live|test)_[A-Za-z0-9]{8,}|AccountKey=|InstrumentationKey=|SharedAccessSignature=|listKeys\(")]
+    private static partial Regex SecretPattern();
+}

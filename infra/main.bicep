@@ -1,0 +1,128 @@
+// CreditFunctions on Azure: a Flex Consumption function app with a user-assigned managed identity, identity-only
+// storage, Application Insights without local auth, and the Stripe secrets in Key Vault. Deploy with `azd up`, or
+// `az deployment group create --resource-group <rg> --template-file infra/main.bicep --parameters environmentName=<name>`.
+targetScope = 'resourceGroup'
+
+@minLength(1)
+@maxLength(40)
+@description('Name of the environment (dev, prod, ...): goes into resource names and tags.')
+param environmentName string
+
+@description('Azure region for every resource; must offer Flex Consumption.')
+param location string = resourceGroup().location
+
+@description('Credits per month for prices without credits_per_month metadata, e.g. { "price_1Abc": 1000, "team_yearly": 5000 }.')
+param planCredits object = {}
+
+@description('Whether past_due subscriptions still get their monthly reset.')
+param allowPastDue bool = false
+
+@minValue(40)
+@maxValue(1000)
+@description('Most instances the app scales out to.')
+param maximumInstanceCount int = 100
+
+@allowed([512, 2048, 4096])
+@description('Memory per instance, in MB.')
+param instanceMemoryMB int = 2048
+
+@description('Object id of the deploying user or principal; gets Key Vault Secrets Officer and Table Data Reader. azd fills it in.')
+param principalId string = ''
+
+@secure()
+@description('Stripe webhook signing secret (whsec_...); leave empty to set it in Key Vault after deployment.')
+param stripeWebhookSecret string = ''
+
+@secure()
+@description('Stripe secret or restricted key for reconciliation; leave empty to set it in Key Vault later, or never.')
+param stripeApiKey string = ''
+
+var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var tags = {
+  'azd-env-name': environmentName
+  application: 'creditfunctions'
+}
+var tablePrefix = 'Credits'
+var deploymentContainerName = 'app-package-${take(token, 7)}'
+var functionAppName = 'func-credits-${token}'
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-credits-${token}'
+  location: location
+  tags: tags
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsName: 'log-credits-${token}'
+    applicationInsightsName: 'appi-credits-${token}'
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  params: {
+    location: location
+    tags: tags
+    storageAccountName: 'st${token}'
+    deploymentContainerName: deploymentContainerName
+    tableNames: ['${tablePrefix}Subscriptions', '${tablePrefix}Due', '${tablePrefix}Runs']
+  }
+}
+
+module keyVault 'app/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    location: location
+    tags: tags
+    keyVaultName: 'kv-${token}'
+    stripeWebhookSecret: stripeWebhookSecret
+    stripeApiKey: stripeApiKey
+  }
+}
+
+module roles 'app/roles.bicep' = {
+  name: 'roles'
+  params: {
+    storageAccountName: storage.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    keyVaultName: keyVault.outputs.name
+    identityPrincipalId: identity.properties.principalId
+    operatorPrincipalId: principalId
+  }
+}
+
+module function 'app/function.bicep' = {
+  name: 'function'
+  dependsOn: [roles]
+  params: {
+    location: location
+    tags: tags
+    planName: 'plan-credits-${token}'
+    functionAppName: functionAppName
+    identityId: identity.id
+    identityClientId: identity.properties.clientId
+    storageAccountName: storage.outputs.name
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    storageTableEndpoint: storage.outputs.tableEndpoint
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsConnectionString: monitoring.outputs.connectionString
+    keyVaultUri: keyVault.outputs.uri
+    tablePrefix: tablePrefix
+    allowPastDue: allowPastDue
+    planCredits: join(map(items(planCredits), entry => '${entry.key}=${entry.value}'), ';')
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+  }
+}
+
+output AZURE_LOCATION string = location
+output FUNCTION_APP_NAME string = function.outputs.name
+output FUNCTION_APP_HOSTNAME string = function.outputs.defaultHostName
+output STRIPE_WEBHOOK_URL string = 'https://${function.outputs.defaultHostName}/api/stripe/webhook'
+output KEY_VAULT_NAME string = keyVault.outputs.name
+output STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
