@@ -33,6 +33,12 @@ internal sealed class CrashingStore(ICreditStore inner, int crashAtWrite, bool w
     public Task ScheduleAsync(string subscriptionId, DateTimeOffset dueAt, CancellationToken cancellationToken = default) =>
         Write(async () => { await inner.ScheduleAsync(subscriptionId, dueAt, cancellationToken); return true; });
 
+    public Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
+        Write(async () => { await inner.ScheduleManyAsync(entries, cancellationToken); return true; });
+
+    public Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
+        Write(async () => { await inner.RemoveDueManyAsync(entries, cancellationToken); return true; });
+
     public Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
         Write(async () => { await inner.RemoveDueAsync(entry, cancellationToken); return true; });
 

@@ -23,6 +23,12 @@ internal sealed class SlowStore(ICreditStore inner, FakeTimeProvider time, TimeS
     public Task ScheduleAsync(string subscriptionId, DateTimeOffset dueAt, CancellationToken cancellationToken = default) =>
         inner.ScheduleAsync(subscriptionId, dueAt, cancellationToken);
 
+    public Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
+        inner.ScheduleManyAsync(entries, cancellationToken);
+
+    public Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
+        inner.RemoveDueManyAsync(entries, cancellationToken);
+
     public Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
         inner.RemoveDueAsync(entry, cancellationToken);
 

@@ -18,6 +18,9 @@ public sealed class CreditResetHandler(
     // A concurrent writer (a spender, a webhook) can win a few times in a row; past this the entry stays for the next run.
     private const int MaxCommitAttempts = 10;
 
+    // Index writes are batched per chunk; 100 is also Azure's limit on operations in one batch.
+    private const int ChunkSize = 100;
+
     private readonly ResetOptions _options = options.Value;
 
     public async Task<ResetRunResult> RunAsync(ResetRequest request, CancellationToken cancellationToken = default)
@@ -41,7 +44,7 @@ public sealed class CreditResetHandler(
             }
 
             run.Recorder.Examined();
-            await ResetDueAsync(subscription, run, cancellationToken).ConfigureAwait(false);
+            await ResetDueAsync(subscription, run, scheduled: null, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -70,67 +73,139 @@ public sealed class CreditResetHandler(
 
     private async Task<bool> DrainDueAsync(RunContext run, long started, TimeSpan budget, CancellationToken cancellationToken)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var remaining = false;
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = stop.Token };
-        try
+        var chunk = new List<DueEntry>(ChunkSize);
+        await foreach (var entry in store.ReadDueAsync(run.AsOf, cancellationToken).ConfigureAwait(false))
         {
-            await Parallel.ForEachAsync(store.ReadDueAsync(run.AsOf, stop.Token), parallel, async (entry, _) =>
+            if (entry.DueAt > run.AsOf)
             {
-                if (time.GetElapsedTime(started) >= budget)
-                {
-                    if (!remaining)
-                    {
-                        remaining = true;
-                        ResetLog.BudgetReached(logger, run.RunId, budget);
-                    }
+                continue; // Later today: tomorrow's run (or a later manual one) takes it.
+            }
 
-                    await stop.CancelAsync().ConfigureAwait(false);
-                    return;
+            chunk.Add(entry);
+            if (chunk.Count == ChunkSize)
+            {
+                if (!await ProcessChunkAsync(chunk, run, started, budget, cancellationToken).ConfigureAwait(false))
+                {
+                    ResetLog.BudgetReached(logger, run.RunId, budget);
+                    return true;
                 }
 
-                // Work in flight finishes on the caller's token, not the budget's: a commit is never cut in half.
-                await ProcessEntryAsync(entry, run, cancellationToken).ConfigureAwait(false);
-            }).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (remaining && !cancellationToken.IsCancellationRequested)
-        {
+                chunk.Clear();
+            }
         }
 
-        return remaining;
+        if (chunk.Count > 0 && !await ProcessChunkAsync(chunk, run, started, budget, cancellationToken).ConfigureAwait(false))
+        {
+            ResetLog.BudgetReached(logger, run.RunId, budget);
+            return true;
+        }
+
+        return false;
     }
 
-    private async Task ProcessEntryAsync(DueEntry entry, RunContext run, CancellationToken cancellationToken)
+    /// <summary>
+    /// Handles up to <see cref="ChunkSize"/> due entries in four steps, so the index costs a couple of batch writes per
+    /// chunk instead of two writes per subscription: read and decide; write every next index entry (batched per day);
+    /// commit each reset on its own; drop the handled entries (batched). The order keeps crashes harmless: next entries
+    /// exist before any commit, and old entries go only after theirs. Returns false if the time budget ran out.
+    /// </summary>
+    private async Task<bool> ProcessChunkAsync(
+        List<DueEntry> entries, RunContext run, long started, TimeSpan budget, CancellationToken cancellationToken)
     {
-        if (entry.DueAt > run.AsOf)
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = cancellationToken };
+        var looks = entries.GroupBy(e => e.SubscriptionId, StringComparer.Ordinal).Select(g => new Look(g.Key, [.. g])).ToArray();
+        var outOfTime = false;
+
+        await Parallel.ForEachAsync(looks, parallel, async (look, _) =>
         {
-            return; // Later today: tomorrow's run (or a later manual one) takes it.
+            if (time.GetElapsedTime(started) >= budget)
+            {
+                outOfTime = true;
+                return;
+            }
+
+            run.Recorder.Examined();
+            look.Started = true;
+            await Guard(look, run, async () =>
+            {
+                look.Subscription = await store.GetSubscriptionAsync(look.SubscriptionId, cancellationToken).ConfigureAwait(false);
+                look.Decision = look.Subscription is { } subscription ? ResetPlanner.Plan(subscription, run.AsOf, _options.AllowPastDue) : null;
+            }).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+
+        var active = looks.Where(l => l.Started && !l.Failed).ToList();
+        if (!run.DryRun)
+        {
+            // Period-ended subscriptions are reconciled one by one and schedule themselves.
+            var next = active.Where(l => l.Decision is { PeriodEnded: false, NextCheck: not null }).ToList();
+            try
+            {
+                await store.ScheduleManyAsync([.. next.Select(l => new DueEntry(l.SubscriptionId, l.Decision!.NextCheck!.Value))], cancellationToken)
+                    .ConfigureAwait(false);
+                next.ForEach(l => l.Scheduled = l.Decision!.NextCheck);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Without their next entries these must not commit; their current entries stay for the next run.
+                foreach (var look in next)
+                {
+                    Fail(look, run, ex);
+                }
+            }
         }
 
-        run.Recorder.Examined();
+        await Parallel.ForEachAsync(active.Where(l => !l.Failed), parallel, async (look, _) =>
+            await Guard(look, run, async () =>
+            {
+                if (look.Subscription is not { } subscription)
+                {
+                    Skip(run, look.SubscriptionId, SkipReason.SubscriptionMissing);
+                }
+                else
+                {
+                    look.Scheduled = await ResetDueAsync(subscription, run, look.Scheduled, cancellationToken).ConfigureAwait(false);
+                }
+
+                look.Done = true;
+            }).ConfigureAwait(false)).ConfigureAwait(false);
+
+        if (!run.DryRun)
+        {
+            // An entry whose subscription was rescheduled within the same day was overwritten by that write: it stays.
+            var handled = looks.Where(l => l.Done)
+                .SelectMany(l => l.Entries.Where(e => l.Scheduled is not { } next || !e.IsSameDay(next)))
+                .ToList();
+            try
+            {
+                await store.RemoveDueManyAsync(handled, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The resets are committed; leftover entries are stale and the next run drops them.
+                ResetLog.IndexCleanupFailed(logger, ex, run.RunId, handled.Count);
+            }
+        }
+
+        return !outOfTime;
+    }
+
+    private async Task Guard(Look look, RunContext run, Func<Task> work)
+    {
         try
         {
-            var subscription = await store.GetSubscriptionAsync(entry.SubscriptionId, cancellationToken).ConfigureAwait(false);
-            if (subscription is null)
-            {
-                Skip(run, entry.SubscriptionId, SkipReason.SubscriptionMissing);
-            }
-            else
-            {
-                await ResetDueAsync(subscription, run, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (!run.DryRun)
-            {
-                // The next entry is written already, so dropping this one loses nothing; if it was rewritten meanwhile, it stays.
-                await store.RemoveDueAsync(entry, cancellationToken).ConfigureAwait(false);
-            }
+            await work().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            run.Recorder.Failed();
-            ResetLog.ResetFailed(logger, ex, entry.SubscriptionId, run.RunId);
+            Fail(look, run, ex);
         }
+    }
+
+    private void Fail(Look look, RunContext run, Exception exception)
+    {
+        look.Failed = true;
+        run.Recorder.Failed();
+        ResetLog.ResetFailed(logger, exception, look.SubscriptionId, run.RunId);
     }
 
     /// <summary>
@@ -147,7 +222,7 @@ public sealed class CreditResetHandler(
             return new RenewalOutcome(false, SkipReason.SubscriptionMissing);
         }
 
-        await ResetOneAsync(subscription, run, s => ResetPlanner.PlanRenewal(s, periodStart, run.AsOf), cancellationToken)
+        await ResetOneAsync(subscription, run, s => ResetPlanner.PlanRenewal(s, periodStart, run.AsOf), scheduled: null, cancellationToken)
             .ConfigureAwait(false);
         var summary = run.Recorder.ToSummary(runId, run.Trigger, run.AsOf, false, subscriptionId, false, TimeSpan.Zero);
         return summary.Counts.Reset == 1
@@ -155,7 +230,9 @@ public sealed class CreditResetHandler(
             : new RenewalOutcome(false, summary.Skipped.SingleOrDefault()?.Reason ?? SkipReason.NotDue);
     }
 
-    private async Task ResetDueAsync(Subscription subscription, RunContext run, CancellationToken cancellationToken)
+    /// <returns>Where the subscription's next index entry now is.</returns>
+    private async Task<DateTimeOffset?> ResetDueAsync(
+        Subscription subscription, RunContext run, DateTimeOffset? scheduled, CancellationToken cancellationToken)
     {
         var allowPastDue = _options.AllowPastDue;
         if (ResetPlanner.Plan(subscription, run.AsOf, allowPastDue).PeriodEnded && !run.DryRun)
@@ -167,9 +244,8 @@ public sealed class CreditResetHandler(
             }
             else if (reconciliation.PaidPeriodStart is { } paid)
             {
-                await ResetOneAsync(reconciliation.Current, run, s => ResetPlanner.PlanRenewal(s, paid, run.AsOf), cancellationToken)
+                return await ResetOneAsync(reconciliation.Current, run, s => ResetPlanner.PlanRenewal(s, paid, run.AsOf), scheduled, cancellationToken)
                     .ConfigureAwait(false);
-                return;
             }
             else
             {
@@ -177,13 +253,19 @@ public sealed class CreditResetHandler(
             }
         }
 
-        await ResetOneAsync(subscription, run, s => ResetPlanner.Plan(s, run.AsOf, allowPastDue), cancellationToken).ConfigureAwait(false);
+        return await ResetOneAsync(subscription, run, s => ResetPlanner.Plan(s, run.AsOf, allowPastDue), scheduled, cancellationToken)
+            .ConfigureAwait(false);
     }
 
-    private async Task ResetOneAsync(
-        Subscription subscription, RunContext run, Func<Subscription, ResetDecision> plan, CancellationToken cancellationToken)
+    /// <param name="scheduled">Where the next index entry already is, if the caller wrote it.</param>
+    /// <returns>Where the subscription's next index entry now is.</returns>
+    private async Task<DateTimeOffset?> ResetOneAsync(
+        Subscription subscription,
+        RunContext run,
+        Func<Subscription, ResetDecision> plan,
+        DateTimeOffset? scheduled,
+        CancellationToken cancellationToken)
     {
-        DateTimeOffset? scheduled = null;
         for (var attempt = 1; ; attempt++)
         {
             var decision = plan(subscription);
@@ -202,14 +284,14 @@ public sealed class CreditResetHandler(
                     ResetLog.UnknownPlan(logger, subscription.Id, subscription.PriceId);
                 }
 
-                return;
+                return scheduled;
             }
 
             var allowance = subscription.MonthlyAllowance!.Value;
             if (run.DryRun)
             {
                 run.Recorder.Planned(new PlannedReset(subscription.Id, boundary, subscription.Balance, allowance));
-                return;
+                return scheduled;
             }
 
             var reset = new AppliedReset
@@ -233,10 +315,10 @@ public sealed class CreditResetHandler(
                     }
 
                     ResetLog.ResetApplied(logger, subscription.Id, boundary, reset.BalanceBefore, reset.BalanceAfter, run.Trigger, run.RunId);
-                    return;
+                    return scheduled;
                 case CommitResult.AlreadyApplied:
                     Skip(run, subscription.Id, SkipReason.AlreadyApplied);
-                    return;
+                    return scheduled;
                 case CommitResult.Conflict when attempt < MaxCommitAttempts:
                     // A short, jittered pause (real time, not the business clock) lets a busy spender's write land first.
                     await Task.Delay(Random.Shared.Next(1, 10 * attempt), cancellationToken).ConfigureAwait(false);
@@ -244,7 +326,7 @@ public sealed class CreditResetHandler(
                     if (reread is null)
                     {
                         Skip(run, subscription.Id, SkipReason.SubscriptionMissing);
-                        return;
+                        return scheduled;
                     }
 
                     subscription = reread;
@@ -260,6 +342,19 @@ public sealed class CreditResetHandler(
     {
         run.Recorder.Skipped(subscriptionId, reason);
         ResetLog.ResetSkipped(logger, subscriptionId, reason, run.RunId);
+    }
+
+    /// <summary>One subscription's look within a chunk: its due entries, what was read and decided, how it ended.</summary>
+    private sealed class Look(string subscriptionId, List<DueEntry> entries)
+    {
+        public string SubscriptionId { get; } = subscriptionId;
+        public List<DueEntry> Entries { get; } = entries;
+        public Subscription? Subscription { get; set; }
+        public ResetDecision? Decision { get; set; }
+        public DateTimeOffset? Scheduled { get; set; }
+        public bool Started { get; set; }
+        public bool Failed { get; set; }
+        public bool Done { get; set; }
     }
 
     private sealed record RunContext(string RunId, ResetTrigger Trigger, DateTimeOffset AsOf, bool DryRun, ResetRunRecorder Recorder);

@@ -22,6 +22,12 @@ public interface ICreditStore
     /// <summary>Adds (or moves within its day) the index entry that makes a run look at the subscription at <paramref name="dueAt"/>.</summary>
     Task ScheduleAsync(string subscriptionId, DateTimeOffset dueAt, CancellationToken cancellationToken = default);
 
+    /// <summary>Writes many index entries in as few batches as the store allows (one UTC day and at most 100 a batch).</summary>
+    Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes many index entries in batches; an entry rewritten since it was read stays.</summary>
+    Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default);
+
     /// <summary>Removes an index entry, unless it was rewritten since it was read.</summary>
     Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default);
 

@@ -33,4 +33,7 @@ internal static partial class ResetLog
 
     [LoggerMessage(1009, LogLevel.Warning, "Subscription {SubscriptionId}: billing period ended at {PeriodEnd:O} and no renewal arrived; set Stripe:ApiKey to reconcile from the Stripe API, or check the webhook endpoint's deliveries")]
     public static partial void RenewalMissing(ILogger logger, string subscriptionId, DateTimeOffset periodEnd);
+
+    [LoggerMessage(1010, LogLevel.Warning, "Reset run {RunId} could not drop {Count} handled index entries; they are stale now and the next run drops them")]
+    public static partial void IndexCleanupFailed(ILogger logger, Exception exception, string runId, int count);
 }

@@ -5,7 +5,12 @@ namespace CreditFunctions.Storage;
 /// <summary>Row and partition key formats. Sortable text, so range queries and listings come out in time order.</summary>
 internal static class Keys
 {
-    public const string SubscriptionRow = "subscription";
+    /// <summary>
+    /// The subscription row's key is the subscription id again (its partition is the id too). A constant row key would
+    /// do on Azure, but Azurite resolves point reads through its RowKey index first, and a RowKey shared by every row
+    /// turns each read and write there into a scan of the table.
+    /// </summary>
+    public static string SubscriptionRow(string subscriptionId) => subscriptionId;
     public const string ResetRowPrefix = "reset-";
     public const string EventRowPrefix = "event-";
 

@@ -8,7 +8,7 @@ namespace CreditFunctions.Storage;
 public sealed class SubscriptionEntity : ITableEntity
 {
     public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = Keys.SubscriptionRow;
+    public string RowKey { get; set; } = "";
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }
 
@@ -52,6 +52,7 @@ public sealed class SubscriptionEntity : ITableEntity
     public static SubscriptionEntity From(Subscription subscription) => new()
     {
         PartitionKey = subscription.Id,
+        RowKey = Keys.SubscriptionRow(subscription.Id),
         CustomerId = subscription.CustomerId,
         PriceId = subscription.PriceId,
         PriceLookupKey = subscription.PriceLookupKey,

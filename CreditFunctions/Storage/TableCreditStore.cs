@@ -18,6 +18,9 @@ public sealed class TableCreditStore : ICreditStore
     /// <summary>Azure's page size for table queries; continuation tokens carry the rest.</summary>
     private const int PageSize = 1000;
 
+    /// <summary>Azure rejects entity-group transactions of more than 100 operations (Azurite does not).</summary>
+    private const int MaxBatchSize = 100;
+
     /// <summary>A run record's summary JSON stays well under a string property's 64 KiB (32K UTF-16 characters).</summary>
     private const int MaxStoredListItems = 100;
 
@@ -61,7 +64,7 @@ public sealed class TableCreditStore : ICreditStore
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
         var response = await _subscriptions
-            .GetEntityIfExistsAsync<SubscriptionEntity>(subscriptionId, Keys.SubscriptionRow, cancellationToken: cancellationToken)
+            .GetEntityIfExistsAsync<SubscriptionEntity>(subscriptionId, Keys.SubscriptionRow(subscriptionId), cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         return response.HasValue ? response.Value!.ToSubscription() : null;
     }
@@ -119,6 +122,50 @@ public sealed class TableCreditStore : ICreditStore
         await _due.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default)
+    {
+        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var batch in Batches(entries))
+        {
+            var actions = batch.Select(e => new TableTransactionAction(
+                TableTransactionActionType.UpsertReplace,
+                new DueEntity { PartitionKey = Keys.DueDay(e.DueAt), RowKey = e.SubscriptionId, DueAt = e.DueAt }));
+            await _due.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default)
+    {
+        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var batch in Batches(entries))
+        {
+            var actions = batch.Select(e => new TableTransactionAction(
+                TableTransactionActionType.Delete,
+                new TableEntity(Keys.DueDay(e.DueAt), e.SubscriptionId),
+                e.ConcurrencyToken is { } token ? new ETag(token) : ETag.All));
+            try
+            {
+                await _due.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status is 404 or 412)
+            {
+                // One entry is gone or was rewritten, which fails the whole batch: remove the rest one by one.
+                foreach (var entry in batch)
+                {
+                    await RemoveDueAsync(entry, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>Azure's batch rules: one partition (here one UTC day), at most 100 operations, each row once.</summary>
+    private static IEnumerable<DueEntry[]> Batches(IEnumerable<DueEntry> entries) =>
+        entries
+            .GroupBy(e => (Day: Keys.DueDay(e.DueAt), e.SubscriptionId))
+            .Select(g => g.Last())
+            .GroupBy(e => Keys.DueDay(e.DueAt), StringComparer.Ordinal)
+            .SelectMany(day => day.Chunk(MaxBatchSize));
+
     public async Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default)
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
@@ -139,7 +186,7 @@ public sealed class TableCreditStore : ICreditStore
         ArgumentNullException.ThrowIfNull(current.ConcurrencyToken, nameof(current));
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
 
-        var update = new TableEntity(current.Id, Keys.SubscriptionRow)
+        var update = new TableEntity(current.Id, Keys.SubscriptionRow(current.Id))
         {
             [nameof(SubscriptionEntity.Balance)] = reset.BalanceAfter,
             [nameof(SubscriptionEntity.LastResetBoundary)] = reset.Boundary,
