@@ -1,0 +1,60 @@
+using Azure.Data.Tables;
+using CreditFunctions.Resets;
+using CreditFunctions.Storage;
+
+namespace CreditFunctions.Benchmarks;
+
+/// <summary>After each run: exactly the D due subscriptions were reset, none twice, nothing else touched.</summary>
+internal static class Check
+{
+    public static async Task<List<string>> EngineAsync(TableClient subscriptions, DataSet data, ResetRunSummary summary)
+    {
+        var failures = new List<string>();
+        if (summary.Counts.Reset != data.Due || summary.Counts.Failed != 0 || summary.Remaining)
+        {
+            failures.Add($"engine N={data.Total} D={data.Due}: summary says reset {summary.Counts.Reset}, failed {summary.Counts.Failed}, remaining {summary.Remaining}");
+        }
+
+        var records = new Dictionary<string, int>(StringComparer.Ordinal);
+        var filter = TableClient.CreateQueryFilter($"RowKey ge {Keys.ResetRowPrefix} and RowKey lt {"reset."}");
+        await foreach (var record in subscriptions.QueryAsync<TableEntity>(filter, select: ["PartitionKey"]))
+        {
+            records[record.PartitionKey] = records.GetValueOrDefault(record.PartitionKey) + 1;
+        }
+
+        var expected = Enumerable.Range(0, data.Due).Select(DataSet.Id).ToHashSet(StringComparer.Ordinal);
+        if (records.Count != data.Due || !records.Keys.All(expected.Contains))
+        {
+            failures.Add($"engine N={data.Total} D={data.Due}: {records.Count} subscriptions have reset records, expected exactly the {data.Due} due");
+        }
+
+        if (records.Values.Any(count => count > 1))
+        {
+            failures.Add($"engine N={data.Total} D={data.Due}: {records.Values.Count(c => c > 1)} subscriptions were reset twice");
+        }
+
+        return failures;
+    }
+
+    public static async Task<List<string>> NaiveAsync(TableClient subscriptions, DataSet data, int reset)
+    {
+        var failures = new List<string>();
+        var touched = new List<string>();
+        var filter = TableClient.CreateQueryFilter($"Status ne {""} and Version ne {1L}");
+        await foreach (var row in subscriptions.QueryAsync<SubscriptionEntity>(filter))
+        {
+            touched.Add(row.PartitionKey);
+            if (row.Version != 2)
+            {
+                failures.Add($"baseline: {row.PartitionKey} was written {row.Version - 1} times");
+            }
+        }
+
+        if (reset != data.Due || touched.Count != data.Due || !touched.All(id => string.CompareOrdinal(id, DataSet.Id(data.Due)) < 0))
+        {
+            failures.Add($"baseline N={data.Total} D={data.Due}: reset {reset}, touched {touched.Count}, expected exactly the {data.Due} due");
+        }
+
+        return failures;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using Azure.Data.Tables;
+using CreditFunctions.Periods;
+using CreditFunctions.Resets;
+using CreditFunctions.Storage;
+using CreditFunctions.Subscriptions;
+
+namespace CreditFunctions.Benchmarks;
+
+/// <summary>
+/// N yearly subscriptions of which exactly D are due at <see cref="RunAt"/>: varied anchors (days, hours, months of
+/// the year), statuses and reset history. The same deterministic set is seeded for the engine and for the baseline.
+/// </summary>
+internal sealed class DataSet(int total, int due)
+{
+    /// <summary>The run instant: 02:00 UTC, the timer's hour.</summary>
+    public static readonly DateTimeOffset RunAt = new(2026, 11, 26, 2, 0, 0, TimeSpan.Zero);
+
+    public const int Allowance = 1000;
+
+    public int Total { get; } = total;
+    public int Due { get; } = due;
+
+    public static string Id(int i) => "sub_bench" + i.ToString("D7", CultureInfo.InvariantCulture);
+
+    /// <summary>Subscription i; the first <see cref="Due"/> are due now, the rest are not (or may not get credits).</summary>
+    public Subscription Subscription(int i)
+    {
+        var rng = new Random(i);
+        var monthsIntoYear = rng.Next(1, 12); // in-period: boundary k = monthsIntoYear of a yearly period
+        DateTimeOffset anchor;
+        string status;
+        if (i < Due)
+        {
+            // Boundary passed in the last day: between 02:00 yesterday and 02:00 today.
+            var boundary = RunAt.AddMinutes(-rng.Next(1, 24 * 60));
+            anchor = boundary.AddMonths(-monthsIntoYear);
+            status = SubscriptionStatus.Active;
+        }
+        else
+        {
+            // Next boundary 1 to 27 days ahead (already reset this month), with a mix of statuses.
+            var next = RunAt.AddDays(rng.Next(1, 28)).AddMinutes(rng.Next(0, 24 * 60));
+            anchor = next.AddMonths(-monthsIntoYear);
+            status = (i % 20) switch
+            {
+                0 => SubscriptionStatus.Canceled,
+                1 => SubscriptionStatus.PastDue,
+                2 => SubscriptionStatus.Trialing,
+                _ => SubscriptionStatus.Active,
+            };
+        }
+
+        anchor = CreditPeriods.ToWholeSeconds(anchor);
+        var lastReset = CreditPeriods.Boundary(anchor, i < Due ? monthsIntoYear - 1 : monthsIntoYear - 1);
+        return new Subscription
+        {
+            Id = Id(i),
+            CustomerId = "cus_bench" + i.ToString("D7", CultureInfo.InvariantCulture),
+            PriceId = "price_bench_yearly",
+            Interval = BillingInterval.Year,
+            Status = status,
+            PeriodStart = anchor,
+            PeriodEnd = anchor.AddYears(1),
+            MonthlyAllowance = Allowance,
+            Balance = rng.Next(0, Allowance),
+            LastResetBoundary = lastReset,
+            Version = 1,
+        };
+    }
+
+    /// <summary>Where subscription i's index entry is: its next look, as the webhook sync would have put it.</summary>
+    public static DateTimeOffset DueAt(Subscription subscription) =>
+        ResetPlanner.NextInPeriod(subscription, subscription.LastResetBoundary!.Value);
+
+    /// <summary>Writes subscription rows [from, to) as this data set defines them, replacing what is there.</summary>
+    public async Task WriteSubscriptionsAsync(TableClient subscriptions, int from, int to, int parallelism)
+    {
+        await Parallel.ForEachAsync(Enumerable.Range(from, to - from), new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (i, ct) =>
+            await subscriptions.UpsertEntityAsync(SubscriptionEntity.From(Subscription(i)), TableUpdateMode.Replace, ct));
+    }
+
+    /// <summary>Rebuilds the due-date index from scratch: one entry per subscription at its next look, batched per day.</summary>
+    public async Task WriteIndexAsync(TableServiceClient service, string dueTable, int parallelism)
+    {
+        await service.DeleteTableAsync(dueTable);
+        var due = service.GetTableClient(dueTable);
+        await due.CreateIfNotExistsAsync();
+        var batches = Enumerable.Range(0, Total)
+            .Select(Subscription)
+            .Select(s => new DueEntity { PartitionKey = Keys.DueDay(DueAt(s)), RowKey = s.Id, DueAt = DueAt(s) })
+            .GroupBy(e => e.PartitionKey)
+            .SelectMany(day => day.Chunk(100));
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (batch, ct) =>
+            await due.SubmitTransactionAsync(batch.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e)), ct));
+    }
+
+    /// <summary>Deletes every reset record (rows keyed reset-...), so the table is as seeded again.</summary>
+    public static async Task DeleteResetRecordsAsync(TableClient subscriptions, int parallelism)
+    {
+        var filter = TableClient.CreateQueryFilter($"RowKey ge {Keys.ResetRowPrefix} and RowKey lt {"reset."}");
+        var records = new List<(string, string)>();
+        await foreach (var record in subscriptions.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"]))
+        {
+            records.Add((record.PartitionKey, record.RowKey));
+        }
+
+        await Parallel.ForEachAsync(records, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (key, ct) =>
+            await subscriptions.DeleteEntityAsync(key.Item1, key.Item2, cancellationToken: ct));
+    }
+}

@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Text;
+
+namespace CreditFunctions.Benchmarks;
+
+internal sealed record ResultRow(
+    int Total, int Due, TimeSpan Engine, TimeSpan Naive, TimeSpan StoreLimit, TimeSpan ReadAndCommit, long PeakManagedBytes)
+{
+    public double EngineResetsPerSecond => Due / Engine.TotalSeconds;
+    public double NaiveResetsPerSecond => Due / Naive.TotalSeconds;
+    public double StoreWritesPerSecond => Due / StoreLimit.TotalSeconds;
+    public double SpeedupOverNaive => Naive.TotalSeconds / Engine.TotalSeconds;
+    public double FractionOfStoreLimit => EngineResetsPerSecond / StoreWritesPerSecond;
+    public double ReadAndCommitPerSecond => Due / ReadAndCommit.TotalSeconds;
+    public double FractionOfResetProtocol => EngineResetsPerSecond / ReadAndCommitPerSecond;
+
+    public string ToConsole() => string.Create(CultureInfo.InvariantCulture,
+        $"engine {Engine.TotalSeconds:F2} s ({EngineResetsPerSecond:F0}/s), naive {Naive.TotalSeconds:F2} s, "
+        + $"store limit {StoreWritesPerSecond:F0} writes/s, read+commit {ReadAndCommitPerSecond:F0}/s, x{SpeedupOverNaive:F1} vs naive, "
+        + $"{FractionOfStoreLimit:P0} of store limit, {FractionOfResetProtocol:P0} of read+commit, peak {PeakManagedBytes / 1048576.0:F1} MB");
+
+    public static string Markdown(IReadOnlyList<ResultRow> rows, bool smoke)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Benchmark of the daily run{(smoke ? " (smoke)" : "")}, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, Azurite on 127.0.0.1");
+        text.AppendLine();
+        text.AppendLine("| N | D | engine time | engine resets/s | naive time | naive resets/s | speed-up vs naive | store limit (cond. writes/s) | fraction of store limit | read+commit pairs/s | fraction of read+commit | peak managed memory |");
+        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in rows)
+        {
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Total:N0} | {r.Due:N0} | {r.Engine.TotalSeconds:F2} s | {r.EngineResetsPerSecond:F0} | {r.Naive.TotalSeconds:F2} s | {r.NaiveResetsPerSecond:F0} | {r.SpeedupOverNaive:F1}x | {r.StoreWritesPerSecond:F0} | {r.FractionOfStoreLimit:P0} | {r.ReadAndCommitPerSecond:F0} | {r.FractionOfResetProtocol:P0} | {r.PeakManagedBytes / 1048576.0:F1} MB |"));
+        }
+
+        if (rows.Count > 1)
+        {
+            text.AppendLine();
+            var byDue = rows.GroupBy(r => r.Due).Where(g => g.Count() > 1);
+            foreach (var group in byDue)
+            {
+                var small = group.MinBy(r => r.Total)!;
+                var large = group.MaxBy(r => r.Total)!;
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"- D = {group.Key:N0}, N {small.Total:N0} -> {large.Total:N0}: engine time x{large.Engine / small.Engine:F2}, naive time x{large.Naive / small.Naive:F2}, "
+                    + $"store's conditional write time x{large.StoreLimit / small.StoreLimit:F2}"));
+            }
+
+            var peaks = rows.Where(r => r.Total == rows.Max(x => x.Total)).OrderBy(r => r.Due).ToList();
+            if (peaks.Count > 1)
+            {
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"- N = {peaks[0].Total:N0}, D {peaks[0].Due:N0} -> {peaks[^1].Due:N0}: peak managed memory x{(double)peaks[^1].PeakManagedBytes / peaks[0].PeakManagedBytes:F2}"));
+            }
+        }
+
+        return text.ToString();
+    }
+}
