@@ -87,7 +87,7 @@ public partial class InfraTests
                 "CreditStorage__TablePrefix" => "Credits",
                 "Reset__AllowPastDue" => "False",
                 "Stripe__WebhookSecret" => "whsec_resolvedFromKeyVault",
-                "Stripe__ApiKey" => "rk_live_resolvedFromKeyVault",
+                "Stripe__ApiKey" => "rk_test_resolvedFromKeyVault",
                 "Stripe__PlanCredits" => "price_1Abc=1000",
                 _ => "value",
             }));
