@@ -70,7 +70,7 @@ public sealed partial class StripeEventProcessor(
         if (result is { Outcome: not SyncOutcome.Stale, Stored: { LastResetBoundary: null } stored }
             && SubscriptionStatus.IsEligibleForReset(stored.Status, allowPastDue: false))
         {
-            var first = await resets.ApplyRenewalAsync(stored.Id, stored.PeriodStart, stripeEvent.Id, cancellationToken).ConfigureAwait(false);
+            var first = await resets.ApplyRenewalAsync(stored, stored.PeriodStart, stripeEvent.Id, cancellationToken).ConfigureAwait(false);
             outcome += first.Applied ? "; first allowance applied" : $"; first allowance skipped ({first.SkipReason})";
         }
 
@@ -103,10 +103,12 @@ public sealed partial class StripeEventProcessor(
         {
             // The renewal's customer.subscription.updated has not arrived yet: move the period forward from the invoice.
             var advanced = ToState(existing) with { PeriodStart = periodStart, PeriodEnd = periodEnd };
-            await sync.UpsertAsync(advanced, eventId: null, stateTime: null, isCreation: false, cancellationToken).ConfigureAwait(false);
+            var synced = await sync.UpsertAsync(advanced, eventId: null, stateTime: null, isCreation: false, cancellationToken).ConfigureAwait(false);
+            existing = synced.Stored ?? existing;
         }
 
-        var renewal = await resets.ApplyRenewalAsync(subscriptionId, periodStart, stripeEvent.Id, cancellationToken).ConfigureAwait(false);
+        // The copy just read or written is handed on, so the reset needs no read of its own (a stale one costs a retry).
+        var renewal = await resets.ApplyRenewalAsync(existing, periodStart, stripeEvent.Id, cancellationToken).ConfigureAwait(false);
         var outcome = renewal.Applied ? "renewal reset" : $"renewal skipped ({renewal.SkipReason})";
         SubscriptionEventApplied(logger, stripeEvent.Id, stripeEvent.Type, subscriptionId, outcome);
         return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, outcome, subscriptionId);

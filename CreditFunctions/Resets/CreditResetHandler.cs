@@ -212,19 +212,15 @@ public sealed class CreditResetHandler(
     /// Applies the reset at the start of <paramref name="periodStart"/>'s billing period (a paid renewal, or a new
     /// subscription's first allowance), with the same exactly-once key and commit as the timer's resets.
     /// </summary>
+    /// <param name="subscription">The subscription as just read or written by the caller; a stale copy only costs a re-read.</param>
     public async Task<RenewalOutcome> ApplyRenewalAsync(
-        string subscriptionId, DateTimeOffset periodStart, string runId, CancellationToken cancellationToken = default)
+        Subscription subscription, DateTimeOffset periodStart, string runId, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(subscription);
         var run = new RunContext(runId, ResetTrigger.Webhook, time.GetUtcNow(), DryRun: false, new ResetRunRecorder());
-        var subscription = await store.GetSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
-        if (subscription is null)
-        {
-            return new RenewalOutcome(false, SkipReason.SubscriptionMissing);
-        }
-
         await ResetOneAsync(subscription, run, s => ResetPlanner.PlanRenewal(s, periodStart, run.AsOf), scheduled: null, cancellationToken)
             .ConfigureAwait(false);
-        var summary = run.Recorder.ToSummary(runId, run.Trigger, run.AsOf, false, subscriptionId, false, TimeSpan.Zero);
+        var summary = run.Recorder.ToSummary(runId, run.Trigger, run.AsOf, false, subscription.Id, false, TimeSpan.Zero);
         return summary.Counts.Reset == 1
             ? new RenewalOutcome(true, null)
             : new RenewalOutcome(false, summary.Skipped.SingleOrDefault()?.Reason ?? SkipReason.NotDue);
