@@ -27,7 +27,7 @@ internal sealed class CrashingStore(ICreditStore inner, int crashAtWrite, bool w
         }
     }
 
-    public Task<UpsertResult> TryUpsertSubscriptionAsync(Subscription subscription, string? eventId, CancellationToken cancellationToken = default) =>
+    public Task<UpsertOutcome> TryUpsertSubscriptionAsync(Subscription subscription, string? eventId, CancellationToken cancellationToken = default) =>
         Write(() => inner.TryUpsertSubscriptionAsync(subscription, eventId, cancellationToken));
 
     public Task ScheduleAsync(string subscriptionId, DateTimeOffset dueAt, CancellationToken cancellationToken = default) =>

@@ -17,7 +17,7 @@ internal sealed class SlowStore(ICreditStore inner, FakeTimeProvider time, TimeS
     public IAsyncEnumerable<DueEntry> ReadDueAsync(DateTimeOffset asOf, CancellationToken cancellationToken = default) =>
         inner.ReadDueAsync(asOf, cancellationToken);
 
-    public Task<UpsertResult> TryUpsertSubscriptionAsync(Subscription subscription, string? eventId, CancellationToken cancellationToken = default) =>
+    public Task<UpsertOutcome> TryUpsertSubscriptionAsync(Subscription subscription, string? eventId, CancellationToken cancellationToken = default) =>
         inner.TryUpsertSubscriptionAsync(subscription, eventId, cancellationToken);
 
     public Task ScheduleAsync(string subscriptionId, DateTimeOffset dueAt, CancellationToken cancellationToken = default) =>

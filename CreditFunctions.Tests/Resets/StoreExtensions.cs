@@ -31,7 +31,7 @@ internal static class StoreExtensions
 
     /// <summary>An ETag-guarded write as any other writer (the SaaS app spending credits) would make it.</summary>
     public static async Task<bool> TrySaveAsync(this ICreditStore store, Subscription subscription) =>
-        await store.TryUpsertSubscriptionAsync(subscription, eventId: null) == UpsertResult.Applied;
+        (await store.TryUpsertSubscriptionAsync(subscription, eventId: null)).Result == UpsertResult.Applied;
 
     public static async Task<Subscription> GetRequiredAsync(this ICreditStore store, string id) =>
         await store.GetSubscriptionAsync(id) ?? throw new InvalidOperationException($"{id} is not stored");

@@ -40,7 +40,8 @@ public sealed partial class SubscriptionSync(ICreditStore store, TimeProvider ti
                 await store.ScheduleAsync(candidate.Id, due, cancellationToken).ConfigureAwait(false);
             }
 
-            switch (await store.TryUpsertSubscriptionAsync(candidate, eventId, cancellationToken).ConfigureAwait(false))
+            var write = await store.TryUpsertSubscriptionAsync(candidate, eventId, cancellationToken).ConfigureAwait(false);
+            switch (write.Result)
             {
                 case UpsertResult.DuplicateEvent:
                     return new SyncResult(SyncOutcome.Duplicate, existing);
@@ -53,8 +54,7 @@ public sealed partial class SubscriptionSync(ICreditStore store, TimeProvider ti
                 await store.RemoveDueAsync(new DueEntry(existing.Id, oldDue), cancellationToken).ConfigureAwait(false);
             }
 
-            var stored = await store.GetSubscriptionAsync(state.Id, cancellationToken).ConfigureAwait(false) ?? candidate;
-            return new SyncResult(SyncOutcome.Applied, stored);
+            return new SyncResult(SyncOutcome.Applied, candidate with { ConcurrencyToken = write.ConcurrencyToken });
         }
 
         throw new InvalidOperationException($"Subscription {state.Id} kept changing during {MaxAttempts} sync attempts.");

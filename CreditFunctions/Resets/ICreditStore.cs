@@ -13,8 +13,9 @@ public interface ICreditStore
     /// <summary>
     /// Writes <paramref name="subscription"/> (insert when its token is null, else replace if unchanged) and, when
     /// <paramref name="eventId"/> is given, records that event in the same transaction, so a redelivered event writes nothing.
+    /// When applied, the outcome carries the row's new concurrency token, so the caller needs no read to write again.
     /// </summary>
-    Task<UpsertResult> TryUpsertSubscriptionAsync(Subscription subscription, string? eventId, CancellationToken cancellationToken = default);
+    Task<UpsertOutcome> TryUpsertSubscriptionAsync(Subscription subscription, string? eventId, CancellationToken cancellationToken = default);
 
     /// <summary>Streams index entries whose due date is on or before <paramref name="asOf"/>'s date, oldest first, page by page.</summary>
     IAsyncEnumerable<DueEntry> ReadDueAsync(DateTimeOffset asOf, CancellationToken cancellationToken = default);

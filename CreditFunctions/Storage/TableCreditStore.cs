@@ -69,7 +69,7 @@ public sealed class TableCreditStore : ICreditStore
         return response.HasValue ? response.Value!.ToSubscription() : null;
     }
 
-    public async Task<UpsertResult> TryUpsertSubscriptionAsync(
+    public async Task<UpsertOutcome> TryUpsertSubscriptionAsync(
         Subscription subscription, string? eventId, CancellationToken cancellationToken = default)
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
@@ -87,16 +87,18 @@ public sealed class TableCreditStore : ICreditStore
 
         try
         {
-            await _subscriptions.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
-            return UpsertResult.Applied;
+            var responses = await _subscriptions.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            var etag = responses.Value[0].Headers.ETag
+                ?? throw new InvalidOperationException($"The store answered the write of {subscription.Id} without an ETag.");
+            return new UpsertOutcome(UpsertResult.Applied, etag.ToString());
         }
         catch (TableTransactionFailedException ex) when (ex.Status == 409 && ex.FailedTransactionActionIndex == 1)
         {
-            return UpsertResult.DuplicateEvent;
+            return new UpsertOutcome(UpsertResult.DuplicateEvent);
         }
         catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 or 404 && ex.FailedTransactionActionIndex is 0 or null)
         {
-            return UpsertResult.Conflict;
+            return new UpsertOutcome(UpsertResult.Conflict);
         }
     }
 

@@ -1,0 +1,48 @@
+using CreditFunctions.Billing;
+using CreditFunctions.Resets;
+using CreditFunctions.Subscriptions;
+using CreditFunctions.Tests.Functions;
+using CreditFunctions.Tests.Resets;
+using Microsoft.Extensions.DependencyInjection;
+using static CreditFunctions.Tests.TestSubscriptions;
+
+namespace CreditFunctions.Tests.Billing;
+
+/// <summary>The sync against Azurite: what it hands back is the row as stored, ready for the next conditional write.</summary>
+public class SubscriptionSyncTests
+{
+    private static readonly DateTimeOffset PeriodStart = Utc(2026, 3, 31, 8, 0);
+
+    private static SubscriptionState State(string status, DateTimeOffset periodStart) => new()
+    {
+        Id = "sub_1Sync",
+        CustomerId = "cus_1Sync",
+        PriceId = "price_1Yearly",
+        Interval = BillingInterval.Year,
+        Status = status,
+        PeriodStart = periodStart,
+        PeriodEnd = periodStart.AddYears(1),
+        MonthlyAllowance = 500,
+    };
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task UpsertAsync_Applied_HandsBackTheStoredRowWithItsCurrentETag(bool rowExisted)
+    {
+        await using var app = await AppHost.StartAsync(PeriodStart.AddDays(3));
+        var sync = app.Services.GetRequiredService<SubscriptionSync>();
+        var store = app.Services.GetRequiredService<ICreditStore>();
+        if (rowExisted)
+        {
+            await sync.UpsertAsync(State(SubscriptionStatus.Trialing, PeriodStart), "evt_1First", PeriodStart, isCreation: true);
+        }
+
+        var result = await sync.UpsertAsync(State(SubscriptionStatus.Active, PeriodStart), "evt_1Second", PeriodStart.AddHours(1), isCreation: false);
+
+        Assert.Equal(SyncOutcome.Applied, result.Outcome);
+        var stored = await store.GetRequiredAsync("sub_1Sync");
+        Assert.Equal(stored, result.Stored);
+        Assert.True(await store.TrySaveAsync(result.Stored! with { Balance = 42 }), "the handed-back copy must be current enough to write with");
+    }
+}

@@ -1,0 +1,4 @@
+namespace CreditFunctions.Resets;
+
+/// <summary>What a subscription write did; when applied, the stored row's new concurrency token (its ETag).</summary>
+public sealed record UpsertOutcome(UpsertResult Result, string? ConcurrencyToken = null);
