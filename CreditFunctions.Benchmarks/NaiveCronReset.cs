@@ -9,12 +9,15 @@ namespace CreditFunctions.Benchmarks;
 /// </summary>
 internal static class NaiveCronReset
 {
-    public static async Task<int> RunAsync(TableClient subscriptions, DateTimeOffset now)
+    /// <returns>How many subscriptions it reset, and how many rows it had to read to find them.</returns>
+    public static async Task<(int Reset, int RowsRead)> RunAsync(TableClient subscriptions, DateTimeOffset now)
     {
         var reset = 0;
+        var read = 0;
         var filter = TableClient.CreateQueryFilter($"Status eq {"active"} and Interval eq {"year"}");
         await foreach (var row in subscriptions.QueryAsync<SubscriptionEntity>(filter))
         {
+            read++;
             if (row.LastResetBoundary is { } last && last.AddMonths(1) <= now)
             {
                 row.Balance = row.MonthlyAllowance ?? 0;
@@ -25,6 +28,6 @@ internal static class NaiveCronReset
             }
         }
 
-        return reset;
+        return (reset, read);
     }
 }

@@ -23,7 +23,10 @@ if (string.IsNullOrWhiteSpace(connection))
     connection = azurite.ConnectionString;
 }
 
-var service = new TableServiceClient(connection);
+var requests = new RequestCounter();
+var clientOptions = new TableClientOptions();
+clientOptions.AddPolicy(requests, Azure.Core.HttpPipelinePosition.PerRetry);
+var service = new TableServiceClient(connection, clientOptions);
 var options = new ResetOptions();
 var rows = new List<ResultRow>();
 var failures = new List<string>();
@@ -51,38 +54,46 @@ try
             await data.WriteSubscriptionsAsync(subscriptions, 0, Math.Max(previousDue, due), SeedParallelism);
             await data.WriteIndexAsync(service, storage.DueTable, SeedParallelism);
             previousDue = due;
-            Console.WriteLine($"   prepared in {seed.Elapsed.TotalSeconds:F1} s");
+            Progress("prepared", seed.Elapsed);
 
             // 2. The engine: the real handler, as the timer calls it.
             var store = new TableCreditStore(service, Options.Create(storage));
             var handler = new CreditResetHandler(store, new NoReconciliation(), new FixedClock(DataSet.RunAt), Options.Create(options), NullLogger<CreditResetHandler>.Instance);
             ResetRunSummary summary;
             long peak;
+            long engineRequests;
             var watch = Stopwatch.StartNew();
             await using (var sampler = new MemorySampler())
             {
-                summary = (await handler.RunAsync(new ResetRequest(ResetTrigger.Timer))).Summary!;
+                (var result, engineRequests) = await requests.MeasureAsync(() => handler.RunAsync(new ResetRequest(ResetTrigger.Timer)));
                 watch.Stop();
                 peak = sampler.PeakBytes;
+                summary = result.Summary!;
             }
 
             var engineTime = watch.Elapsed;
+            Progress(string.Create(CultureInfo.InvariantCulture, $"engine ({summary.Counts.Reset:N0} reset, peak {peak / 1048576.0:F1} MB, {engineRequests:N0} requests)"), engineTime);
             failures.AddRange(await Check.EngineAsync(subscriptions, data, summary));
 
             // 3. The naive cron over the identical data set: the engine's writes undone first.
+            seed.Restart();
             await data.WriteSubscriptionsAsync(subscriptions, 0, due, SeedParallelism);
             await DataSet.DeleteResetRecordsAsync(subscriptions, SeedParallelism);
+            Progress("restored", seed.Elapsed);
             watch.Restart();
-            var naiveReset = await NaiveCronReset.RunAsync(subscriptions, DataSet.RunAt);
+            var ((naiveReset, naiveRowsRead), naiveRequests) = await requests.MeasureAsync(() => NaiveCronReset.RunAsync(subscriptions, DataSet.RunAt));
             var naiveTime = watch.Elapsed;
+            Progress("naive", naiveTime);
             failures.AddRange(await Check.NaiveAsync(subscriptions, data, naiveReset));
 
             // 4. The store's limit: D conditional single-entity writes at the engine's concurrency, no logic; and the
             //    same for the least work a reset needs (read, then one conditional two-row transaction).
             var limitTime = await StoreLimit.ConditionalWritesAsync(subscriptions, data, options.MaxParallelism);
+            Progress("store limit", limitTime);
             var protocolTime = await StoreLimit.ReadAndCommitAsync(subscriptions, data, options.MaxParallelism);
+            Progress("read+commit", protocolTime);
 
-            rows.Add(new ResultRow(total, due, engineTime, naiveTime, limitTime, protocolTime, peak));
+            rows.Add(new ResultRow(total, due, engineTime, naiveTime, limitTime, protocolTime, peak, engineRequests, naiveRequests, naiveRowsRead));
             Console.WriteLine("   " + rows[^1].ToConsole());
         }
 
@@ -115,6 +126,9 @@ foreach (var failure in failures)
 }
 
 return failures.Count == 0 ? 0 : 1;
+
+static void Progress(string phase, TimeSpan elapsed) =>
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   {phase}: {elapsed.TotalSeconds:F1} s (at {DateTimeOffset.UtcNow:HH:mm:ss} UTC)"));
 
 internal sealed record BenchmarkArguments(IReadOnlyList<(int Total, int Due)> Sizes, bool Smoke, string? Out)
 {

@@ -4,7 +4,16 @@ using System.Text;
 namespace CreditFunctions.Benchmarks;
 
 internal sealed record ResultRow(
-    int Total, int Due, TimeSpan Engine, TimeSpan Naive, TimeSpan StoreLimit, TimeSpan ReadAndCommit, long PeakManagedBytes)
+    int Total,
+    int Due,
+    TimeSpan Engine,
+    TimeSpan Naive,
+    TimeSpan StoreLimit,
+    TimeSpan ReadAndCommit,
+    long PeakManagedBytes,
+    long EngineRequests,
+    long NaiveRequests,
+    int NaiveRowsRead)
 {
     public double EngineResetsPerSecond => Due / Engine.TotalSeconds;
     public double NaiveResetsPerSecond => Due / Naive.TotalSeconds;
@@ -17,19 +26,20 @@ internal sealed record ResultRow(
     public string ToConsole() => string.Create(CultureInfo.InvariantCulture,
         $"engine {Engine.TotalSeconds:F2} s ({EngineResetsPerSecond:F0}/s), naive {Naive.TotalSeconds:F2} s, "
         + $"store limit {StoreWritesPerSecond:F0} writes/s, read+commit {ReadAndCommitPerSecond:F0}/s, x{SpeedupOverNaive:F1} vs naive, "
-        + $"{FractionOfStoreLimit:P0} of store limit, {FractionOfResetProtocol:P0} of read+commit, peak {PeakManagedBytes / 1048576.0:F1} MB");
+        + $"{FractionOfStoreLimit:P0} of store limit, {FractionOfResetProtocol:P0} of read+commit, peak {PeakManagedBytes / 1048576.0:F1} MB, "
+        + $"requests: engine {EngineRequests:N0}, naive {NaiveRequests:N0} reading {NaiveRowsRead:N0} rows");
 
     public static string Markdown(IReadOnlyList<ResultRow> rows, bool smoke)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Benchmark of the daily run{(smoke ? " (smoke)" : "")}, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, Azurite on 127.0.0.1");
         text.AppendLine();
-        text.AppendLine("| N | D | engine time | engine resets/s | naive time | naive resets/s | speed-up vs naive | store limit (cond. writes/s) | fraction of store limit | read+commit pairs/s | fraction of read+commit | peak managed memory |");
-        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| N | D | engine time | engine resets/s | naive time | naive resets/s | speed-up vs naive | store limit (cond. writes/s) | fraction of store limit | read+commit pairs/s | fraction of read+commit | peak managed memory | engine requests | naive requests (rows read) |");
+        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
         {
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Total:N0} | {r.Due:N0} | {r.Engine.TotalSeconds:F2} s | {r.EngineResetsPerSecond:F0} | {r.Naive.TotalSeconds:F2} s | {r.NaiveResetsPerSecond:F0} | {r.SpeedupOverNaive:F1}x | {r.StoreWritesPerSecond:F0} | {r.FractionOfStoreLimit:P0} | {r.ReadAndCommitPerSecond:F0} | {r.FractionOfResetProtocol:P0} | {r.PeakManagedBytes / 1048576.0:F1} MB |"));
+                $"| {r.Total:N0} | {r.Due:N0} | {r.Engine.TotalSeconds:F2} s | {r.EngineResetsPerSecond:F0} | {r.Naive.TotalSeconds:F2} s | {r.NaiveResetsPerSecond:F0} | {r.SpeedupOverNaive:F1}x | {r.StoreWritesPerSecond:F0} | {r.FractionOfStoreLimit:P0} | {r.ReadAndCommitPerSecond:F0} | {r.FractionOfResetProtocol:P0} | {r.PeakManagedBytes / 1048576.0:F1} MB | {r.EngineRequests:N0} | {r.NaiveRequests:N0} ({r.NaiveRowsRead:N0}) |"));
         }
 
         if (rows.Count > 1)
@@ -42,7 +52,8 @@ internal sealed record ResultRow(
                 var large = group.MaxBy(r => r.Total)!;
                 text.AppendLine(string.Create(CultureInfo.InvariantCulture,
                     $"- D = {group.Key:N0}, N {small.Total:N0} -> {large.Total:N0}: engine time x{large.Engine / small.Engine:F2}, naive time x{large.Naive / small.Naive:F2}, "
-                    + $"store's conditional write time x{large.StoreLimit / small.StoreLimit:F2}"));
+                    + $"store's conditional write time x{large.StoreLimit / small.StoreLimit:F2}; engine requests x{(double)large.EngineRequests / small.EngineRequests:F2}, "
+                    + $"naive rows read x{(double)large.NaiveRowsRead / small.NaiveRowsRead:F2}"));
             }
 
             var peaks = rows.Where(r => r.Total == rows.Max(x => x.Total)).OrderBy(r => r.Due).ToList();

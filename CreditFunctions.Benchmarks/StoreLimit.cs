@@ -21,10 +21,12 @@ internal static class StoreLimit
 
     /// <summary>
     /// The least a reset can cost without giving up its guarantees: read the row (for its ETag and balance), then one
-    /// entity-group transaction that updates it with If-Match and inserts the record keyed by the boundary.
+    /// entity-group transaction that updates it with If-Match and inserts the record keyed by the boundary. The records
+    /// get the engine's keys (one per due boundary), since Azurite's cost per insert depends on how many rows share a key.
     /// </summary>
     public static async Task<TimeSpan> ReadAndCommitAsync(TableClient subscriptions, DataSet data, int parallelism)
     {
+        var recordKeys = Enumerable.Range(0, data.Due).Select(i => Keys.ResetRow(DataSet.DueAt(data.Subscription(i)))).ToArray();
         var watch = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, data.Due), Options(parallelism), async (i, ct) =>
         {
@@ -33,14 +35,14 @@ internal static class StoreLimit
             await subscriptions.SubmitTransactionAsync(
                 [
                     new TableTransactionAction(TableTransactionActionType.UpdateMerge, Balance(i), row.ETag),
-                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(id, "reset-storelimit") { ["BalanceBefore"] = row.Balance }),
+                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(id, recordKeys[i]) { ["BalanceBefore"] = row.Balance }),
                 ],
                 ct);
         });
         var elapsed = watch.Elapsed;
 
         await Parallel.ForEachAsync(Enumerable.Range(0, data.Due), Options(parallelism), async (i, ct) =>
-            await subscriptions.DeleteEntityAsync(DataSet.Id(i), "reset-storelimit", cancellationToken: ct));
+            await subscriptions.DeleteEntityAsync(DataSet.Id(i), recordKeys[i], cancellationToken: ct));
         return elapsed;
     }
 
