@@ -60,19 +60,26 @@ try
             var store = new TableCreditStore(service, Options.Create(storage));
             var handler = new CreditResetHandler(store, new NoReconciliation(), new FixedClock(DataSet.RunAt), Options.Create(options), NullLogger<CreditResetHandler>.Instance);
             ResetRunSummary summary;
-            long peak;
             long engineRequests;
             var watch = Stopwatch.StartNew();
-            await using (var sampler = new MemorySampler())
+            var sampler = new MemorySampler();
+            try
             {
                 (var result, engineRequests) = await requests.MeasureAsync(() => handler.RunAsync(new ResetRequest(ResetTrigger.Timer)));
                 watch.Stop();
-                peak = sampler.PeakBytes;
                 summary = result.Summary!;
             }
+            finally
+            {
+                await sampler.DisposeAsync();
+            }
+
+            var (peak, peakLive) = (sampler.PeakBytes, sampler.PeakLiveBytes);
+            Progress(string.Create(CultureInfo.InvariantCulture,
+                $"engine ({summary.Counts.Reset:N0} reset, {engineRequests:N0} requests, peak {peak / 1048576.0:F1} MB, live peak {peakLive / 1048576.0:F1} MB, {sampler.FullCollections} full GCs)"),
+                watch.Elapsed);
 
             var engineTime = watch.Elapsed;
-            Progress(string.Create(CultureInfo.InvariantCulture, $"engine ({summary.Counts.Reset:N0} reset, peak {peak / 1048576.0:F1} MB, {engineRequests:N0} requests)"), engineTime);
             failures.AddRange(await Check.EngineAsync(subscriptions, data, summary));
 
             // 3. The naive cron over the identical data set: the engine's writes undone first.
@@ -93,7 +100,7 @@ try
             var protocolTime = await StoreLimit.ReadAndCommitAsync(subscriptions, data, options.MaxParallelism);
             Progress("read+commit", protocolTime);
 
-            rows.Add(new ResultRow(total, due, engineTime, naiveTime, limitTime, protocolTime, peak, engineRequests, naiveRequests, naiveRowsRead));
+            rows.Add(new ResultRow(total, due, engineTime, naiveTime, limitTime, protocolTime, peak, peakLive, engineRequests, naiveRequests, naiveRowsRead));
             Console.WriteLine("   " + rows[^1].ToConsole());
         }
 
