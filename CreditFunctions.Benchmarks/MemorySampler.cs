@@ -22,7 +22,8 @@ internal sealed class MemorySampler : IAsyncDisposable
 
     public MemorySampler()
     {
-        _peakLive = GC.GetTotalMemory(forceFullCollection: true);
+        StartLiveBytes = GC.GetTotalMemory(forceFullCollection: true);
+        _peakLive = StartLiveBytes;
         _peak = _peakLive;
         _fullCollectionsBefore = GC.CollectionCount(2);
         _loop = Task.Run(async () =>
@@ -52,6 +53,9 @@ internal sealed class MemorySampler : IAsyncDisposable
     public long PeakBytes => _peak;
 
     public long PeakLiveBytes => _peakLive;
+
+    /// <summary>The live heap before the run: what the process already held (the harness, pooled buffers).</summary>
+    public long StartLiveBytes { get; }
 
     /// <summary>Full collections during the run, forced ones included.</summary>
     public int FullCollections => GC.CollectionCount(2) - _fullCollectionsBefore;

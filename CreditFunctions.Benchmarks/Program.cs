@@ -76,7 +76,7 @@ try
 
             var (peak, peakLive) = (sampler.PeakBytes, sampler.PeakLiveBytes);
             Progress(string.Create(CultureInfo.InvariantCulture,
-                $"engine ({summary.Counts.Reset:N0} reset, {engineRequests:N0} requests, peak {peak / 1048576.0:F1} MB, live peak {peakLive / 1048576.0:F1} MB, {sampler.FullCollections} full GCs)"),
+                $"engine ({summary.Counts.Reset:N0} reset, {engineRequests:N0} requests, peak {peak / 1048576.0:F1} MB, live peak {peakLive / 1048576.0:F1} MB from {sampler.StartLiveBytes / 1048576.0:F1} MB at start, {sampler.FullCollections} full GCs)"),
                 watch.Elapsed);
 
             var engineTime = watch.Elapsed;
