@@ -4,6 +4,7 @@ using CreditFunctions.Periods;
 using CreditFunctions.Resets;
 using CreditFunctions.Storage;
 using CreditFunctions.Subscriptions;
+using CreditFunctions.Tests;
 
 namespace CreditFunctions.Benchmarks;
 
@@ -52,21 +53,9 @@ internal sealed class DataSet(int total, int due)
         }
 
         anchor = CreditPeriods.ToWholeSeconds(anchor);
-        var lastReset = CreditPeriods.Boundary(anchor, i < Due ? monthsIntoYear - 1 : monthsIntoYear - 1);
-        return new Subscription
-        {
-            Id = Id(i),
-            CustomerId = "cus_bench" + i.ToString("D7", CultureInfo.InvariantCulture),
-            PriceId = "price_bench_yearly",
-            Interval = BillingInterval.Year,
-            Status = status,
-            PeriodStart = anchor,
-            PeriodEnd = anchor.AddYears(1),
-            MonthlyAllowance = Allowance,
-            Balance = rng.Next(0, Allowance),
-            LastResetBoundary = lastReset,
-            Version = 1,
-        };
+        // Reset last at the boundary before the current one: due ones are owed that boundary, the rest one still ahead.
+        var lastReset = CreditPeriods.Boundary(anchor, monthsIntoYear - 1);
+        return TestSubscriptions.Yearly(Id(i), anchor, status, Allowance, balance: rng.Next(0, Allowance), lastReset) with { Version = 1 };
     }
 
     /// <summary>Where subscription i's index entry is: its next look, as the webhook sync would have put it.</summary>
