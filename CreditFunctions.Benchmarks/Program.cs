@@ -57,12 +57,13 @@ try
             Progress("prepared", seed.Elapsed);
 
             // 2. The engine: the real handler, as the timer calls it.
-            var store = new TableCreditStore(service, Options.Create(storage));
+            var store = new TimedStore(new TableCreditStore(service, Options.Create(storage)));
             var handler = new CreditResetHandler(store, new NoReconciliation(), new FixedClock(DataSet.RunAt), Options.Create(options), NullLogger<CreditResetHandler>.Instance);
             ResetRunSummary summary;
             long engineRequests;
-            var watch = Stopwatch.StartNew();
             var sampler = new MemorySampler();
+            var cpu = new CpuMeter(azurite);
+            var watch = Stopwatch.StartNew();
             try
             {
                 (var result, engineRequests) = await requests.MeasureAsync(() => handler.RunAsync(new ResetRequest(ResetTrigger.Timer)));
@@ -74,12 +75,13 @@ try
                 await sampler.DisposeAsync();
             }
 
-            var (peak, peakLive) = (sampler.PeakBytes, sampler.PeakLiveBytes);
-            Progress(string.Create(CultureInfo.InvariantCulture,
-                $"engine ({summary.Counts.Reset:N0} reset, {engineRequests:N0} requests, peak {peak / 1048576.0:F1} MB, live peak {peakLive / 1048576.0:F1} MB from {sampler.StartLiveBytes / 1048576.0:F1} MB at start, {sampler.FullCollections} full GCs)"),
-                watch.Elapsed);
-
             var engineTime = watch.Elapsed;
+            var memory = new EngineMemory(sampler.PeakBytes, sampler.PeakLiveBytes, sampler.StartLiveBytes);
+            var profile = new EngineProfile(store.ReadingIndex, store.WritingNextEntries, store.RemovingHandledEntries, cpu.StoreShare(engineTime), cpu.ClientShare(engineTime));
+            Progress(string.Create(CultureInfo.InvariantCulture,
+                $"engine ({summary.Counts.Reset:N0} reset, {engineRequests:N0} requests, {memory.ToConsole()}, {sampler.FullCollections} full GCs; {profile.ToConsole()})"),
+                engineTime);
+
             failures.AddRange(await Check.EngineAsync(subscriptions, data, summary));
 
             // 3. The naive cron over the identical data set: the engine's writes undone first.
@@ -100,7 +102,7 @@ try
             var protocolTime = await StoreLimit.ReadAndCommitAsync(subscriptions, data, options.MaxParallelism);
             Progress("read+commit", protocolTime);
 
-            rows.Add(new ResultRow(total, due, engineTime, naiveTime, limitTime, protocolTime, peak, peakLive, engineRequests, naiveRequests, naiveRowsRead));
+            rows.Add(new ResultRow(total, due, engineTime, naiveTime, limitTime, protocolTime, memory, profile, engineRequests, naiveRequests, naiveRowsRead));
             Console.WriteLine("   " + rows[^1].ToConsole());
         }
 

@@ -10,8 +10,8 @@ internal sealed record ResultRow(
     TimeSpan Naive,
     TimeSpan StoreLimit,
     TimeSpan ReadAndCommit,
-    long PeakManagedBytes,
-    long PeakLiveBytes,
+    EngineMemory Memory,
+    EngineProfile Profile,
     long EngineRequests,
     long NaiveRequests,
     int NaiveRowsRead)
@@ -27,7 +27,7 @@ internal sealed record ResultRow(
     public string ToConsole() => string.Create(CultureInfo.InvariantCulture,
         $"engine {Engine.TotalSeconds:F2} s ({EngineResetsPerSecond:F0}/s), naive {Naive.TotalSeconds:F2} s, "
         + $"store limit {StoreWritesPerSecond:F0} writes/s, read+commit {ReadAndCommitPerSecond:F0}/s, x{SpeedupOverNaive:F1} vs naive, "
-        + $"{FractionOfStoreLimit:P0} of store limit, {FractionOfResetProtocol:P0} of read+commit, peak {PeakManagedBytes / 1048576.0:F1} MB (live {PeakLiveBytes / 1048576.0:F1} MB), "
+        + $"{FractionOfStoreLimit:P0} of store limit, {FractionOfResetProtocol:P0} of read+commit, {Memory.ToConsole()}, "
         + $"requests: engine {EngineRequests:N0}, naive {NaiveRequests:N0} reading {NaiveRowsRead:N0} rows");
 
     public static string Markdown(IReadOnlyList<ResultRow> rows, bool smoke)
@@ -35,12 +35,12 @@ internal sealed record ResultRow(
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Benchmark of the daily run{(smoke ? " (smoke)" : "")}, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, Azurite on 127.0.0.1");
         text.AppendLine();
-        text.AppendLine("| N | D | engine time | engine resets/s | naive time | naive resets/s | speed-up vs naive | store limit (cond. writes/s) | fraction of store limit | read+commit pairs/s | fraction of read+commit | peak managed memory (live) | engine requests | naive requests (rows read) |");
+        text.AppendLine("| N | D | engine time | engine resets/s | naive time | naive resets/s | speed-up vs naive | store limit (cond. writes/s) | fraction of store limit | read+commit pairs/s | fraction of read+commit | peak managed memory (live peak, live at start) | engine requests | naive requests (rows read) |");
         text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
         {
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Total:N0} | {r.Due:N0} | {r.Engine.TotalSeconds:F2} s | {r.EngineResetsPerSecond:F0} | {r.Naive.TotalSeconds:F2} s | {r.NaiveResetsPerSecond:F0} | {r.SpeedupOverNaive:F1}x | {r.StoreWritesPerSecond:F0} | {r.FractionOfStoreLimit:P0} | {r.ReadAndCommitPerSecond:F0} | {r.FractionOfResetProtocol:P0} | {r.PeakManagedBytes / 1048576.0:F1} MB ({r.PeakLiveBytes / 1048576.0:F1} MB) | {r.EngineRequests:N0} | {r.NaiveRequests:N0} ({r.NaiveRowsRead:N0}) |"));
+                $"| {r.Total:N0} | {r.Due:N0} | {r.Engine.TotalSeconds:F2} s | {r.EngineResetsPerSecond:F0} | {r.Naive.TotalSeconds:F2} s | {r.NaiveResetsPerSecond:F0} | {r.SpeedupOverNaive:F1}x | {r.StoreWritesPerSecond:F0} | {r.FractionOfStoreLimit:P0} | {r.ReadAndCommitPerSecond:F0} | {r.FractionOfResetProtocol:P0} | {EngineMemory.Megabytes(r.Memory.PeakBytes)} ({EngineMemory.Megabytes(r.Memory.PeakLiveBytes)}, {EngineMemory.Megabytes(r.Memory.StartLiveBytes)}) | {r.EngineRequests:N0} | {r.NaiveRequests:N0} ({r.NaiveRowsRead:N0}) |"));
         }
 
         if (rows.Count > 1)
@@ -61,9 +61,22 @@ internal sealed record ResultRow(
             if (peaks.Count > 1)
             {
                 text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"- N = {peaks[0].Total:N0}, D {peaks[0].Due:N0} -> {peaks[^1].Due:N0}: peak managed memory x{(double)peaks[^1].PeakManagedBytes / peaks[0].PeakManagedBytes:F2}, "
-                    + $"live peak x{(double)peaks[^1].PeakLiveBytes / peaks[0].PeakLiveBytes:F2}"));
+                    $"- N = {peaks[0].Total:N0}, D {peaks[0].Due:N0} -> {peaks[^1].Due:N0}: peak managed memory x{(double)peaks[^1].Memory.PeakBytes / peaks[0].Memory.PeakBytes:F2}, "
+                    + $"live peak x{(double)peaks[^1].Memory.PeakLiveBytes / peaks[0].Memory.PeakLiveBytes:F2}, "
+                    + $"live growth over the start x{(double)peaks[^1].Memory.LiveGrowthBytes / Math.Max(1, peaks[0].Memory.LiveGrowthBytes):F2}"));
             }
+        }
+
+        text.AppendLine();
+        text.AppendLine("Where the engine's time went: the index steps, each awaited alone; the rest is the per-subscription reads and commits. CPU is a share of one core over the engine run (the client's includes the memory sampler's forced collections).");
+        text.AppendLine();
+        text.AppendLine("| N | D | engine time | reading the index | writing next entries | removing handled entries | reads and commits | Azurite CPU | client CPU |");
+        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in rows)
+        {
+            var p = r.Profile;
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Total:N0} | {r.Due:N0} | {r.Engine.TotalSeconds:F2} s | {p.ReadingIndex.TotalSeconds:F2} s | {p.WritingNextEntries.TotalSeconds:F2} s | {p.RemovingHandledEntries.TotalSeconds:F2} s | {(r.Engine - p.IndexTotal).TotalSeconds:F2} s | {EngineProfile.Share(p.StoreCpuShare)} | {EngineProfile.Share(p.ClientCpuShare)} |"));
         }
 
         return text.ToString();

@@ -24,6 +24,16 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     public string ConnectionString { get; }
 
+    /// <summary>CPU time the emulator has used so far, so a benchmark can tell whether the store was the busy side.</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     public static async Task<AzuriteProcess> StartAsync(string repositoryRoot, CancellationToken cancellationToken = default)
     {
         var script = Path.Combine(repositoryRoot, "node_modules", "azurite", "dist", "src", "table", "main.js");
