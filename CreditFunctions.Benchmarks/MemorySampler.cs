@@ -8,7 +8,7 @@ namespace CreditFunctions.Benchmarks;
 /// collection every 100 ms (what the run retains). The first depends on when the GC chooses to collect, which drifts
 /// with a run's length; the second is what bounded buffers bound. Sampling often gives short and long runs alike many
 /// chances to catch the moment a page of index entries is in memory; a full collection of a heap this small takes a
-/// millisecond or two.
+/// millisecond or two. Only samples taken during the run count towards the peaks.
 /// </summary>
 internal sealed class MemorySampler : IAsyncDisposable
 {
@@ -20,11 +20,9 @@ internal sealed class MemorySampler : IAsyncDisposable
     private long _peak;
     private long _peakLive;
 
-    public MemorySampler()
+    private MemorySampler(long baselineBytes)
     {
-        StartLiveBytes = GC.GetTotalMemory(forceFullCollection: true);
-        _peakLive = StartLiveBytes;
-        _peak = _peakLive;
+        BaselineBytes = baselineBytes;
         _fullCollectionsBefore = GC.CollectionCount(2);
         _loop = Task.Run(async () =>
         {
@@ -49,13 +47,25 @@ internal sealed class MemorySampler : IAsyncDisposable
         });
     }
 
+    /// <summary>
+    /// Measures what the process holds live before the run (the harness, pooled buffers), then starts sampling. Right
+    /// after a phase that built a large collection, a full collection still finds it reachable for a moment (a pool
+    /// thread has not yet let go of it), so the baseline is taken once the process has settled for a quarter second.
+    /// </summary>
+    public static async Task<MemorySampler> StartAsync()
+    {
+        GC.GetTotalMemory(forceFullCollection: true);
+        await Task.Delay(TimeSpan.FromMilliseconds(250));
+        return new MemorySampler(GC.GetTotalMemory(forceFullCollection: true));
+    }
+
     /// <summary>Final once disposed.</summary>
     public long PeakBytes => _peak;
 
     public long PeakLiveBytes => _peakLive;
 
     /// <summary>The live heap before the run: what the process already held (the harness, pooled buffers).</summary>
-    public long StartLiveBytes { get; }
+    public long BaselineBytes { get; }
 
     /// <summary>Full collections during the run, forced ones included.</summary>
     public int FullCollections => GC.CollectionCount(2) - _fullCollectionsBefore;

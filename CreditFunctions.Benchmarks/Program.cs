@@ -61,7 +61,7 @@ try
             var handler = new CreditResetHandler(store, new NoReconciliation(), new FixedClock(DataSet.RunAt), Options.Create(options), NullLogger<CreditResetHandler>.Instance);
             ResetRunSummary summary;
             long engineRequests;
-            var sampler = new MemorySampler();
+            var sampler = await MemorySampler.StartAsync();
             var cpu = new CpuMeter(azurite);
             var watch = Stopwatch.StartNew();
             try
@@ -76,7 +76,7 @@ try
             }
 
             var engineTime = watch.Elapsed;
-            var memory = new EngineMemory(sampler.PeakBytes, sampler.PeakLiveBytes, sampler.StartLiveBytes);
+            var memory = new EngineMemory(sampler.PeakBytes, sampler.PeakLiveBytes, sampler.BaselineBytes);
             var profile = new EngineProfile(store.ReadingIndex, store.WritingNextEntries, store.RemovingHandledEntries, cpu.StoreShare(engineTime), cpu.ClientShare(engineTime));
             Progress(string.Create(CultureInfo.InvariantCulture,
                 $"engine ({summary.Counts.Reset:N0} reset, {engineRequests:N0} requests, {memory.ToConsole()}, {sampler.FullCollections} full GCs; {profile.ToConsole()})"),

@@ -35,12 +35,12 @@ internal sealed record ResultRow(
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Benchmark of the daily run{(smoke ? " (smoke)" : "")}, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, Azurite on 127.0.0.1");
         text.AppendLine();
-        text.AppendLine("| N | D | engine time | engine resets/s | naive time | naive resets/s | speed-up vs naive | store limit (cond. writes/s) | fraction of store limit | read+commit pairs/s | fraction of read+commit | peak managed memory (live peak, live at start) | engine requests | naive requests (rows read) |");
+        text.AppendLine("| N | D | engine time | engine resets/s | naive time | naive resets/s | speed-up vs naive | store limit (cond. writes/s) | fraction of store limit | read+commit pairs/s | fraction of read+commit | peak managed memory (live peak, baseline) | engine requests | naive requests (rows read) |");
         text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
         {
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Total:N0} | {r.Due:N0} | {r.Engine.TotalSeconds:F2} s | {r.EngineResetsPerSecond:F0} | {r.Naive.TotalSeconds:F2} s | {r.NaiveResetsPerSecond:F0} | {r.SpeedupOverNaive:F1}x | {r.StoreWritesPerSecond:F0} | {r.FractionOfStoreLimit:P0} | {r.ReadAndCommitPerSecond:F0} | {r.FractionOfResetProtocol:P0} | {EngineMemory.Megabytes(r.Memory.PeakBytes)} ({EngineMemory.Megabytes(r.Memory.PeakLiveBytes)}, {EngineMemory.Megabytes(r.Memory.StartLiveBytes)}) | {r.EngineRequests:N0} | {r.NaiveRequests:N0} ({r.NaiveRowsRead:N0}) |"));
+                $"| {r.Total:N0} | {r.Due:N0} | {r.Engine.TotalSeconds:F2} s | {r.EngineResetsPerSecond:F0} | {r.Naive.TotalSeconds:F2} s | {r.NaiveResetsPerSecond:F0} | {r.SpeedupOverNaive:F1}x | {r.StoreWritesPerSecond:F0} | {r.FractionOfStoreLimit:P0} | {r.ReadAndCommitPerSecond:F0} | {r.FractionOfResetProtocol:P0} | {EngineMemory.Megabytes(r.Memory.PeakBytes)} ({EngineMemory.Megabytes(r.Memory.PeakLiveBytes)}, {EngineMemory.Megabytes(r.Memory.BaselineBytes)}) | {r.EngineRequests:N0} | {r.NaiveRequests:N0} ({r.NaiveRowsRead:N0}) |"));
         }
 
         if (rows.Count > 1)
@@ -63,7 +63,7 @@ internal sealed record ResultRow(
                 text.AppendLine(string.Create(CultureInfo.InvariantCulture,
                     $"- N = {peaks[0].Total:N0}, D {peaks[0].Due:N0} -> {peaks[^1].Due:N0}: peak managed memory x{(double)peaks[^1].Memory.PeakBytes / peaks[0].Memory.PeakBytes:F2}, "
                     + $"live peak x{(double)peaks[^1].Memory.PeakLiveBytes / peaks[0].Memory.PeakLiveBytes:F2}, "
-                    + $"live growth over the start x{(double)peaks[^1].Memory.LiveGrowthBytes / Math.Max(1, peaks[0].Memory.LiveGrowthBytes):F2}"));
+                    + $"live growth over the baseline x{(double)peaks[^1].Memory.LiveGrowthBytes / Math.Max(1, peaks[0].Memory.LiveGrowthBytes):F2}"));
             }
         }
 

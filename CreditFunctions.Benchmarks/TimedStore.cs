@@ -12,58 +12,35 @@ namespace CreditFunctions.Benchmarks;
 /// </summary>
 internal sealed class TimedStore(ICreditStore inner) : ICreditStore
 {
-    private long _readingTicks;
-    private long _schedulingTicks;
-    private long _removingTicks;
+    private readonly Meter _reading = new();
+    private readonly Meter _scheduling = new();
+    private readonly Meter _removing = new();
 
-    public TimeSpan ReadingIndex => Stopwatch.GetElapsedTime(0, _readingTicks);
+    public TimeSpan ReadingIndex => _reading.Elapsed;
 
-    public TimeSpan WritingNextEntries => Stopwatch.GetElapsedTime(0, _schedulingTicks);
+    public TimeSpan WritingNextEntries => _scheduling.Elapsed;
 
-    public TimeSpan RemovingHandledEntries => Stopwatch.GetElapsedTime(0, _removingTicks);
+    public TimeSpan RemovingHandledEntries => _removing.Elapsed;
 
     public async IAsyncEnumerable<DueEntry> ReadDueAsync(DateTimeOffset asOf, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await using var entries = inner.ReadDueAsync(asOf, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        while (true)
+        var more = true;
+        while (more)
         {
-            var started = Stopwatch.GetTimestamp();
-            var more = await entries.MoveNextAsync();
-            Interlocked.Add(ref _readingTicks, Stopwatch.GetTimestamp() - started);
-            if (!more)
+            await _reading.TimeAsync(async () => more = await entries.MoveNextAsync());
+            if (more)
             {
-                yield break;
+                yield return entries.Current;
             }
-
-            yield return entries.Current;
         }
     }
 
-    public async Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            await inner.ScheduleManyAsync(entries, cancellationToken);
-        }
-        finally
-        {
-            Interlocked.Add(ref _schedulingTicks, Stopwatch.GetTimestamp() - started);
-        }
-    }
+    public Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
+        _scheduling.TimeAsync(() => inner.ScheduleManyAsync(entries, cancellationToken));
 
-    public async Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            await inner.RemoveDueManyAsync(entries, cancellationToken);
-        }
-        finally
-        {
-            Interlocked.Add(ref _removingTicks, Stopwatch.GetTimestamp() - started);
-        }
-    }
+    public Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
+        _removing.TimeAsync(() => inner.RemoveDueManyAsync(entries, cancellationToken));
 
     public Task<Subscription?> GetSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
         inner.GetSubscriptionAsync(subscriptionId, cancellationToken);
@@ -86,4 +63,25 @@ internal sealed class TimedStore(ICreditStore inner) : ICreditStore
 
     public Task SaveRunAsync(ResetRunSummary summary, CancellationToken cancellationToken = default) =>
         inner.SaveRunAsync(summary, cancellationToken);
+
+    /// <summary>Wall time summed over the calls it wraps.</summary>
+    private sealed class Meter
+    {
+        private long _ticks;
+
+        public TimeSpan Elapsed => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _ticks));
+
+        public async Task TimeAsync(Func<Task> work)
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                await work();
+            }
+            finally
+            {
+                Interlocked.Add(ref _ticks, Stopwatch.GetTimestamp() - started);
+            }
+        }
+    }
 }
