@@ -60,7 +60,7 @@ internal sealed class DataSet(int total, int due)
 
     /// <summary>Where subscription i's index entry is: its next look, as the webhook sync would have put it.</summary>
     public static DateTimeOffset DueAt(Subscription subscription) =>
-        ResetPlanner.NextInPeriod(subscription, subscription.LastResetBoundary!.Value);
+        CreditPeriods.InPeriodBoundaries(subscription.Stripe.PeriodStart, subscription.Stripe.PeriodEnd).First(b => b > subscription.LastResetBoundary!.Value);
 
     /// <summary>Writes subscription rows [from, to) as this data set defines them, replacing what is there.</summary>
     public async Task WriteSubscriptionsAsync(TableClient subscriptions, int from, int to, int parallelism)

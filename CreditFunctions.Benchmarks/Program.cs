@@ -5,6 +5,7 @@ using Azure;
 using Azure.Data.Tables;
 using CreditFunctions.Benchmarks;
 using CreditFunctions.Resets;
+using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
 using CreditFunctions.Tests.Azurite;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -58,7 +59,10 @@ try
 
             // 2. The engine: the real handler, as the timer calls it.
             var store = new TimedStore(new TableCreditStore(service, Options.Create(storage)));
-            var handler = new CreditResetHandler(store, new NoReconciliation(), new FixedClock(DataSet.RunAt), Options.Create(options), NullLogger<CreditResetHandler>.Instance);
+            var clock = new FixedClock(DataSet.RunAt);
+            var index = new DueIndex(store, Options.Create(options));
+            var resetter = new SubscriptionResetter(store, index, clock, NullLogger<SubscriptionResetter>.Instance);
+            var handler = new CreditResetHandler(store, index, resetter, new NoReconciliation(), clock, Options.Create(options), NullLogger<CreditResetHandler>.Instance);
             ResetRunSummary summary;
             long engineRequests;
             var sampler = await MemorySampler.StartAsync();

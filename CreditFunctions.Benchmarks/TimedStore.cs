@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using CreditFunctions.Resets;
+using CreditFunctions.Scheduling;
+using CreditFunctions.Storage;
 using CreditFunctions.Subscriptions;
 
 namespace CreditFunctions.Benchmarks;

@@ -16,18 +16,24 @@ internal static class TestSubscriptions
         long balance = 12,
         DateTimeOffset? lastReset = null) => new()
         {
-            Id = id,
-            CustomerId = "cus_" + id[4..],
-            PriceId = "price_yearly_pro",
-            Interval = BillingInterval.Year,
-            Status = status,
-            PeriodStart = periodStart,
-            PeriodEnd = periodStart.AddYears(1),
-            MonthlyAllowance = allowance,
+            Stripe = new StripeView
+            {
+                Id = id,
+                CustomerId = "cus_" + id[4..],
+                PriceId = "price_yearly_pro",
+                Interval = BillingInterval.Year,
+                Status = status,
+                PeriodStart = periodStart,
+                PeriodEnd = periodStart.AddYears(1),
+                MonthlyAllowance = allowance,
+            },
             Balance = balance,
             LastResetBoundary = lastReset ?? periodStart,
         };
 
-    public static Subscription Monthly(string id, DateTimeOffset periodStart, string status = SubscriptionStatus.Active) =>
-        Yearly(id, periodStart, status) with { Interval = BillingInterval.Month, PriceId = "price_monthly_pro", PeriodEnd = periodStart.AddMonths(1) };
+    public static Subscription Monthly(string id, DateTimeOffset periodStart, string status = SubscriptionStatus.Active)
+    {
+        var yearly = Yearly(id, periodStart, status);
+        return yearly with { Stripe = yearly.Stripe with { Interval = BillingInterval.Month, PriceId = "price_monthly_pro", PeriodEnd = periodStart.AddMonths(1) } };
+    }
 }

@@ -1,7 +1,8 @@
-using CreditFunctions.Billing;
 using CreditFunctions.Functions;
 using CreditFunctions.Resets;
+using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
+using CreditFunctions.Stripe;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -30,6 +31,8 @@ public static class ServiceCollectionExtensions
             .BindConfiguration(ResetOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<DueIndex>();
+        services.AddSingleton<SubscriptionResetter>();
         services.AddSingleton<CreditResetHandler>();
         services.AddHostedService<TimerScheduleAnnouncer>();
 

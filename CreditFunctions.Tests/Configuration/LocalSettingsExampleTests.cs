@@ -39,7 +39,7 @@ public class LocalSettingsExampleTests
     [Theory]
     [InlineData(typeof(StorageOptions), StorageOptions.SectionName)]
     [InlineData(typeof(ResetOptions), ResetOptions.SectionName)]
-    [InlineData(typeof(CreditFunctions.Billing.StripeOptions), CreditFunctions.Billing.StripeOptions.SectionName)]
+    [InlineData(typeof(CreditFunctions.Stripe.StripeOptions), CreditFunctions.Stripe.StripeOptions.SectionName)]
     public void Example_ListsEverySettingOfEachOptionsClass(Type options, string section)
     {
         var values = ExampleValues();

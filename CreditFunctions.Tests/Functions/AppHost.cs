@@ -1,5 +1,5 @@
 using CreditFunctions.Tests.Azurite;
-using CreditFunctions.Tests.Billing;
+using CreditFunctions.Tests.Stripe;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

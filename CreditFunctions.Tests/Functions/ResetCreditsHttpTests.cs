@@ -1,3 +1,5 @@
+using CreditFunctions.Scheduling;
+using CreditFunctions.Storage;
 using System.Text.Json;
 using CreditFunctions.Functions;
 using CreditFunctions.Resets;
@@ -56,7 +58,7 @@ public class ResetCreditsHttpTests
         Assert.False(body.GetProperty("remaining").GetBoolean());
         var planned = Assert.Single(body.GetProperty("plannedResets").EnumerateArray());
         Assert.Equal("sub_http1", planned.GetProperty("subscriptionId").GetString());
-        Assert.Equal(Utc(2025, 2, 28, 10), planned.GetProperty("periodStart").GetDateTimeOffset());
+        Assert.Equal(Utc(2025, 2, 28, 10), planned.GetProperty("boundary").GetDateTimeOffset());
         Assert.Equal(7, planned.GetProperty("balanceBefore").GetInt64());
         Assert.Equal(1000, planned.GetProperty("balanceAfter").GetInt64());
         Assert.Equal(7, (await app.Services.GetRequiredService<ICreditStore>().GetRequiredAsync("sub_http1")).Balance);

@@ -1,3 +1,5 @@
+using CreditFunctions.Scheduling;
+using CreditFunctions.Storage;
 using CreditFunctions.Functions;
 using CreditFunctions.Resets;
 using CreditFunctions.Tests.Resets;

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using CreditFunctions.Billing;
+using CreditFunctions.Stripe;
 using CreditFunctions.Resets;
 using CreditFunctions.Storage;
 using CreditFunctions.Tests.Azurite;

@@ -1,3 +1,5 @@
+using CreditFunctions.Scheduling;
+using CreditFunctions.Storage;
 using CreditFunctions.Resets;
 using CreditFunctions.Subscriptions;
 using CreditFunctions.Tests.Azurite;
@@ -16,7 +18,7 @@ public class CreditResetHandlerTests
     private static readonly DateTimeOffset RunTime = Utc(2025, 3, 1, 2); // the 02:00 run after Feb 28 10:00
 
     private static CreditResetHandler Handler(ICreditStore store, TimeProvider time, ResetOptions? options = null) =>
-        new(store, new NoReconciliation(), time, Options.Create(options ?? new ResetOptions()), NullLogger<CreditResetHandler>.Instance);
+        TestHandlers.Create(store, time, options ?? new ResetOptions());
 
     private static async Task<ResetRunSummary> RunAsync(ICreditStore store, TimeProvider time, ResetRequest? request = null, ResetOptions? options = null)
     {

@@ -143,4 +143,16 @@ public class ResetPlannerTests
         Assert.Equal(Utc(2025, 3, 31, 10), decision.Boundary);
         Assert.Equal([Utc(2025, 2, 28, 10)], decision.SkippedBoundaries);
     }
+
+    [Fact]
+    public void PlanRenewal_WeeklyPrice_IsRefusedAsUnsupportedInterval()
+    {
+        var yearly = Yearly("sub_w", Start, lastReset: Start.AddDays(-7));
+        var weekly = yearly with { Stripe = yearly.Stripe with { Interval = BillingInterval.Week, PeriodEnd = Start.AddDays(7) } };
+
+        var decision = ResetPlanner.PlanRenewal(weekly, Start, Start.AddMinutes(5));
+
+        Assert.Null(decision.Boundary);
+        Assert.Equal(SkipReason.UnsupportedInterval, decision.SkipReason);
+    }
 }

@@ -1,3 +1,5 @@
+using CreditFunctions.Scheduling;
+using CreditFunctions.Storage;
 using System.Runtime.CompilerServices;
 using CreditFunctions.Resets;
 using CreditFunctions.Subscriptions;

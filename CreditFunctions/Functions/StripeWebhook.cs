@@ -1,4 +1,4 @@
-using CreditFunctions.Billing;
+using CreditFunctions.Stripe;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 

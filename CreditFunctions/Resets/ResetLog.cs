@@ -10,14 +10,14 @@ internal static partial class ResetLog
     [LoggerMessage(1001, LogLevel.Information, "Reset run {RunId} finished: examined {Examined}, reset {Reset}, skipped {Skipped}, failed {Failed}, remaining {Remaining}, in {DurationMs} ms")]
     public static partial void RunFinished(ILogger logger, string runId, int examined, int reset, int skipped, int failed, bool remaining, long durationMs);
 
-    [LoggerMessage(1002, LogLevel.Information, "Reset {SubscriptionId} at boundary {PeriodStart:O}: balance {BalanceBefore} -> {BalanceAfter} ({Trigger}, run {RunId})")]
-    public static partial void ResetApplied(ILogger logger, string subscriptionId, DateTimeOffset periodStart, long balanceBefore, long balanceAfter, ResetTrigger trigger, string runId);
+    [LoggerMessage(1002, LogLevel.Information, "Reset {SubscriptionId} at boundary {Boundary:O}: balance {BalanceBefore} -> {BalanceAfter} ({Trigger}, run {RunId})")]
+    public static partial void ResetApplied(ILogger logger, string subscriptionId, DateTimeOffset boundary, long balanceBefore, long balanceAfter, ResetTrigger trigger, string runId);
 
     [LoggerMessage(1003, LogLevel.Information, "Skipped {SubscriptionId}: {Reason} (run {RunId})")]
     public static partial void ResetSkipped(ILogger logger, string subscriptionId, string reason, string runId);
 
-    [LoggerMessage(1004, LogLevel.Warning, "Catch-up for {SubscriptionId}: applying {PeriodStart:O}, passing over {SkippedCount} earlier boundaries missed while no run happened")]
-    public static partial void CatchUp(ILogger logger, string subscriptionId, DateTimeOffset periodStart, int skippedCount);
+    [LoggerMessage(1004, LogLevel.Warning, "Catch-up for {SubscriptionId}: applying {Boundary:O}, passing over {SkippedCount} earlier boundaries missed while no run happened")]
+    public static partial void CatchUp(ILogger logger, string subscriptionId, DateTimeOffset boundary, int skippedCount);
 
     [LoggerMessage(1005, LogLevel.Error, "Reset of {SubscriptionId} failed in run {RunId}; its index entry stays for the next run")]
     public static partial void ResetFailed(ILogger logger, Exception exception, string subscriptionId, string runId);

@@ -4,80 +4,56 @@ using CreditFunctions.Subscriptions;
 namespace CreditFunctions.Resets;
 
 /// <summary>
-/// Decides, from a subscription alone and the current instant, which in-period reset is due. Pure: the same
-/// subscription and instant always give the same decision, so any number of runs agree on the exactly-once key.
+/// The reset rule. Decides, from a subscription alone and the current instant, which reset is due and when the
+/// subscription needs its next decision. Pure: the same subscription and instant always give the same decision, so
+/// any number of runs agree on the exactly-once key (subscription, boundary).
 /// </summary>
 public static class ResetPlanner
 {
+    /// <summary>The in-period resets (boundaries 1..11 of a yearly period), which the daily run applies.</summary>
     public static ResetDecision Plan(Subscription subscription, DateTimeOffset now, bool allowPastDue)
     {
-        if (SubscriptionStatus.IsTerminal(subscription.Status))
+        var stripe = subscription.Stripe;
+        if (SubscriptionStatus.IsTerminal(stripe.Status))
         {
-            return new ResetDecision { SkipReason = SkipReason.Status(subscription.Status), NextCheck = null };
+            return new ResetDecision { SkipReason = SkipReason.Status(stripe.Status), NextCheck = null };
         }
 
-        if (subscription.MonthlyAllowance is null)
+        if (PlanProblem(stripe) is { } problem)
         {
             // Reported every time the subscription is looked at (daily once its period has ended), so an unmapped
             // price cannot hide; it gets credits from the first sync after its price is mapped.
-            return new ResetDecision
-            {
-                SkipReason = SkipReason.UnknownPlan,
-                NextCheck = now >= subscription.PeriodEnd ? now.AddDays(1) : NextInPeriod(subscription, now),
-            };
+            return new ResetDecision { SkipReason = problem, NextCheck = NextCheck(subscription, now) };
         }
 
-        if (now >= subscription.PeriodEnd)
+        if (now >= stripe.PeriodEnd)
         {
             // The renewal (boundary 0 of the next period) is Stripe's to announce; until it does, look daily.
-            return new ResetDecision
-            {
-                SkipReason = SkipReason.AwaitingRenewal,
-                PeriodEnded = true,
-                NextCheck = now.AddDays(1),
-            };
+            return new ResetDecision { SkipReason = SkipReason.AwaitingRenewal, PeriodEnded = true, NextCheck = NextCheck(subscription, now) };
         }
 
-        var due = new List<DateTimeOffset>();
-        var anyPassed = false;
-        DateTimeOffset? next = null;
-        foreach (var boundary in CreditPeriods.InPeriodBoundaries(subscription.PeriodStart, subscription.PeriodEnd))
-        {
-            if (boundary > now)
-            {
-                next = boundary;
-                break;
-            }
-
-            anyPassed = true;
-            if (subscription.LastResetBoundary is not { } last || boundary > last)
-            {
-                due.Add(boundary);
-            }
-        }
-
-        // With no in-period boundary left, the period end is when the renewal should have arrived.
-        var nextCheck = next ?? subscription.PeriodEnd;
+        var passed = CreditPeriods.InPeriodBoundaries(stripe.PeriodStart, stripe.PeriodEnd).TakeWhile(b => b <= now).ToList();
+        var due = passed.Where(b => subscription.LastResetBoundary is not { } last || b > last).ToList();
         if (due.Count == 0)
         {
             // A boundary that has passed but is applied means this look is a stale or duplicate index entry.
             return new ResetDecision
             {
-                SkipReason = anyPassed ? SkipReason.AlreadyApplied : SkipReason.NotDue,
-                NextCheck = nextCheck,
+                SkipReason = passed.Count > 0 ? SkipReason.AlreadyApplied : SkipReason.NotDue,
+                NextCheck = NextCheck(subscription, now),
             };
         }
 
-        if (!SubscriptionStatus.IsEligibleForReset(subscription.Status, allowPastDue))
+        if (!SubscriptionStatus.IsEligibleForReset(stripe.Status, allowPastDue))
         {
-            return new ResetDecision { SkipReason = SkipReason.Status(subscription.Status), NextCheck = nextCheck };
+            return new ResetDecision { SkipReason = SkipReason.Status(stripe.Status), NextCheck = NextCheck(subscription, now) };
         }
 
         return new ResetDecision
         {
             Boundary = due[^1],
             SkippedBoundaries = due[..^1],
-            NextCheck = nextCheck,
+            NextCheck = NextCheck(subscription, now),
         };
     }
 
@@ -87,13 +63,14 @@ public static class ResetPlanner
     /// </summary>
     public static ResetDecision PlanRenewal(Subscription subscription, DateTimeOffset periodStart, DateTimeOffset now)
     {
-        var nextCheck = NextInPeriod(subscription, now);
-        if (SubscriptionStatus.IsTerminal(subscription.Status))
+        var stripe = subscription.Stripe;
+        if (SubscriptionStatus.IsTerminal(stripe.Status))
         {
-            return new ResetDecision { SkipReason = SkipReason.Status(subscription.Status) };
+            return new ResetDecision { SkipReason = SkipReason.Status(stripe.Status) };
         }
 
-        if (subscription.PeriodStart != periodStart)
+        var nextCheck = NextCheck(subscription, now);
+        if (stripe.PeriodStart != periodStart)
         {
             // An invoice for an older period than the stored one: that renewal is history.
             return new ResetDecision { SkipReason = SkipReason.StalePeriod, NextCheck = nextCheck };
@@ -104,18 +81,40 @@ public static class ResetPlanner
             return new ResetDecision { SkipReason = SkipReason.AlreadyApplied, NextCheck = nextCheck };
         }
 
-        if (subscription.MonthlyAllowance is null)
+        if (PlanProblem(stripe) is { } problem)
         {
-            return new ResetDecision { SkipReason = SkipReason.UnknownPlan, NextCheck = nextCheck };
+            return new ResetDecision { SkipReason = problem, NextCheck = nextCheck };
         }
 
         return new ResetDecision { Boundary = periodStart, NextCheck = nextCheck };
     }
 
-    /// <summary>Where the subscription's index entry belongs: its next in-period boundary after now, else its period end.</summary>
-    public static DateTimeOffset NextInPeriod(Subscription subscription, DateTimeOffset now) =>
-        CreditPeriods.InPeriodBoundaries(subscription.PeriodStart, subscription.PeriodEnd).FirstOrDefault(b => b > now) is var next
-        && next != default
-            ? next
-            : subscription.PeriodEnd;
+    /// <summary>Why the plan itself gives no credits, if it does not: no allowance known, or a period shorter than a month.</summary>
+    private static string? PlanProblem(StripeView stripe) =>
+        stripe.MonthlyAllowance is null ? SkipReason.UnknownPlan
+        : !BillingInterval.CarriesMonthlyCredits(stripe.Interval) ? SkipReason.UnsupportedInterval
+        : null;
+
+    /// <summary>
+    /// When the subscription needs its next decision once this one is carried out: its next in-period boundary after
+    /// now, else its period end (when the renewal is due), and daily once the period has ended without one.
+    /// </summary>
+    private static DateTimeOffset NextCheck(Subscription subscription, DateTimeOffset now)
+    {
+        var stripe = subscription.Stripe;
+        if (now >= stripe.PeriodEnd)
+        {
+            return now.AddDays(1);
+        }
+
+        foreach (var boundary in CreditPeriods.InPeriodBoundaries(stripe.PeriodStart, stripe.PeriodEnd))
+        {
+            if (boundary > now)
+            {
+                return boundary;
+            }
+        }
+
+        return stripe.PeriodEnd;
+    }
 }

@@ -31,4 +31,4 @@ public sealed record ResetCounts(int Examined, int Reset, IReadOnlyDictionary<st
 
 public sealed record SkippedSubscription(string SubscriptionId, string Reason);
 
-public sealed record PlannedReset(string SubscriptionId, DateTimeOffset PeriodStart, long BalanceBefore, long BalanceAfter);
+public sealed record PlannedReset(string SubscriptionId, DateTimeOffset Boundary, long BalanceBefore, long BalanceAfter);

@@ -7,6 +7,9 @@ public static class SkipReason
     public static string Status(string status) => "status:" + status;
 
     public const string UnknownPlan = "unknown-plan";
+
+    /// <summary>The price bills by day or week: a monthly allowance would be handed out every period.</summary>
+    public const string UnsupportedInterval = "unsupported-interval";
     public const string NotDue = "not-due";
     public const string AlreadyApplied = "already-applied";
     public const string SubscriptionMissing = "subscription-missing";

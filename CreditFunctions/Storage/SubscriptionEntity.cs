@@ -4,7 +4,10 @@ using CreditFunctions.Subscriptions;
 
 namespace CreditFunctions.Storage;
 
-/// <summary>The subscription row: partition = subscription id, so its reset records can share a transaction with it.</summary>
+/// <summary>
+/// The subscription row: partition = subscription id, so its reset records can share a transaction with it. Stripe's
+/// view is stored as plain columns (readable in any table browser); the app's own fields sit beside them.
+/// </summary>
 public sealed class SubscriptionEntity : ITableEntity
 {
     public string PartitionKey { get; set; } = "";
@@ -14,60 +17,62 @@ public sealed class SubscriptionEntity : ITableEntity
 
     public string CustomerId { get; set; } = "";
     public string PriceId { get; set; } = "";
-    public string? PriceLookupKey { get; set; }
     public string Interval { get; set; } = "";
-    public int IntervalCount { get; set; } = 1;
     public string Status { get; set; } = "";
     public DateTimeOffset PeriodStart { get; set; }
     public DateTimeOffset PeriodEnd { get; set; }
     public bool CancelAtPeriodEnd { get; set; }
     public int? MonthlyAllowance { get; set; }
+    public DateTimeOffset? StripeEventCreated { get; set; }
+
     public long Balance { get; set; }
     public DateTimeOffset? LastResetBoundary { get; set; }
     public DateTimeOffset? DueAt { get; set; }
     public long Version { get; set; }
-    public DateTimeOffset? StripeEventCreated { get; set; }
 
     public Subscription ToSubscription() => new()
     {
-        Id = PartitionKey,
-        CustomerId = CustomerId,
-        PriceId = PriceId,
-        PriceLookupKey = PriceLookupKey,
-        Interval = Interval,
-        IntervalCount = IntervalCount,
-        Status = Status,
-        PeriodStart = PeriodStart,
-        PeriodEnd = PeriodEnd,
-        CancelAtPeriodEnd = CancelAtPeriodEnd,
-        MonthlyAllowance = MonthlyAllowance,
+        Stripe = new StripeView
+        {
+            Id = PartitionKey,
+            CustomerId = CustomerId,
+            PriceId = PriceId,
+            Interval = Interval,
+            Status = Status,
+            PeriodStart = PeriodStart,
+            PeriodEnd = PeriodEnd,
+            CancelAtPeriodEnd = CancelAtPeriodEnd,
+            MonthlyAllowance = MonthlyAllowance,
+            AsOf = StripeEventCreated,
+        },
         Balance = Balance,
         LastResetBoundary = LastResetBoundary,
         DueAt = DueAt,
         Version = Version,
-        StripeEventCreated = StripeEventCreated,
         ConcurrencyToken = ETag.ToString(),
     };
 
-    public static SubscriptionEntity From(Subscription subscription) => new()
+    public static SubscriptionEntity From(Subscription subscription)
     {
-        PartitionKey = subscription.Id,
-        RowKey = Keys.SubscriptionRow(subscription.Id),
-        CustomerId = subscription.CustomerId,
-        PriceId = subscription.PriceId,
-        PriceLookupKey = subscription.PriceLookupKey,
-        Interval = subscription.Interval,
-        IntervalCount = subscription.IntervalCount,
-        Status = subscription.Status,
-        PeriodStart = subscription.PeriodStart,
-        PeriodEnd = subscription.PeriodEnd,
-        CancelAtPeriodEnd = subscription.CancelAtPeriodEnd,
-        MonthlyAllowance = subscription.MonthlyAllowance,
-        Balance = subscription.Balance,
-        LastResetBoundary = subscription.LastResetBoundary,
-        DueAt = subscription.DueAt,
-        Version = subscription.Version,
-        StripeEventCreated = subscription.StripeEventCreated,
-        ETag = subscription.ConcurrencyToken is { } token ? new ETag(token) : default,
-    };
+        var stripe = subscription.Stripe;
+        return new()
+        {
+            PartitionKey = stripe.Id,
+            RowKey = Keys.SubscriptionRow(stripe.Id),
+            CustomerId = stripe.CustomerId,
+            PriceId = stripe.PriceId,
+            Interval = stripe.Interval,
+            Status = stripe.Status,
+            PeriodStart = stripe.PeriodStart,
+            PeriodEnd = stripe.PeriodEnd,
+            CancelAtPeriodEnd = stripe.CancelAtPeriodEnd,
+            MonthlyAllowance = stripe.MonthlyAllowance,
+            StripeEventCreated = stripe.AsOf,
+            Balance = subscription.Balance,
+            LastResetBoundary = subscription.LastResetBoundary,
+            DueAt = subscription.DueAt,
+            Version = subscription.Version,
+            ETag = subscription.ConcurrencyToken is { } token ? new ETag(token) : default,
+        };
+    }
 }

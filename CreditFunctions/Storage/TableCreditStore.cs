@@ -3,6 +3,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using CreditFunctions.Resets;
+using CreditFunctions.Scheduling;
 using CreditFunctions.Subscriptions;
 using Microsoft.Extensions.Options;
 
@@ -171,10 +172,28 @@ public sealed class TableCreditStore : ICreditStore
     public async Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default)
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        var etag = entry.ConcurrencyToken is { } token ? new ETag(token) : ETag.All;
+        var day = Keys.DueDay(entry.DueAt);
+        ETag etag;
+        if (entry.ConcurrencyToken is { } token)
+        {
+            etag = new ETag(token);
+        }
+        else
+        {
+            // Known only by its time: it goes only if the row still holds that time, since a writer may have put the
+            // subscription's new entry on the same day (the same row) in the meantime.
+            var current = await _due.GetEntityIfExistsAsync<DueEntity>(day, entry.SubscriptionId, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!current.HasValue || current.Value!.DueAt != entry.DueAt)
+            {
+                return;
+            }
+
+            etag = current.Value.ETag;
+        }
+
         try
         {
-            await _due.DeleteEntityAsync(Keys.DueDay(entry.DueAt), entry.SubscriptionId, etag, cancellationToken).ConfigureAwait(false);
+            await _due.DeleteEntityAsync(day, entry.SubscriptionId, etag, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is 404 or 412)
         {

@@ -1,6 +1,6 @@
 namespace CreditFunctions.Subscriptions;
 
-/// <summary>Stripe's price recurring intervals.</summary>
+/// <summary>Stripe's price recurring intervals, and which of them a monthly allowance fits.</summary>
 public static class BillingInterval
 {
     public const string Day = "day";
@@ -8,5 +8,9 @@ public static class BillingInterval
     public const string Month = "month";
     public const string Year = "year";
 
-    public static bool IsKnown(string interval) => interval is Day or Week or Month or Year;
+    /// <summary>
+    /// A monthly allowance is given per month of a period, so the period must be at least a month long: a weekly or
+    /// daily price would otherwise hand out a month's credits every week or day.
+    /// </summary>
+    public static bool CarriesMonthlyCredits(string interval) => interval is Month or Year;
 }

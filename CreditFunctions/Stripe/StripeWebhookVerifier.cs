@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using Newtonsoft.Json;
 using Stripe;
 
-namespace CreditFunctions.Billing;
+namespace CreditFunctions.Stripe;
 
 /// <summary>
 /// Checks a delivery with Stripe.net's <see cref="EventUtility.ConstructEvent(string, string, string, long, long, bool)"/>:

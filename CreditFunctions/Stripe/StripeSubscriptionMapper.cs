@@ -1,15 +1,17 @@
 using CreditFunctions.Periods;
+using CreditFunctions.Subscriptions;
 using Stripe;
+using Subscription = Stripe.Subscription;
 
-namespace CreditFunctions.Billing;
+namespace CreditFunctions.Stripe;
 
 /// <summary>
-/// Reads a Stripe subscription (API 2026-10-28.endive) into <see cref="SubscriptionState"/>. The billing period lives on
+/// Reads a Stripe subscription (API 2026-10-28.endive) into a <see cref="StripeView"/>. The billing period lives on
 /// the subscription items (<c>items.data[].current_period_start/end</c>), not on the subscription.
 /// </summary>
 public sealed class StripeSubscriptionMapper(PlanAllowances allowances)
 {
-    public SubscriptionState Map(Subscription subscription)
+    public StripeView Map(Subscription subscription)
     {
         ArgumentNullException.ThrowIfNull(subscription);
         var items = subscription.Items?.Data ?? [];
@@ -21,14 +23,12 @@ public sealed class StripeSubscriptionMapper(PlanAllowances allowances)
         // The credit-bearing item decides the plan; with none, the first item (stored as an unknown plan).
         var item = items.FirstOrDefault(i => allowances.Resolve(i.Price) is not null) ?? items[0];
         var price = item.Price ?? throw new InvalidDataException($"Subscription item {item.Id} has no price.");
-        return new SubscriptionState
+        return new StripeView
         {
             Id = subscription.Id,
             CustomerId = subscription.CustomerId ?? subscription.Customer?.Id ?? "",
             PriceId = price.Id,
-            PriceLookupKey = price.LookupKey,
             Interval = price.Recurring?.Interval ?? "",
-            IntervalCount = (int)(price.Recurring?.IntervalCount ?? 1),
             Status = subscription.Status,
             PeriodStart = CreditPeriods.ToWholeSeconds(new DateTimeOffset(DateTime.SpecifyKind(item.CurrentPeriodStart, DateTimeKind.Utc))),
             PeriodEnd = CreditPeriods.ToWholeSeconds(new DateTimeOffset(DateTime.SpecifyKind(item.CurrentPeriodEnd, DateTimeKind.Utc))),

@@ -1,6 +1,8 @@
+using CreditFunctions.Resets;
+using CreditFunctions.Scheduling;
 using CreditFunctions.Subscriptions;
 
-namespace CreditFunctions.Resets;
+namespace CreditFunctions.Storage;
 
 /// <summary>
 /// The storage the reset engine needs. The implementation guarantees exactly-once per (subscription, boundary):
@@ -29,7 +31,10 @@ public interface ICreditStore
     /// <summary>Removes many index entries in batches; an entry rewritten since it was read stays.</summary>
     Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes an index entry, unless it was rewritten since it was read.</summary>
+    /// <summary>
+    /// Removes an index entry, unless it was rewritten since it was read (its token) or, for an entry known only by
+    /// its time, unless the row on that day now holds another time (a newer entry of the same subscription).
+    /// </summary>
     Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default);
 
     /// <summary>

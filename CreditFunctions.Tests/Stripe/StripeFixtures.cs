@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace CreditFunctions.Tests.Billing;
+namespace CreditFunctions.Tests.Stripe;
 
 /// <summary>
 /// Events and objects shaped exactly like Stripe's at API version 2026-10-28.endive: field names, nesting and types
@@ -18,6 +18,7 @@ internal static class StripeFixtures
     public static readonly Plan YearlyPro = new("price_1YearlyPro", "year", 1000, UnitAmount: 20000);
     public static readonly Plan YearlyTeam = new("price_1YearlyTeam", "year", 5000, UnitAmount: 90000);
     public static readonly Plan Unmapped = new("price_1Unmapped", "month", null);
+    public static readonly Plan WeeklyPro = new("price_1WeeklyPro", "week", 1000, UnitAmount: 500);
 
     private static long Unix(DateTimeOffset value) => value.ToUnixTimeSeconds();
 

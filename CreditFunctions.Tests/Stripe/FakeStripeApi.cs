@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace CreditFunctions.Tests.Billing;
+namespace CreditFunctions.Tests.Stripe;
 
 /// <summary>
 /// A stand-in for api.stripe.com on 127.0.0.1: answers GET /v1/subscriptions/{id} with the JSON a test sets, shaped

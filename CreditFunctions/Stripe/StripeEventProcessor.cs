@@ -1,22 +1,26 @@
 using CreditFunctions.Periods;
 using CreditFunctions.Resets;
+using CreditFunctions.Scheduling;
+using CreditFunctions.Storage;
 using CreditFunctions.Subscriptions;
 using Microsoft.Extensions.Logging;
 using Stripe;
 using Subscription = Stripe.Subscription;
 
-namespace CreditFunctions.Billing;
+namespace CreditFunctions.Stripe;
 
 /// <summary>
 /// Applies verified Stripe events: subscription events sync the stored subscription; <c>invoice.paid</c> for a
-/// subscription resets the credits for the period it paid, through the shared reset handler and its exactly-once key.
+/// subscription resets the credits for the period it paid, through the shared resetter and its exactly-once key.
 /// No Stripe API call happens here, so the endpoint answers fast.
 /// </summary>
 public sealed partial class StripeEventProcessor(
     SubscriptionSync sync,
     StripeSubscriptionMapper mapper,
-    CreditResetHandler resets,
+    SubscriptionResetter resetter,
+    DueIndex index,
     ICreditStore store,
+    TimeProvider time,
     ILogger<StripeEventProcessor> logger)
 {
     public static readonly IReadOnlySet<string> SubscriptionEvents = new HashSet<string>(StringComparer.Ordinal)
@@ -49,15 +53,15 @@ public sealed partial class StripeEventProcessor(
     {
         var subscription = stripeEvent.Data?.Object as Subscription
             ?? throw new InvalidDataException($"Event {stripeEvent.Id} ({stripeEvent.Type}) does not carry a subscription.");
-        var state = mapper.Map(subscription);
+        var created = new DateTimeOffset(DateTime.SpecifyKind(stripeEvent.Created, DateTimeKind.Utc));
+        var state = mapper.Map(subscription) with { AsOf = created };
         if (state.MonthlyAllowance is null)
         {
             ResetLog.UnknownPlan(logger, state.Id, state.PriceId);
         }
 
-        var created = new DateTimeOffset(DateTime.SpecifyKind(stripeEvent.Created, DateTimeKind.Utc));
-        var result = await sync.UpsertAsync(
-            state, stripeEvent.Id, created, stripeEvent.Type == EventTypes.CustomerSubscriptionCreated, cancellationToken).ConfigureAwait(false);
+        var result = await sync.UpsertAsync(state, stripeEvent.Id, stripeEvent.Type == EventTypes.CustomerSubscriptionCreated, cancellationToken)
+            .ConfigureAwait(false);
         var outcome = result.Outcome switch
         {
             SyncOutcome.Applied => "synced",
@@ -68,10 +72,10 @@ public sealed partial class StripeEventProcessor(
         // A subscription's first period gets its allowance once it is active or trialing, whichever event shows it
         // first. Checked on duplicates too, in case the first delivery died between the sync and the reset.
         if (result is { Outcome: not SyncOutcome.Stale, Stored: { LastResetBoundary: null } stored }
-            && SubscriptionStatus.IsEligibleForReset(stored.Status, allowPastDue: false))
+            && SubscriptionStatus.IsEligibleForReset(stored.Stripe.Status, allowPastDue: false))
         {
-            var first = await resets.ApplyRenewalAsync(stored, stored.PeriodStart, stripeEvent.Id, cancellationToken).ConfigureAwait(false);
-            outcome += first.Applied ? "; first allowance applied" : $"; first allowance skipped ({first.SkipReason})";
+            var first = await ApplyRenewalAsync(stored, stored.Stripe.PeriodStart, stripeEvent.Id, cancellationToken).ConfigureAwait(false);
+            outcome += first.Applied is not null ? "; first allowance applied" : $"; first allowance skipped ({first.SkipReason})";
         }
 
         SubscriptionEventApplied(logger, stripeEvent.Id, stripeEvent.Type, state.Id, outcome);
@@ -99,17 +103,17 @@ public sealed partial class StripeEventProcessor(
             return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, "unknown-subscription", subscriptionId);
         }
 
-        if (periodStart > existing.PeriodStart)
+        if (periodStart > existing.Stripe.PeriodStart)
         {
             // The renewal's customer.subscription.updated has not arrived yet: move the period forward from the invoice.
-            var advanced = ToState(existing) with { PeriodStart = periodStart, PeriodEnd = periodEnd };
-            var synced = await sync.UpsertAsync(advanced, eventId: null, stateTime: null, isCreation: false, cancellationToken).ConfigureAwait(false);
+            var advanced = existing.Stripe with { PeriodStart = periodStart, PeriodEnd = periodEnd };
+            var synced = await sync.UpsertAsync(advanced with { AsOf = null }, eventId: null, isCreation: false, cancellationToken).ConfigureAwait(false);
             existing = synced.Stored ?? existing;
         }
 
         // The copy just read or written is handed on, so the reset needs no read of its own (a stale one costs a retry).
-        var renewal = await resets.ApplyRenewalAsync(existing, periodStart, stripeEvent.Id, cancellationToken).ConfigureAwait(false);
-        var outcome = renewal.Applied ? "renewal reset" : $"renewal skipped ({renewal.SkipReason})";
+        var renewal = await ApplyRenewalAsync(existing, periodStart, stripeEvent.Id, cancellationToken).ConfigureAwait(false);
+        var outcome = renewal.Applied is not null ? "renewal reset" : $"renewal skipped ({renewal.SkipReason})";
         SubscriptionEventApplied(logger, stripeEvent.Id, stripeEvent.Type, subscriptionId, outcome);
         return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, outcome, subscriptionId);
     }
@@ -130,20 +134,19 @@ public sealed partial class StripeEventProcessor(
     private static DateTimeOffset Utc(DateTime value) =>
         CreditPeriods.ToWholeSeconds(new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Utc)));
 
-    private static SubscriptionState ToState(Subscriptions.Subscription stored) => new()
+    /// <summary>
+    /// Resets the credits at the start of the billing period that starts at <paramref name="periodStart"/> (a paid
+    /// renewal, or a new subscription's first allowance), keyed like every reset by (subscription, boundary).
+    /// </summary>
+    private async Task<ResetOutcome> ApplyRenewalAsync(
+        Subscriptions.Subscription stored, DateTimeOffset periodStart, string eventId, CancellationToken cancellationToken)
     {
-        Id = stored.Id,
-        CustomerId = stored.CustomerId,
-        PriceId = stored.PriceId,
-        PriceLookupKey = stored.PriceLookupKey,
-        Interval = stored.Interval,
-        IntervalCount = stored.IntervalCount,
-        Status = stored.Status,
-        PeriodStart = stored.PeriodStart,
-        PeriodEnd = stored.PeriodEnd,
-        CancelAtPeriodEnd = stored.CancelAtPeriodEnd,
-        MonthlyAllowance = stored.MonthlyAllowance,
-    };
+        var now = time.GetUtcNow();
+        var job = new ResetJob(eventId, ResetTrigger.Webhook, now, DryRun: false, s => ResetPlanner.PlanRenewal(s, periodStart, now));
+        var outcome = await resetter.ApplyAsync(stored, job.Replan(stored), job, placed: null, cancellationToken).ConfigureAwait(false);
+        await index.ReleaseAsync(stored.Id, stored.DueAt, outcome.Placement, cancellationToken).ConfigureAwait(false);
+        return outcome;
+    }
 
     [LoggerMessage(2200, LogLevel.Debug, "Ignored Stripe event {EventId} of type {EventType}")]
     private static partial void EventIgnored(ILogger logger, string eventId, string eventType);

@@ -1,4 +1,6 @@
-using CreditFunctions.Billing;
+using CreditFunctions.Scheduling;
+using CreditFunctions.Storage;
+using CreditFunctions.Stripe;
 using CreditFunctions.Resets;
 using CreditFunctions.Subscriptions;
 using CreditFunctions.Tests.Functions;
@@ -6,15 +8,16 @@ using CreditFunctions.Tests.Resets;
 using Microsoft.Extensions.DependencyInjection;
 using static CreditFunctions.Tests.TestSubscriptions;
 
-namespace CreditFunctions.Tests.Billing;
+namespace CreditFunctions.Tests.Stripe;
 
 /// <summary>The sync against Azurite: what it hands back is the row as stored, ready for the next conditional write.</summary>
 public class SubscriptionSyncTests
 {
     private static readonly DateTimeOffset PeriodStart = Utc(2026, 3, 31, 8, 0);
 
-    private static SubscriptionState State(string status, DateTimeOffset periodStart) => new()
+    private static StripeView State(string status, DateTimeOffset periodStart, DateTimeOffset asOf) => new()
     {
+        AsOf = asOf,
         Id = "sub_1Sync",
         CustomerId = "cus_1Sync",
         PriceId = "price_1Yearly",
@@ -35,10 +38,10 @@ public class SubscriptionSyncTests
         var store = app.Services.GetRequiredService<ICreditStore>();
         if (rowExisted)
         {
-            await sync.UpsertAsync(State(SubscriptionStatus.Trialing, PeriodStart), "evt_1First", PeriodStart, isCreation: true);
+            await sync.UpsertAsync(State(SubscriptionStatus.Trialing, PeriodStart, PeriodStart), "evt_1First", isCreation: true);
         }
 
-        var result = await sync.UpsertAsync(State(SubscriptionStatus.Active, PeriodStart), "evt_1Second", PeriodStart.AddHours(1), isCreation: false);
+        var result = await sync.UpsertAsync(State(SubscriptionStatus.Active, PeriodStart, PeriodStart.AddHours(1)), "evt_1Second", isCreation: false);
 
         Assert.Equal(SyncOutcome.Applied, result.Outcome);
         var stored = await store.GetRequiredAsync("sub_1Sync");

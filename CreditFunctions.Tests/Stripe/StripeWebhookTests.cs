@@ -1,13 +1,15 @@
+using CreditFunctions.Scheduling;
+using CreditFunctions.Storage;
 using CreditFunctions.Resets;
 using CreditFunctions.Subscriptions;
 using CreditFunctions.Tests.Functions;
 using CreditFunctions.Tests.Resets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using static CreditFunctions.Tests.Billing.StripeFixtures;
+using static CreditFunctions.Tests.Stripe.StripeFixtures;
 using static CreditFunctions.Tests.TestSubscriptions;
 
-namespace CreditFunctions.Tests.Billing;
+namespace CreditFunctions.Tests.Stripe;
 
 /// <summary>The webhook endpoint end to end: signed deliveries through the real function, container and Azurite.</summary>
 public class StripeWebhookTests
@@ -34,7 +36,7 @@ public class StripeWebhookTests
         var stored = await Store(app).GetRequiredAsync("sub_1New");
         Assert.Equal(
             ("cus_1New", "price_1YearlyPro", "year", "active", PeriodStart, PeriodStart.AddYears(1), 1000, 1000L, PeriodStart),
-            (stored.CustomerId, stored.PriceId, stored.Interval, stored.Status, stored.PeriodStart, stored.PeriodEnd, stored.MonthlyAllowance!.Value, stored.Balance, stored.LastResetBoundary!.Value));
+            (stored.Stripe.CustomerId, stored.Stripe.PriceId, stored.Stripe.Interval, stored.Stripe.Status, stored.Stripe.PeriodStart, stored.Stripe.PeriodEnd, stored.Stripe.MonthlyAllowance!.Value, stored.Balance, stored.LastResetBoundary!.Value));
         var reset = Assert.Single(await Store(app).GetResetHistoryAsync("sub_1New"));
         Assert.Equal((ResetTrigger.Webhook, "evt_1Created", PeriodStart), (reset.Trigger, reset.RunId, reset.Boundary));
         Assert.Equal([PeriodStart.AddMonths(1)], (await Store(app).AllDueAsync()).Select(d => d.DueAt));
@@ -69,7 +71,7 @@ public class StripeWebhookTests
 
         Assert.Equal("synced", result);
         var stored = await Store(app).GetRequiredAsync("sub_1S");
-        Assert.Equal((status, before.Version + 1, before.Balance), (stored.Status, stored.Version, stored.Balance));
+        Assert.Equal((status, before.Version + 1, before.Balance), (stored.Stripe.Status, stored.Version, stored.Balance));
         var due = await Store(app).AllDueAsync();
         if (status == "canceled")
         {
@@ -96,7 +98,7 @@ public class StripeWebhookTests
 
         Assert.Equal("renewal reset", result);
         var stored = await Store(app).GetRequiredAsync("sub_1M");
-        Assert.Equal((renewal, renewal.AddMonths(1), 1000L), (stored.PeriodStart, stored.PeriodEnd, stored.Balance));
+        Assert.Equal((renewal, renewal.AddMonths(1), 1000L), (stored.Stripe.PeriodStart, stored.Stripe.PeriodEnd, stored.Balance));
         var history = await Store(app).GetResetHistoryAsync("sub_1M");
         Assert.Equal([PeriodStart, renewal], history.Select(r => r.Boundary));
         Assert.Equal(40, history[1].BalanceBefore);
@@ -142,7 +144,7 @@ public class StripeWebhookTests
 
         Assert.Equal("stale", created);
         var stored = await Store(app).GetRequiredAsync("sub_1R");
-        Assert.Equal(("active", 1000L), (stored.Status, stored.Balance));
+        Assert.Equal(("active", 1000L), (stored.Stripe.Status, stored.Balance));
     }
 
     [Fact]
@@ -155,7 +157,7 @@ public class StripeWebhookTests
         var old = await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Old", "customer.subscription.updated", Now.AddMinutes(5), "sub_1O", "active", YearlyPro, PeriodStart));
 
         Assert.Equal("stale", old);
-        Assert.Equal("past_due", (await Store(app).GetRequiredAsync("sub_1O")).Status);
+        Assert.Equal("past_due", (await Store(app).GetRequiredAsync("sub_1O")).Stripe.Status);
     }
 
     [Fact]
@@ -171,7 +173,7 @@ public class StripeWebhookTests
         Assert.Equal("stale", old);
         Assert.Equal("renewal skipped (stale-period)", oldInvoice);
         var stored = await Store(app).GetRequiredAsync("sub_1P");
-        Assert.Equal(("active", renewal), (stored.Status, stored.PeriodStart));
+        Assert.Equal(("active", renewal), (stored.Stripe.Status, stored.Stripe.PeriodStart));
     }
 
     [Fact]
@@ -182,11 +184,29 @@ public class StripeWebhookTests
         await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Unk", "customer.subscription.created", Now, "sub_1U", "active", Unmapped, PeriodStart));
 
         var stored = await Store(app).GetRequiredAsync("sub_1U");
-        Assert.Equal((null, 0L), (stored.MonthlyAllowance, stored.Balance));
+        Assert.Equal((null, 0L), (stored.Stripe.MonthlyAllowance, stored.Balance));
         Assert.Contains(app.Logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("sub_1U has an unknown plan (price price_1Unmapped)", StringComparison.Ordinal));
         app.Time.SetUtcNow(PeriodStart.AddMonths(1).AddDays(1));
         var run = await app.Services.GetRequiredService<CreditResetHandler>().RunAsync(new ResetRequest(ResetTrigger.Timer));
         Assert.Contains(new SkippedSubscription("sub_1U", SkipReason.UnknownPlan), run.Summary!.Skipped);
+    }
+
+    [Fact]
+    public async Task WeeklyPrice_GetsNoMonthlyAllowanceEveryWeek()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        var periodEnd = PeriodStart.AddDays(7);
+
+        var created = await WebhookClient.DeliverOkAsync(app, Event("evt_1Week", "customer.subscription.created", Now,
+            Subscription("sub_1Week", "active", WeeklyPro, PeriodStart, periodEnd)));
+        app.Time.SetUtcNow(periodEnd.AddMinutes(1));
+        var renewal = await WebhookClient.DeliverOkAsync(app, Event("evt_1WeekPaid", "invoice.paid", periodEnd,
+            Invoice("in_1Week", "sub_1Week", WeeklyPro, periodEnd, periodEnd.AddDays(7))));
+
+        Assert.Equal("synced; first allowance skipped (unsupported-interval)", created);
+        Assert.Equal("renewal skipped (unsupported-interval)", renewal);
+        Assert.Equal(0, (await Store(app).GetRequiredAsync("sub_1Week")).Balance);
+        Assert.Empty(await Store(app).GetResetHistoryAsync("sub_1Week"));
     }
 
     [Fact]
@@ -196,7 +216,7 @@ public class StripeWebhookTests
 
         await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Map", "customer.subscription.created", Now, "sub_1Map", "active", Unmapped, PeriodStart));
 
-        Assert.Equal((250, 250L), ((await Store(app).GetRequiredAsync("sub_1Map")).MonthlyAllowance!.Value, (await Store(app).GetRequiredAsync("sub_1Map")).Balance));
+        Assert.Equal((250, 250L), ((await Store(app).GetRequiredAsync("sub_1Map")).Stripe.MonthlyAllowance!.Value, (await Store(app).GetRequiredAsync("sub_1Map")).Balance));
     }
 
     [Fact]
@@ -216,7 +236,7 @@ public class StripeWebhookTests
         Assert.Equal("renewal reset", paid);
         Assert.Equal(1, run.Summary!.Counts.Reset);
         var stored = await Store(app).GetRequiredAsync("sub_1Up");
-        Assert.Equal(("year", 5000, 5000L), (stored.Interval, stored.MonthlyAllowance!.Value, stored.Balance));
+        Assert.Equal(("year", 5000, 5000L), (stored.Stripe.Interval, stored.Stripe.MonthlyAllowance!.Value, stored.Balance));
         Assert.Equal([PeriodStart, switchedAt, switchedAt.AddMonths(1)], (await Store(app).GetResetHistoryAsync("sub_1Up")).Select(r => r.Boundary));
     }
 

@@ -1,12 +1,14 @@
+using CreditFunctions.Scheduling;
+using CreditFunctions.Storage;
 using CreditFunctions.Resets;
 using CreditFunctions.Tests.Functions;
 using CreditFunctions.Tests.Resets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using static CreditFunctions.Tests.Billing.StripeFixtures;
+using static CreditFunctions.Tests.Stripe.StripeFixtures;
 using static CreditFunctions.Tests.TestSubscriptions;
 
-namespace CreditFunctions.Tests.Billing;
+namespace CreditFunctions.Tests.Stripe;
 
 /// <summary>The daily run recovering lost renewal webhooks from the Stripe API (a fake one on 127.0.0.1).</summary>
 public sealed class ReconciliationTests : IDisposable
@@ -54,7 +56,7 @@ public sealed class ReconciliationTests : IDisposable
 
         Assert.Equal(1, summary.Counts.Reset);
         var stored = await store.GetRequiredAsync("sub_1Lost");
-        Assert.Equal((Renewal, Renewal.AddMonths(1), 1000L), (stored.PeriodStart, stored.PeriodEnd, stored.Balance));
+        Assert.Equal((Renewal, Renewal.AddMonths(1), 1000L), (stored.Stripe.PeriodStart, stored.Stripe.PeriodEnd, stored.Balance));
         var renewal = (await store.GetResetHistoryAsync("sub_1Lost"))[^1];
         Assert.Equal((Renewal, 3L, ResetTrigger.Timer, summary.RunId), (renewal.Boundary, renewal.BalanceBefore, renewal.Trigger, renewal.RunId));
         Assert.Equal([Renewal.AddMonths(1)], (await store.AllDueAsync()).Select(d => d.DueAt));
@@ -76,7 +78,7 @@ public sealed class ReconciliationTests : IDisposable
 
         Assert.Equal(0, summary.Counts.Reset);
         var stored = await store.GetRequiredAsync("sub_1Unpaid");
-        Assert.Equal(("past_due", Renewal), (stored.Status, stored.PeriodStart));
+        Assert.Equal(("past_due", Renewal), (stored.Stripe.Status, stored.Stripe.PeriodStart));
         Assert.Single(await store.GetResetHistoryAsync("sub_1Unpaid"));
     }
 
@@ -91,7 +93,7 @@ public sealed class ReconciliationTests : IDisposable
         var summary = await TimerRunAsync(app);
 
         Assert.Equal([new SkippedSubscription("sub_1Gone", "status:canceled")], summary.Skipped);
-        Assert.Equal("canceled", (await store.GetRequiredAsync("sub_1Gone")).Status);
+        Assert.Equal("canceled", (await store.GetRequiredAsync("sub_1Gone")).Stripe.Status);
         Assert.Empty(await store.AllDueAsync());
     }
 

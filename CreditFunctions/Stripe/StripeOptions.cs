@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 
-namespace CreditFunctions.Billing;
+namespace CreditFunctions.Stripe;
 
 /// <summary>Stripe settings, bound from the <c>Stripe</c> section (<c>Stripe__WebhookSecret</c> and so on).</summary>
 public sealed class StripeOptions : IValidatableObject

@@ -1,6 +1,6 @@
 using Stripe;
 
-namespace CreditFunctions.Billing;
+namespace CreditFunctions.Stripe;
 
 /// <summary>The verdict on one webhook delivery: a verified event, or why it was refused.</summary>
 public sealed record WebhookVerification

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace CreditFunctions.Tests.Billing;
+namespace CreditFunctions.Tests.Stripe;
 
 /// <summary>
 /// Signs payloads the way Stripe does (https://docs.stripe.com/webhooks#verify-manually): the header is

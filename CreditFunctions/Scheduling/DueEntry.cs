@@ -1,4 +1,4 @@
-namespace CreditFunctions.Resets;
+namespace CreditFunctions.Scheduling;
 
 /// <summary>
 /// One row of the due-date index: "look at this subscription at this instant". Entries may be stale or duplicated;

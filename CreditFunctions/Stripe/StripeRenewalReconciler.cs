@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Stripe;
 
-namespace CreditFunctions.Billing;
+namespace CreditFunctions.Stripe;
 
 /// <summary>
 /// Recovers a lost renewal webhook: reads the subscription (with its latest invoice) from the Stripe API, syncs it,
@@ -30,14 +30,14 @@ public sealed partial class StripeRenewalReconciler(
             stale.Id,
             new SubscriptionGetOptions { Expand = ["latest_invoice"] },
             cancellationToken: cancellationToken).ConfigureAwait(false);
-        var state = mapper.Map(fetched);
-        var result = await sync.UpsertAsync(state, eventId: null, time.GetUtcNow(), isCreation: false, cancellationToken).ConfigureAwait(false);
+        var state = mapper.Map(fetched) with { AsOf = time.GetUtcNow() };
+        var result = await sync.UpsertAsync(state, eventId: null, isCreation: false, cancellationToken).ConfigureAwait(false);
         var current = result.Stored ?? stale;
 
         DateTimeOffset? paid = null;
         if (fetched.LatestInvoice is { Status: "paid" } invoice
             && StripeEventProcessor.PaidPeriod(invoice) is { } period
-            && period.Start == current.PeriodStart)
+            && period.Start == current.Stripe.PeriodStart)
         {
             paid = period.Start;
         }

@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using Stripe;
 
-namespace CreditFunctions.Billing;
+namespace CreditFunctions.Stripe;
 
 /// <summary>Credits per month for a price: its <c>credits_per_month</c> metadata, else the configured map (price id, then lookup key).</summary>
 public sealed class PlanAllowances(IOptions<StripeOptions> options)

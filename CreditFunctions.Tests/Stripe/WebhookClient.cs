@@ -4,7 +4,7 @@ using CreditFunctions.Functions;
 using CreditFunctions.Tests.Functions;
 using Microsoft.AspNetCore.Http;
 
-namespace CreditFunctions.Tests.Billing;
+namespace CreditFunctions.Tests.Stripe;
 
 /// <summary>Delivers a payload to the real StripeWebhook function resolved from the app's container, as Stripe would.</summary>
 internal static class WebhookClient

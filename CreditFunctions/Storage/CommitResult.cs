@@ -1,4 +1,4 @@
-namespace CreditFunctions.Resets;
+namespace CreditFunctions.Storage;
 
 public enum CommitResult
 {

@@ -1,0 +1,25 @@
+namespace CreditFunctions.Subscriptions;
+
+/// <summary>
+/// What Stripe says about a subscription, as one value: a sync replaces it whole, so a field added here travels from the
+/// mapper to the store without a copy in between.
+/// </summary>
+public sealed record StripeView
+{
+    public required string Id { get; init; }
+    public required string CustomerId { get; init; }
+    public required string PriceId { get; init; }
+
+    /// <summary>Stripe's recurring interval: month or year get credits; day and week are refused (<see cref="BillingInterval"/>).</summary>
+    public required string Interval { get; init; }
+    public required string Status { get; init; }
+    public required DateTimeOffset PeriodStart { get; init; }
+    public required DateTimeOffset PeriodEnd { get; init; }
+    public bool CancelAtPeriodEnd { get; init; }
+
+    /// <summary>Credits per month; null when the plan is unknown (no metadata and no configured mapping).</summary>
+    public int? MonthlyAllowance { get; init; }
+
+    /// <summary>When Stripe produced this state (the creation time of the event that carried it); orders deliveries.</summary>
+    public DateTimeOffset? AsOf { get; init; }
+}
