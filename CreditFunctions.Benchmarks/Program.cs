@@ -189,6 +189,6 @@ internal sealed class FixedClock(DateTimeOffset now) : TimeProvider
 
 internal sealed class NoReconciliation : IRenewalReconciler
 {
-    public Task<Reconciliation?> ReconcileAsync(CreditFunctions.Subscriptions.Subscription stale, CancellationToken cancellationToken = default) =>
-        Task.FromResult<Reconciliation?>(null);
+    public Task<CreditFunctions.Subscriptions.Subscription?> ReconcileAsync(CreditFunctions.Subscriptions.Subscription stale, CancellationToken cancellationToken = default) =>
+        Task.FromResult<CreditFunctions.Subscriptions.Subscription?>(null);
 }

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using CreditFunctions.Resets;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
-using CreditFunctions.Subscriptions;
+using CreditFunctions.Tests.Resets;
 
 namespace CreditFunctions.Benchmarks;
 
@@ -12,7 +12,7 @@ namespace CreditFunctions.Benchmarks;
 /// a chunk's next entries, a chunk's removals), with no subscription read or commit in flight, so the wall time inside
 /// those calls is the index's share of a run and the rest belongs to the per-subscription reads and commits.
 /// </summary>
-internal sealed class TimedStore(ICreditStore inner) : ICreditStore
+internal sealed class TimedStore(ICreditStore inner) : DelegatingCreditStore(inner)
 {
     private readonly Meter _reading = new();
     private readonly Meter _scheduling = new();
@@ -24,9 +24,9 @@ internal sealed class TimedStore(ICreditStore inner) : ICreditStore
 
     public TimeSpan RemovingHandledEntries => _removing.Elapsed;
 
-    public async IAsyncEnumerable<DueEntry> ReadDueAsync(DateTimeOffset asOf, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public override async IAsyncEnumerable<DueEntry> ReadDueAsync(DateTimeOffset asOf, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await using var entries = inner.ReadDueAsync(asOf, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using var entries = Inner.ReadDueAsync(asOf, cancellationToken).GetAsyncEnumerator(cancellationToken);
         var more = true;
         while (more)
         {
@@ -38,33 +38,11 @@ internal sealed class TimedStore(ICreditStore inner) : ICreditStore
         }
     }
 
-    public Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
-        _scheduling.TimeAsync(() => inner.ScheduleManyAsync(entries, cancellationToken));
+    public override Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
+        _scheduling.TimeAsync(() => Inner.ScheduleManyAsync(entries, cancellationToken));
 
-    public Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
-        _removing.TimeAsync(() => inner.RemoveDueManyAsync(entries, cancellationToken));
-
-    public Task<Subscription?> GetSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
-        inner.GetSubscriptionAsync(subscriptionId, cancellationToken);
-
-    public Task<UpsertOutcome> TryUpsertSubscriptionAsync(Subscription subscription, string? eventId, CancellationToken cancellationToken = default) =>
-        inner.TryUpsertSubscriptionAsync(subscription, eventId, cancellationToken);
-
-    public Task ScheduleAsync(string subscriptionId, DateTimeOffset dueAt, CancellationToken cancellationToken = default) =>
-        inner.ScheduleAsync(subscriptionId, dueAt, cancellationToken);
-
-    public Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
-        inner.RemoveDueAsync(entry, cancellationToken);
-
-    public Task<CommitResult> TryApplyResetAsync(
-        Subscription current, AppliedReset reset, DateTimeOffset? dueAt, CancellationToken cancellationToken = default) =>
-        inner.TryApplyResetAsync(current, reset, dueAt, cancellationToken);
-
-    public Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
-        inner.GetResetHistoryAsync(subscriptionId, cancellationToken);
-
-    public Task SaveRunAsync(ResetRunSummary summary, CancellationToken cancellationToken = default) =>
-        inner.SaveRunAsync(summary, cancellationToken);
+    public override Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
+        _removing.TimeAsync(() => Inner.RemoveDueManyAsync(entries, cancellationToken));
 
     /// <summary>Wall time summed over the calls it wraps.</summary>
     private sealed class Meter

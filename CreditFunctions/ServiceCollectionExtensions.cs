@@ -41,12 +41,14 @@ public static class ServiceCollectionExtensions
             .BindConfiguration(StripeOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<StripeApi>();
         services.AddSingleton<PlanAllowances>();
         services.AddSingleton<StripeSubscriptionMapper>();
         services.AddSingleton<SubscriptionSync>();
         services.AddSingleton<StripeWebhookVerifier>();
         services.AddSingleton<StripeEventProcessor>();
         services.AddSingleton<IRenewalReconciler, StripeRenewalReconciler>();
+        services.AddSingleton<StripeImport>();
 
         return services;
     }

@@ -26,7 +26,8 @@ internal sealed class AppHost : IAsyncDisposable
     public ListLoggerProvider Logs { get; }
     public IServiceProvider Services => Host.Services;
 
-    public static async Task<AppHost> StartAsync(DateTimeOffset now, IDictionary<string, string?>? settings = null)
+    /// <param name="services">Changes to the container after the app's own registrations (a test double around the store, say).</param>
+    public static async Task<AppHost> StartAsync(DateTimeOffset now, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var all = new Dictionary<string, string?>
         {
@@ -39,13 +40,14 @@ internal sealed class AppHost : IAsyncDisposable
             all[key] = value;
         }
 
-        var host = Build(now, all, out var time, out var logs);
+        var host = Build(now, all, out var time, out var logs, services);
         await host.StartAsync();
         return new AppHost(host, time, logs);
     }
 
     /// <summary>Builds without starting, for tests of start-up validation.</summary>
-    public static IHost Build(DateTimeOffset now, IDictionary<string, string?> settings, out FakeTimeProvider time, out ListLoggerProvider logs)
+    public static IHost Build(
+        DateTimeOffset now, IDictionary<string, string?> settings, out FakeTimeProvider time, out ListLoggerProvider logs, Action<IServiceCollection>? services = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(settings);
@@ -54,6 +56,7 @@ internal sealed class AppHost : IAsyncDisposable
         builder.Logging.AddProvider(logs);
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Services.AddCreditFunctions();
+        services?.Invoke(builder.Services);
         return builder.Build();
     }
 

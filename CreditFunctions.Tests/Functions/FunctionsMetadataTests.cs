@@ -45,4 +45,14 @@ public class FunctionsMetadataTests
         Assert.Equal(["post"], http.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
         Assert.Equal("Anonymous", http.GetProperty("authLevel").GetString());
     }
+
+    [Fact]
+    public void StripeImport_IsPostStripeImportWithFunctionKey()
+    {
+        var http = Binding("StripeImportHttp", "httpTrigger");
+
+        Assert.Equal("stripe/import", http.GetProperty("route").GetString());
+        Assert.Equal(["post"], http.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal("Function", http.GetProperty("authLevel").GetString());
+    }
 }

@@ -6,6 +6,6 @@ namespace CreditFunctions.Tests.Resets;
 /// <summary>Reconciliation switched off, as without a Stripe API key.</summary>
 internal sealed class NoReconciliation : IRenewalReconciler
 {
-    public Task<Reconciliation?> ReconcileAsync(Subscription stale, CancellationToken cancellationToken = default) =>
-        Task.FromResult<Reconciliation?>(null);
+    public Task<Subscription?> ReconcileAsync(Subscription stale, CancellationToken cancellationToken = default) =>
+        Task.FromResult<Subscription?>(null);
 }

@@ -11,7 +11,7 @@ public class ResetPlannerTests
     [Fact]
     public void Plan_DayAfterBoundary_AppliesThatBoundary()
     {
-        var decision = ResetPlanner.Plan(Yearly("sub_a", Start), Utc(2025, 3, 1, 2), allowPastDue: false);
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start), Utc(2025, 3, 1, 2), new ResetPolicy(AllowPastDue: false));
 
         Assert.Equal(Utc(2025, 2, 28, 10), decision.Boundary);
         Assert.Empty(decision.SkippedBoundaries);
@@ -21,7 +21,7 @@ public class ResetPlannerTests
     [Fact]
     public void Plan_BeforeBoundaryInstantOnItsDay_IsNotDueYet()
     {
-        var decision = ResetPlanner.Plan(Yearly("sub_a", Start), Utc(2025, 2, 28, 2), allowPastDue: false);
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start), Utc(2025, 2, 28, 2), new ResetPolicy(AllowPastDue: false));
 
         Assert.Null(decision.Boundary);
         Assert.Equal(SkipReason.NotDue, decision.SkipReason);
@@ -33,7 +33,7 @@ public class ResetPlannerTests
     {
         var subscription = Yearly("sub_a", Start, lastReset: Utc(2025, 2, 28, 10));
 
-        var decision = ResetPlanner.Plan(subscription, Utc(2025, 3, 2, 2), allowPastDue: false);
+        var decision = ResetPlanner.Plan(subscription, Utc(2025, 3, 2, 2), new ResetPolicy(AllowPastDue: false));
 
         Assert.Null(decision.Boundary);
         Assert.Equal(SkipReason.AlreadyApplied, decision.SkipReason);
@@ -43,7 +43,7 @@ public class ResetPlannerTests
     [Fact]
     public void Plan_AfterMonthsDown_AppliesOnlyLatestAndListsSkipped()
     {
-        var decision = ResetPlanner.Plan(Yearly("sub_a", Start), Utc(2025, 6, 15, 2), allowPastDue: false);
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start), Utc(2025, 6, 15, 2), new ResetPolicy(AllowPastDue: false));
 
         Assert.Equal(Utc(2025, 5, 31, 10), decision.Boundary);
         Assert.Equal([Utc(2025, 2, 28, 10), Utc(2025, 3, 31, 10), Utc(2025, 4, 30, 10)], decision.SkippedBoundaries);
@@ -55,7 +55,7 @@ public class ResetPlannerTests
     {
         var caughtUp = Yearly("sub_a", Start, lastReset: Utc(2025, 5, 31, 10));
 
-        var decision = ResetPlanner.Plan(caughtUp, Utc(2025, 7, 1, 2), allowPastDue: false);
+        var decision = ResetPlanner.Plan(caughtUp, Utc(2025, 7, 1, 2), new ResetPolicy(AllowPastDue: false));
 
         Assert.Equal(Utc(2025, 6, 30, 10), decision.Boundary);
         Assert.Empty(decision.SkippedBoundaries);
@@ -64,10 +64,10 @@ public class ResetPlannerTests
     [Fact]
     public void Plan_YearsOfDowntimePastPeriodEnd_WaitsForRenewalInsteadOfResetting()
     {
-        var decision = ResetPlanner.Plan(Yearly("sub_a", Start), Utc(2028, 4, 1, 2), allowPastDue: false);
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start), Utc(2028, 4, 1, 2), new ResetPolicy(AllowPastDue: false));
 
         Assert.Null(decision.Boundary);
-        Assert.True(decision.PeriodEnded);
+        Assert.True(decision.NeedsStripe);
         Assert.Equal(SkipReason.AwaitingRenewal, decision.SkipReason);
         Assert.Equal(Utc(2028, 4, 2, 2), decision.NextCheck);
     }
@@ -75,7 +75,7 @@ public class ResetPlannerTests
     [Fact]
     public void Plan_LastBoundaryOfYear_NextCheckIsPeriodEnd()
     {
-        var decision = ResetPlanner.Plan(Yearly("sub_a", Start), Utc(2026, 1, 1, 2), allowPastDue: false);
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start), Utc(2026, 1, 1, 2), new ResetPolicy(AllowPastDue: false));
 
         Assert.Equal(Utc(2025, 12, 31, 10), decision.Boundary);
         Assert.Equal(10, decision.SkippedBoundaries.Count);
@@ -85,7 +85,7 @@ public class ResetPlannerTests
     [Fact]
     public void Plan_MonthlyPlan_HasNoInPeriodResetAndChecksAtPeriodEnd()
     {
-        var decision = ResetPlanner.Plan(Monthly("sub_m", Start), Utc(2025, 2, 20), allowPastDue: false);
+        var decision = ResetPlanner.Plan(Monthly("sub_m", Start), Utc(2025, 2, 20), new ResetPolicy(AllowPastDue: false));
 
         Assert.Null(decision.Boundary);
         Assert.Equal(SkipReason.NotDue, decision.SkipReason);
@@ -102,7 +102,7 @@ public class ResetPlannerTests
     [InlineData(SubscriptionStatus.Incomplete, true, false)]
     public void Plan_StatusPolicy_DecidesWhetherDueBoundaryApplies(string status, bool allowPastDue, bool applies)
     {
-        var decision = ResetPlanner.Plan(Yearly("sub_a", Start, status), Utc(2025, 3, 1, 2), allowPastDue);
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start, status), Utc(2025, 3, 1, 2), new ResetPolicy(allowPastDue));
 
         Assert.Equal(applies, decision.Boundary is not null);
         if (!applies)
@@ -117,7 +117,7 @@ public class ResetPlannerTests
     [InlineData(SubscriptionStatus.IncompleteExpired)]
     public void Plan_TerminalStatus_SkipsAndLeavesTheSchedule(string status)
     {
-        var decision = ResetPlanner.Plan(Yearly("sub_a", Start, status), Utc(2025, 3, 1, 2), allowPastDue: true);
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start, status), Utc(2025, 3, 1, 2), new ResetPolicy(AllowPastDue: true));
 
         Assert.Null(decision.Boundary);
         Assert.Equal("status:" + status, decision.SkipReason);
@@ -127,7 +127,7 @@ public class ResetPlannerTests
     [Fact]
     public void Plan_UnknownPlan_SkipsWithReason()
     {
-        var decision = ResetPlanner.Plan(Yearly("sub_a", Start, allowance: null), Utc(2025, 3, 1, 2), allowPastDue: false);
+        var decision = ResetPlanner.Plan(Yearly("sub_a", Start, allowance: null), Utc(2025, 3, 1, 2), new ResetPolicy(AllowPastDue: false));
 
         Assert.Null(decision.Boundary);
         Assert.Equal(SkipReason.UnknownPlan, decision.SkipReason);
@@ -138,19 +138,19 @@ public class ResetPlannerTests
     {
         var imported = Yearly("sub_a", Start) with { LastResetBoundary = null };
 
-        var decision = ResetPlanner.Plan(imported, Utc(2025, 4, 1, 2), allowPastDue: false);
+        var decision = ResetPlanner.Plan(imported, Utc(2025, 4, 1, 2), new ResetPolicy(AllowPastDue: false));
 
         Assert.Equal(Utc(2025, 3, 31, 10), decision.Boundary);
-        Assert.Equal([Utc(2025, 2, 28, 10)], decision.SkippedBoundaries);
+        Assert.Equal([Start, Utc(2025, 2, 28, 10)], decision.SkippedBoundaries); // boundary 0 too: it was never given here
     }
 
     [Fact]
-    public void PlanRenewal_WeeklyPrice_IsRefusedAsUnsupportedInterval()
+    public void Plan_WeeklyPrice_IsRefusedAsUnsupportedInterval()
     {
         var yearly = Yearly("sub_w", Start, lastReset: Start.AddDays(-7));
-        var weekly = yearly with { Stripe = yearly.Stripe with { Interval = BillingInterval.Week, PeriodEnd = Start.AddDays(7) } };
+        var weekly = yearly with { Stripe = yearly.Stripe with { Interval = BillingInterval.Week, PeriodEnd = Start.AddDays(7) }, PaidPeriodStart = Start };
 
-        var decision = ResetPlanner.PlanRenewal(weekly, Start, Start.AddMinutes(5));
+        var decision = ResetPlanner.Plan(weekly, Start.AddMinutes(5), new ResetPolicy());
 
         Assert.Null(decision.Boundary);
         Assert.Equal(SkipReason.UnsupportedInterval, decision.SkipReason);

@@ -11,33 +11,52 @@ namespace CreditFunctions.Tests.Scheduling;
 public class DueIndexTests
 {
     [Fact]
-    public async Task ReleaseAsync_OldEntryReplacedOnItsDayByAnotherWriter_KeepsTheNewEntry()
+    public async Task Commit_OldEntryReplacedOnItsDayByAnotherWriter_KeepsTheNewEntry()
     {
         var (store, _) = await AzuriteFixture.NewStoreAsync();
         var index = new DueIndex(store, Options.Create(new ResetOptions()));
         var old = Utc(2026, 3, 31, 10);
-        await index.PlaceAsync("sub_1Race", old, current: null);
+        await store.ScheduleAsync("sub_1Race", old);
+        var next = Utc(2026, 4, 30, 10);
+        var move = index.Move("sub_1Race");
+        await move.PlaceAsync(next, rowEntry: old);
 
-        // Another writer moves the subscription to later the same day (the same row) before this writer releases.
-        await index.PlaceAsync("sub_1Race", old.AddHours(2), current: old);
-        await index.ReleaseAsync("sub_1Race", previous: old, placement: Utc(2026, 4, 30, 10));
+        // Another writer moves the subscription to later the same day (the same row) before this writer commits.
+        await store.ScheduleAsync("sub_1Race", old.AddHours(2));
+        await move.CommitAsync(next, replaced: old);
 
-        Assert.Equal([old.AddHours(2)], (await store.AllDueAsync()).Select(e => e.DueAt));
+        Assert.Equal([old.AddHours(2), next], (await store.AllDueAsync()).Select(e => e.DueAt).Order());
     }
 
     [Fact]
-    public async Task ReleaseAsync_OldEntryOnAnotherDay_RemovesIt()
+    public async Task Commit_AfterAnAttemptThatLost_RemovesThatAttemptsEntryAndTheReplacedOne()
     {
         var (store, _) = await AzuriteFixture.NewStoreAsync();
         var index = new DueIndex(store, Options.Create(new ResetOptions()));
         var old = Utc(2026, 3, 31, 10);
-        var next = Utc(2026, 4, 30, 10);
-        await index.PlaceAsync("sub_1Move", old, current: null);
-        await index.PlaceAsync("sub_1Move", next, current: old);
+        await store.ScheduleAsync("sub_1Retry", old);
+        var move = index.Move("sub_1Retry");
 
-        await index.ReleaseAsync("sub_1Move", previous: old, placement: next);
+        await move.PlaceAsync(Utc(2026, 4, 1, 2), rowEntry: old);   // attempt 1, lost to another writer
+        await move.PlaceAsync(Utc(2026, 4, 30, 10), rowEntry: old); // attempt 2, written
+        await move.CommitAsync(Utc(2026, 4, 30, 10), replaced: old);
 
-        Assert.Equal([next], (await store.AllDueAsync()).Select(e => e.DueAt));
+        Assert.Equal([Utc(2026, 4, 30, 10)], (await store.AllDueAsync()).Select(e => e.DueAt));
+    }
+
+    [Fact]
+    public async Task Abandon_NoWriteHappened_RemovesWhatTheMovePutDownButNotTheRowsEntry()
+    {
+        var (store, _) = await AzuriteFixture.NewStoreAsync();
+        var index = new DueIndex(store, Options.Create(new ResetOptions()));
+        var rowEntry = Utc(2026, 3, 31, 10);
+        await store.ScheduleAsync("sub_1Lost", rowEntry);
+        var move = index.Move("sub_1Lost");
+        await move.PlaceAsync(Utc(2026, 4, 30, 10), rowEntry);
+
+        await move.AbandonAsync(rowEntry);
+
+        Assert.Equal([rowEntry], (await store.AllDueAsync()).Select(e => e.DueAt));
     }
 
     [Theory]

@@ -1,13 +1,16 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Web;
 
 namespace CreditFunctions.Tests.Stripe;
 
 /// <summary>
-/// A stand-in for api.stripe.com on 127.0.0.1: answers GET /v1/subscriptions/{id} with the JSON a test sets, shaped
-/// like the real API's, and 404 with Stripe's error body otherwise. Records what it was asked.
+/// A stand-in for api.stripe.com on 127.0.0.1, answering the read calls the app makes with JSON a test sets (built from
+/// Stripe's fixture objects), Stripe's error body for anything unknown, and a <c>Date</c> header from the test's clock
+/// (Stripe's clock, which orders its answers against its events). It can also hang, as a stuck API would.
 /// </summary>
 internal sealed class FakeStripeApi : IDisposable
 {
@@ -15,8 +18,9 @@ internal sealed class FakeStripeApi : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    public FakeStripeApi()
+    public FakeStripeApi(Func<DateTimeOffset>? clock = null)
     {
+        Clock = clock ?? (() => DateTimeOffset.UtcNow);
         using (var probe = new TcpListener(IPAddress.Loopback, 0))
         {
             probe.Start();
@@ -30,7 +34,24 @@ internal sealed class FakeStripeApi : IDisposable
 
     public Uri BaseUri { get; }
 
+    public Func<DateTimeOffset> Clock { get; set; }
+
+    /// <summary>GET /v1/subscriptions/{id}, and the account's list in this order (Stripe's: newest first).</summary>
     public ConcurrentDictionary<string, string> Subscriptions { get; } = new(StringComparer.Ordinal);
+
+    public List<string> SubscriptionOrder { get; } = [];
+
+    /// <summary>GET /v1/invoices?subscription={id}&amp;status=paid: the subscription's paid invoices, newest first.</summary>
+    public ConcurrentDictionary<string, List<string>> PaidInvoices { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>GET /v1/invoices/{id}/lines: every line of an invoice.</summary>
+    public ConcurrentDictionary<string, List<string>> InvoiceLines { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Runs on every request before it is answered (to let time pass on a test's clock, say).</summary>
+    public Action? OnRequest { get; set; }
+
+    /// <summary>When set, every request waits until the test ends, as a hung API would.</summary>
+    public bool Hang { get; set; }
 
     public ConcurrentQueue<(string PathAndQuery, string? Authorization)> Requests { get; } = new();
 
@@ -64,18 +85,56 @@ internal sealed class FakeStripeApi : IDisposable
                 return;
             }
 
-            var path = context.Request.Url!.AbsolutePath;
-            Requests.Enqueue((context.Request.Url.PathAndQuery, context.Request.Headers["Authorization"]));
-            var id = path.StartsWith("/v1/subscriptions/", StringComparison.Ordinal) ? path["/v1/subscriptions/".Length..] : null;
-            var (status, body) = context.Request.HttpMethod == "GET" && id is not null && Subscriptions.TryGetValue(id, out var json)
-                ? (200, json)
-                : (404, $$"""{ "error": { "code": "resource_missing", "message": "No such subscription: '{{id}}'", "param": "id", "type": "invalid_request_error" } }""");
+            _ = Task.Run(() => AnswerAsync(context));
+        }
+    }
+
+    private async Task AnswerAsync(HttpListenerContext context)
+    {
+        try
+        {
+            Requests.Enqueue((context.Request.Url!.PathAndQuery, context.Request.Headers["Authorization"]));
+            OnRequest?.Invoke();
+            if (Hang)
+            {
+                await Task.Delay(Timeout.Infinite, _stop.Token);
+            }
+
+            var (status, body) = Route(context.Request.Url.AbsolutePath, HttpUtility.ParseQueryString(context.Request.Url.Query));
             var bytes = Encoding.UTF8.GetBytes(body);
             context.Response.StatusCode = status;
             context.Response.ContentType = "application/json";
             context.Response.Headers["Request-Id"] = "req_fake";
+            context.Response.Headers["Date"] = Clock().ToString("r", CultureInfo.InvariantCulture);
             await context.Response.OutputStream.WriteAsync(bytes);
             context.Response.Close();
         }
+        catch (Exception) when (_stop.IsCancellationRequested)
+        {
+            context.Response.Abort();
+        }
+    }
+
+    private (int Status, string Body) Route(string path, System.Collections.Specialized.NameValueCollection query)
+    {
+        var segments = path.Trim('/').Split('/');
+        return segments switch
+        {
+            ["v1", "subscriptions", var id] when Subscriptions.TryGetValue(id, out var json) => (200, json),
+            ["v1", "subscriptions"] => (200, Page("/v1/subscriptions", [.. SubscriptionOrder.Select(id => (id, Subscriptions[id]))], query)),
+            ["v1", "invoices"] when query["subscription"] is { } id => (200, StripeFixtures.List("/v1/invoices", PaidInvoices.GetValueOrDefault(id) ?? [], hasMore: false)),
+            ["v1", "invoices", var id, "lines"] when InvoiceLines.TryGetValue(id, out var lines) =>
+                (200, Page($"/v1/invoices/{id}/lines", [.. lines.Select(l => (System.Text.Json.Nodes.JsonNode.Parse(l)!["id"]!.GetValue<string>(), l))], query)),
+            _ => (404, $$"""{ "error": { "code": "resource_missing", "message": "No such object: '{{path}}'", "type": "invalid_request_error" } }"""),
+        };
+    }
+
+    /// <summary>Stripe's cursor paging: <c>limit</c> objects after <c>starting_after</c>, and whether more follow.</summary>
+    private static string Page(string url, List<(string Id, string Json)> all, System.Collections.Specialized.NameValueCollection query)
+    {
+        var limit = int.Parse(query["limit"] ?? "10", CultureInfo.InvariantCulture);
+        var start = query["starting_after"] is { } after ? all.FindIndex(o => o.Id == after) + 1 : 0;
+        var page = all.Skip(start).Take(limit).ToList();
+        return StripeFixtures.List(url, page.Select(o => o.Json), hasMore: start + page.Count < all.Count);
     }
 }

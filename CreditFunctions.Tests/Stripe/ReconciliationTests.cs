@@ -21,16 +21,21 @@ public sealed class ReconciliationTests : IDisposable
 
     public void Dispose() => _stripe.Dispose();
 
-    private Task<AppHost> StartAsync(DateTimeOffset now, bool withApiKey = true) => AppHost.StartAsync(now, withApiKey
-        ? new Dictionary<string, string?> { ["Stripe:ApiKey"] = "sk_test_fakeKeyForTests", ["Stripe:ApiBase"] = _stripe.BaseUri.ToString() }
-        : null);
+    private async Task<AppHost> StartAsync(DateTimeOffset now, bool withApiKey = true)
+    {
+        var app = await AppHost.StartAsync(now, withApiKey
+            ? new Dictionary<string, string?> { ["Stripe:ApiKey"] = "sk_test_fakeKeyForTests", ["Stripe:ApiBase"] = _stripe.BaseUri.ToString() }
+            : null);
+        _stripe.Clock = app.Time.GetUtcNow;
+        return app;
+    }
 
     /// <summary>A monthly subscription as the webhooks left it in January; February's renewal webhooks were lost.</summary>
     private static async Task<ICreditStore> SeedJanuaryAsync(AppHost app, string id)
     {
         var result = await WebhookClient.DeliverOkAsync(app, Event("evt_" + id[4..], "customer.subscription.created", PeriodStart,
             Subscription(id, "active", MonthlyPro, PeriodStart, Renewal)));
-        Assert.Equal("synced; first allowance applied", result);
+        Assert.Equal("synced; reset", result);
         return app.Services.GetRequiredService<ICreditStore>();
     }
 
@@ -140,6 +145,155 @@ public sealed class ReconciliationTests : IDisposable
             Assert.Equal(1000, (await store.GetRequiredAsync(id)).Balance);
         }
 
-        Assert.Equal(ids.Length, summary.Counts.Reset + results.Count(r => r == "renewal reset"));
+        Assert.Equal(ids.Length, summary.Counts.Reset + results.Count(r => r.EndsWith("; reset", StringComparison.Ordinal)));
+    }
+
+    /// <summary>The renewal's update arrived (the stored period moved on) but its invoice.paid never did.</summary>
+    private static async Task<ICreditStore> RenewedWithoutPaymentAsync(AppHost app, string id)
+    {
+        var store = await SeedJanuaryAsync(app, id);
+        var spent = await store.GetRequiredAsync(id);
+        Assert.True(await store.TrySaveAsync(spent with { Balance = 5, Version = spent.Version + 1 }));
+        app.Time.SetUtcNow(Renewal.AddMinutes(1));
+        Assert.Equal("synced", await WebhookClient.DeliverOkAsync(app, Event("evt_upd" + id[4..], "customer.subscription.updated", Renewal,
+            Subscription(id, "active", MonthlyPro, Renewal, Renewal.AddMonths(1)))));
+        return store;
+    }
+
+    // Case 4: a lost invoice.paid is looked up while the period is open, through the period's own invoice.
+    [Fact]
+    public async Task LostInvoicePaid_RunAfterTheGrace_FindsThePeriodsPaidInvoiceAndResets()
+    {
+        await using var app = await StartAsync(PeriodStart);
+        var store = await RenewedWithoutPaymentAsync(app, "sub_1NoPaid");
+        // The latest invoice is a later, unpaid one: the paid renewal invoice is found by listing the paid ones.
+        _stripe.Subscriptions["sub_1NoPaid"] = Subscription("sub_1NoPaid", "active", MonthlyPro, Renewal, Renewal.AddMonths(1),
+            latestInvoice: Invoice("in_1Later", "sub_1NoPaid", MonthlyPro, Renewal.AddDays(1), Renewal.AddMonths(1), status: "open", billingReason: "subscription_update",
+                lines: [Line("in_1Later", "sub_1NoPaid", "si_1NoPaid", MonthlyPro, Renewal.AddDays(1), Renewal.AddMonths(1), proration: true)]));
+        _stripe.PaidInvoices["sub_1NoPaid"] = [Invoice("in_1Renewal", "sub_1NoPaid", MonthlyPro, Renewal, Renewal.AddMonths(1))];
+        app.Time.SetUtcNow(NextRun);
+
+        var summary = await TimerRunAsync(app);
+
+        Assert.Equal(1, summary.Counts.Reset);
+        var stored = await store.GetRequiredAsync("sub_1NoPaid");
+        Assert.Equal((1000L, Renewal, Renewal), (stored.Balance, stored.LastResetBoundary!.Value, stored.PaidPeriodStart!.Value));
+        Assert.Contains(_stripe.Requests, r => r.PathAndQuery.StartsWith("/v1/invoices?", StringComparison.Ordinal) && r.PathAndQuery.Contains("subscription=sub_1NoPaid", StringComparison.Ordinal));
+    }
+
+    // Case 4 without an API key: every run reports it and warns, until the payment is seen.
+    [Fact]
+    public async Task LostInvoicePaid_NoApiKey_EveryRunReportsItUntilThePaymentArrives()
+    {
+        await using var app = await StartAsync(PeriodStart, withApiKey: false);
+        var store = await RenewedWithoutPaymentAsync(app, "sub_1Unconf");
+
+        var runs = new List<ResetRunSummary>();
+        for (var day = 0; day < 3; day++)
+        {
+            app.Time.SetUtcNow(NextRun.AddDays(day));
+            runs.Add(await TimerRunAsync(app));
+        }
+
+        Assert.All(runs, r => Assert.Equal([new SkippedSubscription("sub_1Unconf", SkipReason.RenewalUnconfirmed)], r.Skipped));
+        Assert.Equal(3, app.Logs.Entries.Count(e => e.Level == LogLevel.Warning && e.Message.Contains("sub_1Unconf: the payment of the billing period", StringComparison.Ordinal)));
+        Assert.Equal(5, (await store.GetRequiredAsync("sub_1Unconf")).Balance);
+
+        var paid = await WebhookClient.DeliverOkAsync(app, Event("evt_1LatePaid", "invoice.paid", NextRun.AddDays(2), Invoice("in_1Unconf", "sub_1Unconf", MonthlyPro, Renewal, Renewal.AddMonths(1))));
+        Assert.Equal("synced; reset", paid);
+        Assert.Equal(1000, (await store.GetRequiredAsync("sub_1Unconf")).Balance);
+    }
+
+    // Case 5: a Stripe API that hangs costs the subscriptions that need it, not the run.
+    [Fact]
+    public async Task HangingStripeApi_TheRunCompletesResetsTheRestAndRecordsTheFailure()
+    {
+        await using var app = await AppHost.StartAsync(PeriodStart, new Dictionary<string, string?>
+        {
+            ["Stripe:ApiKey"] = "sk_test_fakeKeyForTests",
+            ["Stripe:ApiBase"] = _stripe.BaseUri.ToString(),
+            ["Stripe:RequestTimeout"] = "00:00:01",
+        });
+        var store = await SeedJanuaryAsync(app, "sub_1Hung");
+        var yearly = Enumerable.Range(0, 5).Select(i => $"sub_1Yearly{i}").ToArray();
+        foreach (var id in yearly)
+        {
+            await store.SeedAsync(Yearly(id, PeriodStart.AddMonths(-3), balance: 1), Renewal.AddMonths(-2));
+        }
+
+        _stripe.Hang = true;
+        app.Time.SetUtcNow(NextRun);
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var summary = await TimerRunAsync(app);
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), $"the run took {started.Elapsed}");
+        Assert.Equal((yearly.Length, 1), (summary.Counts.Reset, summary.Counts.Failed));
+        Assert.All(yearly, id => Assert.Equal(1000, store.GetRequiredAsync(id).Result.Balance));
+        Assert.Contains(app.Logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("Reset of sub_1Hung failed", StringComparison.Ordinal));
+        Assert.Contains(await store.AllDueAsync(), e => e.SubscriptionId == "sub_1Hung"); // it stays due for the next run
+    }
+
+    // Case 8: a paused subscription past its period end is looked up daily for a week, then weekly, and only writes what changes.
+    [Fact]
+    public async Task PausedPastPeriodEnd_IsLookedUpDailyForAWeekThenWeekly()
+    {
+        await using var app = await StartAsync(PeriodStart);
+        var store = await SeedJanuaryAsync(app, "sub_1Paused");
+        await WebhookClient.DeliverOkAsync(app, Event("evt_1Pause", "customer.subscription.paused", PeriodStart.AddDays(3),
+            Subscription("sub_1Paused", "paused", MonthlyPro, PeriodStart, Renewal)));
+        _stripe.Subscriptions["sub_1Paused"] = Subscription("sub_1Paused", "paused", MonthlyPro, PeriodStart, Renewal);
+        var before = await store.GetRequiredAsync("sub_1Paused");
+
+        for (var day = 0; day < 35; day++)
+        {
+            app.Time.SetUtcNow(NextRun.AddDays(day));
+            await TimerRunAsync(app);
+        }
+
+        var lookups = _stripe.Requests.Count(r => r.PathAndQuery.StartsWith("/v1/subscriptions/sub_1Paused", StringComparison.Ordinal));
+        Assert.InRange(lookups, 10, 12); // daily for the first week, then weekly: not 35
+        var after = await store.GetRequiredAsync("sub_1Paused");
+        Assert.Equal(before.Stripe, after.Stripe); // a sync that changes nothing writes nothing of Stripe's view
+        var next = Assert.Single(await store.AllDueAsync());
+        Assert.Equal(after.DueAt, next.DueAt);
+    }
+
+    // Case 8: the API's answer is stamped with Stripe's clock (its Date header), not ours, so events order against it.
+    [Fact]
+    public async Task Reconciled_StateIsStampedWithStripesTimeSoALaterEventStillApplies()
+    {
+        await using var app = await StartAsync(PeriodStart);
+        var store = await SeedJanuaryAsync(app, "sub_1Clock");
+        StripeHasRenewed("sub_1Clock");
+        app.Time.SetUtcNow(NextRun);
+        var stripeNow = NextRun.AddMinutes(-10); // Stripe's clock is behind ours here
+        _stripe.Clock = () => stripeNow;
+
+        await TimerRunAsync(app);
+        var late = await WebhookClient.DeliverOkAsync(app, Event("evt_1Late", "customer.subscription.updated", stripeNow.AddMinutes(5),
+            Subscription("sub_1Clock", "active", MonthlyPro, Renewal, Renewal.AddMonths(1), cancelAtPeriodEnd: true)));
+
+        Assert.Equal("synced", late);
+        var stored = await store.GetRequiredAsync("sub_1Clock");
+        Assert.Equal((true, stripeNow.AddMinutes(5)), (stored.Stripe.CancelAtPeriodEnd, stored.Stripe.AsOf!.Value));
+    }
+
+    // Case 8: canceling a subscription takes every index entry it has, even one a run moved while skipping it.
+    [Fact]
+    public async Task DeletedAfterARunSkippedIt_LeavesNoIndexEntry()
+    {
+        await using var app = await StartAsync(PeriodStart, withApiKey: false);
+        await WebhookClient.DeliverOkAsync(app, Event("evt_1YC", "customer.subscription.created", PeriodStart, Subscription("sub_1Gone", "active", YearlyPro, PeriodStart, PeriodStart.AddYears(1))));
+        await WebhookClient.DeliverOkAsync(app, Event("evt_1YU", "customer.subscription.updated", PeriodStart.AddDays(20), Subscription("sub_1Gone", "past_due", YearlyPro, PeriodStart, PeriodStart.AddYears(1))));
+        app.Time.SetUtcNow(NextRun);
+        var run = await TimerRunAsync(app);
+        var store = app.Services.GetRequiredService<ICreditStore>();
+        Assert.Equal([new SkippedSubscription("sub_1Gone", "status:past_due")], run.Skipped);
+        Assert.Equal([Renewal.AddMonths(1)], (await store.AllDueAsync()).Select(e => e.DueAt));
+
+        await WebhookClient.DeliverOkAsync(app, Event("evt_1YD", "customer.subscription.deleted", NextRun, Subscription("sub_1Gone", "canceled", YearlyPro, PeriodStart, PeriodStart.AddYears(1))));
+
+        Assert.Empty(await store.AllDueAsync());
     }
 }

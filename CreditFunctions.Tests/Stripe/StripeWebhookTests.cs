@@ -32,7 +32,7 @@ public class StripeWebhookTests
 
         var result = await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Created", "customer.subscription.created", Now, "sub_1New", "active", YearlyPro, PeriodStart));
 
-        Assert.Equal("synced; first allowance applied", result);
+        Assert.Equal("synced; reset", result);
         var stored = await Store(app).GetRequiredAsync("sub_1New");
         Assert.Equal(
             ("cus_1New", "price_1YearlyPro", "year", "active", PeriodStart, PeriodStart.AddYears(1), 1000, 1000L, PeriodStart),
@@ -52,7 +52,7 @@ public class StripeWebhookTests
 
         var result = await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1U", "customer.subscription.updated", Now.AddSeconds(20), "sub_1Inc", "active", MonthlyPro, PeriodStart));
 
-        Assert.Equal("synced; first allowance applied", result);
+        Assert.Equal("synced; reset", result);
         Assert.Equal(1000, (await Store(app).GetRequiredAsync("sub_1Inc")).Balance);
     }
 
@@ -96,7 +96,7 @@ public class StripeWebhookTests
         // The invoice arrives before the renewal's customer.subscription.updated.
         var result = await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1Paid", renewal.AddHours(1), "sub_1M", MonthlyPro, renewal));
 
-        Assert.Equal("renewal reset", result);
+        Assert.Equal("synced; reset", result);
         var stored = await Store(app).GetRequiredAsync("sub_1M");
         Assert.Equal((renewal, renewal.AddMonths(1), 1000L), (stored.Stripe.PeriodStart, stored.Stripe.PeriodEnd, stored.Balance));
         var history = await Store(app).GetResetHistoryAsync("sub_1M");
@@ -128,8 +128,8 @@ public class StripeWebhookTests
             await WebhookClient.DeliverOkAsync(app, paid),
         };
 
-        // The creation is older than the stored state; the update's id is recorded; the period's reset is keyed.
-        Assert.Equal(["stale", "duplicate", "renewal skipped (already-applied)"], results);
+        // Each event id was recorded with the write it made: every redelivery is a duplicate and writes nothing.
+        Assert.Equal(["duplicate", "duplicate", "duplicate"], results);
         Assert.Equal(before, await Store(app).GetRequiredAsync("sub_1D"));
         Assert.Single(await Store(app).GetResetHistoryAsync("sub_1D"));
     }
@@ -171,7 +171,7 @@ public class StripeWebhookTests
         var oldInvoice = await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1OldPaid", renewal, "sub_1P", MonthlyPro, PeriodStart));
 
         Assert.Equal("stale", old);
-        Assert.Equal("renewal skipped (stale-period)", oldInvoice);
+        Assert.Equal("stale", oldInvoice);
         var stored = await Store(app).GetRequiredAsync("sub_1P");
         Assert.Equal(("active", renewal), (stored.Stripe.Status, stored.Stripe.PeriodStart));
     }
@@ -203,8 +203,8 @@ public class StripeWebhookTests
         var renewal = await WebhookClient.DeliverOkAsync(app, Event("evt_1WeekPaid", "invoice.paid", periodEnd,
             Invoice("in_1Week", "sub_1Week", WeeklyPro, periodEnd, periodEnd.AddDays(7))));
 
-        Assert.Equal("synced; first allowance skipped (unsupported-interval)", created);
-        Assert.Equal("renewal skipped (unsupported-interval)", renewal);
+        Assert.Equal("synced; reset skipped (unsupported-interval)", created);
+        Assert.Equal("synced; reset skipped (unsupported-interval)", renewal);
         Assert.Equal(0, (await Store(app).GetRequiredAsync("sub_1Week")).Balance);
         Assert.Empty(await Store(app).GetResetHistoryAsync("sub_1Week"));
     }
@@ -233,7 +233,7 @@ public class StripeWebhookTests
         app.Time.SetUtcNow(switchedAt.AddMonths(1).AddDays(1));
         var run = await app.Services.GetRequiredService<CreditResetHandler>().RunAsync(new ResetRequest(ResetTrigger.Timer));
 
-        Assert.Equal("renewal reset", paid);
+        Assert.Equal("synced; reset", paid);
         Assert.Equal(1, run.Summary!.Counts.Reset);
         var stored = await Store(app).GetRequiredAsync("sub_1Up");
         Assert.Equal(("year", 5000, 5000L), (stored.Stripe.Interval, stored.Stripe.MonthlyAllowance!.Value, stored.Balance));
@@ -310,5 +310,108 @@ public class StripeWebhookTests
         Assert.Contains("2026-10-28.endive", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Contains(app.Logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("API version 2024-06-20", StringComparison.Ordinal) && e.Message.Contains("2026-10-28.endive", StringComparison.Ordinal));
         Assert.Null(await Store(app).GetSubscriptionAsync("sub_1V"));
+    }
+
+    public static TheoryData<string> SignedNonEvents() =>
+    [
+        "[]",
+        "\"x\"",
+        "null",
+        "42",
+        "{}",
+        // A thin (v2) event: signed the same way, but only a pointer to the object, not a snapshot of it.
+        """{ "id": "evt_test_65R9Ijk8", "object": "v2.core.event", "type": "v1.billing.meter.error_report_triggered", "created": "2026-11-28T10:00:00.000Z", "livemode": false, "related_object": { "id": "mtr_1", "type": "billing.meter", "url": "/v1/billing/meters/mtr_1" } }""",
+    ];
+
+    [Theory]
+    [MemberData(nameof(SignedNonEvents))]
+    public async Task SignedBodyThatIsNotASnapshotEvent_Answers400ProblemAndWritesNothing(string body)
+    {
+        await using var app = await AppHost.StartAsync(Now);
+
+        var (status, answer) = await WebhookClient.DeliverAsync(app, body);
+
+        Assert.Equal(400, status);
+        Assert.Equal(400, answer.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(answer.GetProperty("detail").GetString()));
+        Assert.Empty(await Store(app).AllDueAsync());
+    }
+
+    [Theory]
+    [InlineData("t=abc,v1=00ff")]
+    [InlineData("t=,v1=00ff")]
+    [InlineData("t=99999999999999999999,v1=00ff")]
+    [InlineData("t=1,t=2,v1=00ff")]
+    [InlineData("t=1767225600,v1=not-hex")]
+    public async Task MalformedSignatureHeader_Answers400Problem(string header)
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        var payload = SubscriptionEvent("evt_1Hdr", "customer.subscription.created", Now, "sub_1Hdr", "active", MonthlyPro, PeriodStart);
+
+        var (status, answer) = await WebhookClient.DeliverAsync(app, payload, header: header);
+
+        Assert.Equal((400, "Malformed Stripe-Signature"), (status, answer.GetProperty("title").GetString()));
+        Assert.Null(await Store(app).GetSubscriptionAsync("sub_1Hdr"));
+    }
+
+    [Fact]
+    public async Task BodyOverTheCap_Answers413BeforeReadingIt()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        var big = System.Text.Json.Nodes.JsonNode.Parse(SubscriptionEvent("evt_1Big", "customer.subscription.created", Now, "sub_1Big", "active", MonthlyPro, PeriodStart))!;
+        big["data"]!["object"]!["metadata"] = new System.Text.Json.Nodes.JsonObject { ["pad"] = new string('x', 300 * 1024) };
+        var padded = big.ToJsonString();
+
+        var (status, answer) = await WebhookClient.DeliverAsync(app, padded);
+
+        Assert.Equal((413, 413), (status, answer.GetProperty("status").GetInt32()));
+        Assert.Null(await Store(app).GetSubscriptionAsync("sub_1Big"));
+    }
+
+    [Fact]
+    public async Task InvoicePaidWithoutASubscription_Answers200Ignored()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        var invoice = System.Text.Json.Nodes.JsonNode.Parse(Invoice("in_1OneOff", "sub_1None", MonthlyPro, PeriodStart, PeriodStart.AddMonths(1)))!;
+        invoice["parent"] = null;
+
+        var (status, answer) = await WebhookClient.DeliverAsync(app, Event("evt_1OneOff", "invoice.paid", Now, invoice.ToJsonString()));
+
+        Assert.Equal((200, "ignored"), (status, answer.GetProperty("result").GetString()));
+        Assert.Equal("not a subscription invoice", answer.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task SubscriptionWithoutItems_Answers200IgnoredAndWritesNothing()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        var subscription = System.Text.Json.Nodes.JsonNode.Parse(Subscription("sub_1Empty", "active", MonthlyPro, PeriodStart, PeriodStart.AddMonths(1)))!;
+        subscription["items"]!["data"] = new System.Text.Json.Nodes.JsonArray();
+
+        var (status, answer) = await WebhookClient.DeliverAsync(app, Event("evt_1Empty", "customer.subscription.created", Now, subscription.ToJsonString()));
+
+        Assert.Equal((200, "ignored"), (status, answer.GetProperty("result").GetString()));
+        Assert.Contains("no items", answer.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Null(await Store(app).GetSubscriptionAsync("sub_1Empty"));
+    }
+
+    [Fact]
+    public async Task EveryAnswerLabel_IsOneOfTheDocumentedList()
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        var created = SubscriptionEvent("evt_1L1", "customer.subscription.created", Now, "sub_1Lbl", "active", MonthlyPro, PeriodStart);
+        var labels = new List<string>
+        {
+            await WebhookClient.DeliverOkAsync(app, created),
+            await WebhookClient.DeliverOkAsync(app, created),
+            await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1L2", "customer.subscription.updated", Now.AddMinutes(-30), "sub_1Lbl", "active", MonthlyPro, PeriodStart)),
+            await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1L3", Now, "sub_1Lbl", MonthlyPro, PeriodStart)),
+            await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1L4", Now, "sub_1Nobody", MonthlyPro, PeriodStart)),
+            await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1L5", Now, "sub_1Lbl", YearlyTeam, PeriodStart.AddMonths(1))),
+            await WebhookClient.DeliverOkAsync(app, Event("evt_1L6", "customer.created", Now, """{ "id": "cus_1X", "object": "customer" }""")),
+        };
+
+        Assert.Equal(["synced; reset", "duplicate", "stale", "synced", "unknown-subscription", "paid-recorded", "ignored"], labels);
+        Assert.All(labels, l => Assert.Contains(l.Split(';')[0], CreditFunctions.Stripe.WebhookResult.All));
     }
 }

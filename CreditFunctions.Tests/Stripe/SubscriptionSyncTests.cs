@@ -38,10 +38,10 @@ public class SubscriptionSyncTests
         var store = app.Services.GetRequiredService<ICreditStore>();
         if (rowExisted)
         {
-            await sync.UpsertAsync(State(SubscriptionStatus.Trialing, PeriodStart, PeriodStart), "evt_1First", isCreation: true);
+            await sync.SyncViewAsync(State(SubscriptionStatus.Trialing, PeriodStart, PeriodStart), "evt_1First", isCreation: true);
         }
 
-        var result = await sync.UpsertAsync(State(SubscriptionStatus.Active, PeriodStart, PeriodStart.AddHours(1)), "evt_1Second", isCreation: false);
+        var result = await sync.SyncViewAsync(State(SubscriptionStatus.Active, PeriodStart, PeriodStart.AddHours(1)), "evt_1Second", isCreation: false);
 
         Assert.Equal(SyncOutcome.Applied, result.Outcome);
         var stored = await store.GetRequiredAsync("sub_1Sync");

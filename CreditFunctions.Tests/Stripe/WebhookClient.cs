@@ -27,10 +27,25 @@ internal static class WebhookClient
         return (context.Response.StatusCode, document.RootElement.Clone());
     }
 
+    /// <summary>
+    /// Delivers and expects 200; answers the result label, with "; reset" when a reset was applied and
+    /// "; reset skipped (reason)" when a due one was not.
+    /// </summary>
     public static async Task<string> DeliverOkAsync(AppHost app, string payload)
     {
         var (status, body) = await DeliverAsync(app, payload);
         Assert.True(status == 200, $"expected 200, got {status}: {body}");
-        return body.GetProperty("result").GetString()!;
+        return Describe(body);
+    }
+
+    public static string Describe(JsonElement answer)
+    {
+        var result = answer.GetProperty("result").GetString()!;
+        if (!answer.TryGetProperty("reset", out var reset) || reset.ValueKind == JsonValueKind.Null)
+        {
+            return result;
+        }
+
+        return reset.GetProperty("applied").GetBoolean() ? result + "; reset" : $"{result}; reset skipped ({reset.GetProperty("reason").GetString()})";
     }
 }

@@ -57,6 +57,8 @@ public static partial class ManualResetQuery
             : (new ResetRequest(ResetTrigger.Manual, dryRun, subscriptionId), errors);
     }
 
+    public static bool IsSubscriptionId(string value) => SubscriptionIdPattern().IsMatch(value);
+
     [GeneratedRegex("^sub_[A-Za-z0-9]{1,250}$", RegexOptions.CultureInvariant)]
     private static partial Regex SubscriptionIdPattern();
 }

@@ -6,11 +6,15 @@ namespace CreditFunctions.Functions;
 
 /// <summary>
 /// <c>POST /api/stripe/webhook</c>: anonymous at the Functions level because the Stripe signature is the
-/// authentication. Refused deliveries get 400 with problem details and write nothing; accepted ones get 200.
+/// authentication. Refused deliveries get 400 (413 for a body over <see cref="MaxBodyBytes"/>) with problem details and
+/// write nothing; accepted ones get 200 with what the event did.
 /// </summary>
 public sealed class StripeWebhook(StripeWebhookVerifier verifier, StripeEventProcessor processor)
 {
     public const string Route = "stripe/webhook";
+
+    /// <summary>Stripe's events are a few KB (an invoice carries at most one page of lines); anything this big is not one.</summary>
+    public const int MaxBodyBytes = 256 * 1024;
 
     [Function(nameof(StripeWebhook))]
     public async Task<IResult> RunAsync(
@@ -18,11 +22,15 @@ public sealed class StripeWebhook(StripeWebhookVerifier verifier, StripeEventPro
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        string body;
-        using (var reader = new StreamReader(request.Body))
+
+        // The signature covers the exact bytes Stripe sent, so the body is read raw, never model-bound, and never past the cap.
+        var body = await BoundedBody.ReadAsync(request, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (body is null)
         {
-            // The signature covers the exact bytes Stripe sent, so the body is read raw, never model-bound.
-            body = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            return TypedResults.Problem(
+                detail: $"The body is larger than {MaxBodyBytes / 1024} KB; Stripe's events are far smaller. Nothing was read or written.",
+                statusCode: StatusCodes.Status413PayloadTooLarge,
+                title: "Body too large");
         }
 
         var verification = verifier.Verify(body, request.Headers["Stripe-Signature"].ToString());

@@ -11,4 +11,7 @@ public sealed record AppliedReset
     public required string RunId { get; init; }
     public required DateTimeOffset AppliedAt { get; init; }
     public IReadOnlyList<DateTimeOffset> SkippedBoundaries { get; init; } = [];
+
+    /// <summary>The boundary was recorded as already given (an import), the balance left as it was.</summary>
+    public bool RecordOnly { get; init; }
 }

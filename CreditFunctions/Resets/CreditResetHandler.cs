@@ -30,45 +30,62 @@ public sealed class CreditResetHandler(
     {
         ArgumentNullException.ThrowIfNull(request);
         var budget = request.Trigger == ResetTrigger.Timer ? _options.TimerRunBudget : _options.ManualRunBudget;
-        var run = new Run(Guid.NewGuid().ToString("N"), request, time.GetUtcNow(), time.GetTimestamp(), budget);
+        var run = new Run(Guid.NewGuid().ToString("N"), request, time.GetUtcNow(), time.GetTimestamp(), budget, cancellationToken);
         ResetLog.RunStarted(logger, run.Id, request.Trigger, run.AsOf, request.DryRun, request.SubscriptionId);
 
-        var remaining = false;
-        if (request.SubscriptionId is { } subscriptionId)
+        var remaining = true;
+        try
         {
-            var subscription = await store.GetSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
-            if (subscription is null)
+            if (request.SubscriptionId is { } subscriptionId)
             {
-                return ResetRunResult.SubscriptionNotFound(subscriptionId);
-            }
+                var subscription = await store.GetSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+                if (subscription is null)
+                {
+                    return ResetRunResult.SubscriptionNotFound(subscriptionId);
+                }
 
-            await ResetOneAsync(subscription, run, cancellationToken).ConfigureAwait(false);
+                await ResetOneAsync(subscription, run, cancellationToken).ConfigureAwait(false);
+                remaining = false;
+            }
+            else
+            {
+                remaining = await DrainDueAsync(run, cancellationToken).ConfigureAwait(false);
+                if (remaining)
+                {
+                    ResetLog.BudgetReached(logger, run.Id, budget);
+                }
+            }
         }
-        else
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            remaining = await DrainDueAsync(run, cancellationToken).ConfigureAwait(false);
-            if (remaining)
-            {
-                ResetLog.BudgetReached(logger, run.Id, budget);
-            }
+            // Stopped from outside (the host shutting down): what was committed stays, and the record says so.
+            await SaveSummaryAsync(run, remaining, CancellationToken.None).ConfigureAwait(false);
+            throw;
         }
 
+        return ResetRunResult.Completed(await SaveSummaryAsync(run, remaining, cancellationToken).ConfigureAwait(false));
+    }
+
+    private async Task<ResetRunSummary> SaveSummaryAsync(Run run, bool remaining, CancellationToken cancellationToken)
+    {
         var summary = run.Recorder.ToSummary(
-            run.Id, request.Trigger, run.AsOf, request.DryRun, request.SubscriptionId, remaining, time.GetElapsedTime(run.Started));
+            run.Id, run.Request.Trigger, run.AsOf, run.Request.DryRun, run.Request.SubscriptionId, remaining, time.GetElapsedTime(run.Started));
         ResetLog.RunFinished(
             logger, summary.RunId, summary.Counts.Examined, summary.Counts.Reset, summary.Counts.Skipped, summary.Counts.Failed,
             summary.Remaining, (long)summary.Duration.TotalMilliseconds);
         try
         {
-            await store.SaveRunAsync(summary, cancellationToken).ConfigureAwait(false);
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(TimeSpan.FromSeconds(30));
+            await store.SaveRunAsync(summary, limit.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             // The resets are committed; a missing run record must not turn them into an error for the caller.
             ResetLog.SummaryNotSaved(logger, ex, summary.RunId);
         }
 
-        return ResetRunResult.Completed(summary);
+        return summary;
     }
 
     private async Task ResetOneAsync(Subscription subscription, Run run, CancellationToken cancellationToken)
@@ -77,12 +94,7 @@ public sealed class CreditResetHandler(
         await GuardAsync(run, subscription.Id, async () =>
         {
             var look = await LookAsync(subscription, [], run, cancellationToken).ConfigureAwait(false);
-            var outcome = await resetter.ApplyAsync(look.Subscription, look.Decision, look.Job, placed: null, cancellationToken).ConfigureAwait(false);
-            if (!run.Request.DryRun)
-            {
-                await index.ReleaseAsync(subscription.Id, look.Subscription.DueAt, outcome.Placement, cancellationToken).ConfigureAwait(false);
-            }
-
+            var outcome = await resetter.ResetAsync(look.Subscription, look.Decision, look.Job, cancellationToken).ConfigureAwait(false);
             Record(run, subscription.Id, outcome);
         }).ConfigureAwait(false);
     }
@@ -156,7 +168,7 @@ public sealed class CreditResetHandler(
             {
                 await index.PlaceManyAsync([.. moved.Select(l => new DueEntry(l.Subscription.Id, l.Placement!.Value))], cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 // Without their next entries these must not commit; their current entries stay for the next run.
                 moved.ForEach(l => Fail(run, l.Subscription.Id, ex));
@@ -167,7 +179,11 @@ public sealed class CreditResetHandler(
         await Parallel.ForEachAsync(toReset, parallel, async (look, _) =>
             await GuardAsync(run, look.Subscription.Id, async () =>
             {
-                var outcome = await resetter.ApplyAsync(look.Subscription, look.Decision, look.Job, look.Placement, cancellationToken).ConfigureAwait(false);
+                // The entries read go in one batch below; an entry the row points at that this run did not read (a
+                // reconciling sync just put it there, say) goes with the commit.
+                var pointerUnread = look.Subscription.DueAt is { } pointer && look.Entries.All(e => e.DueAt != pointer);
+                var placed = look.Placement is { } at && at != look.Subscription.DueAt ? at : (DateTimeOffset?)null;
+                var outcome = await resetter.ApplyAsync(look.Subscription, look.Decision, look.Job, placed, pointerUnread, cancellationToken).ConfigureAwait(false);
                 Record(run, look.Subscription.Id, outcome);
                 handled.Add((look.Entries, outcome.Placement));
             }).ConfigureAwait(false)).ConfigureAwait(false);
@@ -178,7 +194,7 @@ public sealed class CreditResetHandler(
             {
                 await index.ReleaseManyAsync(handled, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 // The resets are committed; leftover entries are stale and the next run drops them.
                 ResetLog.IndexCleanupFailed(logger, ex, run.Id, handled.Sum(h => h.Entries.Count));
@@ -189,45 +205,45 @@ public sealed class CreditResetHandler(
     }
 
     /// <summary>
-    /// Decides once what to do with a subscription. A billing period that ended with no renewal seen is first recovered
-    /// from Stripe (the reconciler only syncs what Stripe says and whether the new period is paid); the decision is then
-    /// made on the copy it stored, with the renewal rule when the new period is paid.
+    /// Decides once what to do with a subscription. One that cannot be decided on what is stored (its period ended with
+    /// no renewal seen, or its payment is unconfirmed past the grace) is first brought up to date from Stripe: the
+    /// reconciler only syncs what Stripe says, and the decision is then made on the copy it stored.
     /// </summary>
     private async Task<Look> LookAsync(Subscription subscription, IReadOnlyList<DueEntry> entries, Run run, CancellationToken cancellationToken)
     {
-        var allowPastDue = _options.AllowPastDue;
-        var asOf = run.AsOf;
-        Func<Subscription, ResetDecision> rule = s => ResetPlanner.Plan(s, asOf, allowPastDue);
-        var decision = rule(subscription);
-        if (decision.PeriodEnded && !run.Request.DryRun)
+        var job = new ResetJob(run.Id, run.Request.Trigger, run.AsOf, run.Request.DryRun, _options.Policy);
+        var decision = job.Decide(subscription);
+        if (decision.NeedsStripe && !run.Request.DryRun)
         {
-            var recovered = await reconciler.ReconcileAsync(subscription, cancellationToken).ConfigureAwait(false);
-            if (recovered is null)
+            if (await reconciler.ReconcileAsync(subscription, cancellationToken).ConfigureAwait(false) is { } current)
+            {
+                subscription = current;
+                decision = job.Decide(subscription);
+            }
+            else if (decision.SkipReason == SkipReason.AwaitingRenewal)
             {
                 ResetLog.RenewalMissing(logger, subscription.Id, subscription.Stripe.PeriodEnd);
             }
             else
             {
-                subscription = recovered.Current;
-                if (recovered.PaidPeriodStart is { } paid)
-                {
-                    rule = s => ResetPlanner.PlanRenewal(s, paid, asOf);
-                }
-
-                decision = rule(subscription);
+                ResetLog.RenewalUnconfirmed(logger, subscription.Id, subscription.Stripe.PeriodStart);
             }
         }
 
-        return new Look(subscription, entries, decision, new ResetJob(run.Id, run.Request.Trigger, asOf, run.Request.DryRun, rule));
+        return new Look(subscription, entries, decision, job);
     }
 
+    /// <summary>
+    /// Runs one subscription's work so that whatever goes wrong with it (a store error, a Stripe call that fails or times
+    /// out) is that subscription's failure: the run goes on. Only the run's own cancellation stops it.
+    /// </summary>
     private async Task GuardAsync(Run run, string subscriptionId, Func<Task> work)
     {
         try
         {
             await work().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!run.Cancellation.IsCancellationRequested)
         {
             Fail(run, subscriptionId, ex);
         }
@@ -268,7 +284,7 @@ public sealed class CreditResetHandler(
         public DateTimeOffset? Placement => DueIndex.Placement(Decision, carriedOut: true, Job.AsOf);
     }
 
-    private sealed record Run(string Id, ResetRequest Request, DateTimeOffset AsOf, long Started, TimeSpan Budget)
+    private sealed record Run(string Id, ResetRequest Request, DateTimeOffset AsOf, long Started, TimeSpan Budget, CancellationToken Cancellation)
     {
         public ResetRunRecorder Recorder { get; } = new();
     }

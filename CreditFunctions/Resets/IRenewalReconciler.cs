@@ -3,13 +3,11 @@ using CreditFunctions.Subscriptions;
 namespace CreditFunctions.Resets;
 
 /// <summary>
-/// Asks the billing system about a subscription whose billing period ended with no renewal seen (a lost webhook),
-/// and syncs what it says into the store.
+/// Brings a subscription that cannot be decided on what is stored (a renewal not seen, a payment not confirmed) up to
+/// date from the billing system: syncs what it says, the period's payment included. It never resets anything itself.
 /// </summary>
 public interface IRenewalReconciler
 {
-    /// <summary>The synced subscription and, if its current period is paid, that period's start; null when reconciliation is off.</summary>
-    Task<Reconciliation?> ReconcileAsync(Subscription stale, CancellationToken cancellationToken = default);
+    /// <summary>The subscription as stored after the sync; null when reconciliation is off (no API key).</summary>
+    Task<Subscription?> ReconcileAsync(Subscription stale, CancellationToken cancellationToken = default);
 }
-
-public sealed record Reconciliation(Subscription Current, DateTimeOffset? PaidPeriodStart);

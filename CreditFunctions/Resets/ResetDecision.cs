@@ -15,5 +15,16 @@ public sealed record ResetDecision
     /// <summary>When the subscription must be looked at next; null when it needs no more scheduling.</summary>
     public DateTimeOffset? NextCheck { get; init; }
 
-    public bool PeriodEnded { get; init; }
+    /// <summary>
+    /// What is stored cannot be decided on alone: the billing period ended with no renewal seen, or the current period's
+    /// payment has not been seen within the grace. The run asks Stripe's API about it when a key is set.
+    /// </summary>
+    public bool NeedsStripe { get; init; }
+
+    /// <summary>
+    /// Whether there is anything to act on or tell: a boundary to apply, or a reason a reset that is owed cannot be
+    /// applied. Nothing due, already applied, and subscriptions that are over (no next check) are not news.
+    /// </summary>
+    public bool IsNews => Boundary is not null
+        || (NextCheck is not null && SkipReason is not (Resets.SkipReason.NotDue or Resets.SkipReason.AlreadyApplied));
 }

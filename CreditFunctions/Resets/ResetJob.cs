@@ -1,11 +1,12 @@
-using CreditFunctions.Subscriptions;
-
 namespace CreditFunctions.Resets;
 
-/// <summary>
-/// Who is resetting and as of when, and how to decide again if the subscription changes under the commit: the
-/// in-period rule for runs, the renewal rule for a paid period.
-/// </summary>
+/// <summary>Who is resetting, as of when, and under which policy; the resetter decides again with it after a conflict.</summary>
 /// <param name="RunId">The run's id, or the Stripe event's for a webhook reset; recorded on every reset.</param>
-/// <param name="Replan">The same rule that made the first decision, applied to a copy read again after a conflict.</param>
-public sealed record ResetJob(string RunId, ResetTrigger Trigger, DateTimeOffset AsOf, bool DryRun, Func<Subscription, ResetDecision> Replan);
+/// <param name="RecordOnly">
+/// Record the due boundary as given without changing the balance: an import that brings in subscriptions whose current
+/// allowance was already handed out by whatever ran before.
+/// </param>
+public sealed record ResetJob(string RunId, ResetTrigger Trigger, DateTimeOffset AsOf, bool DryRun, ResetPolicy Policy, bool RecordOnly = false)
+{
+    public ResetDecision Decide(Subscriptions.Subscription subscription) => ResetPlanner.Plan(subscription, AsOf, Policy);
+}

@@ -36,4 +36,7 @@ internal static partial class ResetLog
 
     [LoggerMessage(1010, LogLevel.Warning, "Reset run {RunId} could not drop {Count} handled index entries; they are stale now and the next run drops them")]
     public static partial void IndexCleanupFailed(ILogger logger, Exception exception, string runId, int count);
+
+    [LoggerMessage(1011, LogLevel.Warning, "Subscription {SubscriptionId}: the payment of the billing period that started {PeriodStart:O} has not been seen; its reset waits for it (renewal-unconfirmed). Set Stripe:ApiKey to look it up, or check the webhook endpoint's invoice.paid deliveries")]
+    public static partial void RenewalUnconfirmed(ILogger logger, string subscriptionId, DateTimeOffset periodStart);
 }

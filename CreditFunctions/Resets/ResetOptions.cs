@@ -20,6 +20,12 @@ public sealed class ResetOptions : IValidatableObject
     /// <summary>How long a manual (HTTP) run may work: well inside Azure's 230-second HTTP limit.</summary>
     public TimeSpan ManualRunBudget { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>How long after a period starts its payment may go unseen before it counts as unconfirmed.</summary>
+    public TimeSpan RenewalGrace { get; set; } = ResetPolicy.DefaultRenewalGrace;
+
+    /// <summary>What the reset rule reads of these settings.</summary>
+    public ResetPolicy Policy => new(AllowPastDue, RenewalGrace);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (TimerRunBudget <= TimeSpan.Zero || TimerRunBudget > TimeSpan.FromMinutes(25))
@@ -27,6 +33,13 @@ public sealed class ResetOptions : IValidatableObject
             yield return new ValidationResult(
                 $"{SectionName}:{nameof(TimerRunBudget)} must be between 00:00:01 and 00:25:00 (host.json functionTimeout is 00:30:00); got {TimerRunBudget}.",
                 [nameof(TimerRunBudget)]);
+        }
+
+        if (RenewalGrace < TimeSpan.Zero || RenewalGrace > TimeSpan.FromDays(3))
+        {
+            yield return new ValidationResult(
+                $"{SectionName}:{nameof(RenewalGrace)} must be between 00:00:00 and 3.00:00:00; got {RenewalGrace}.",
+                [nameof(RenewalGrace)]);
         }
 
         if (ManualRunBudget <= TimeSpan.Zero || ManualRunBudget > TimeSpan.FromSeconds(200))

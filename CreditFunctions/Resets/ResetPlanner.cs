@@ -6,13 +6,22 @@ namespace CreditFunctions.Resets;
 /// <summary>
 /// The reset rule. Decides, from a subscription alone and the current instant, which reset is due and when the
 /// subscription needs its next decision. Pure: the same subscription and instant always give the same decision, so
-/// any number of runs agree on the exactly-once key (subscription, boundary).
+/// any number of runs, webhooks and readers agree on the exactly-once key (subscription, boundary).
 /// </summary>
+/// <remarks>
+/// Boundary 0 of a billing period (its renewal) is due once the period is both known (its state, with its plan) and
+/// paid; boundaries 1..11 of a yearly period follow monthly after that. Whichever of the two facts arrives last makes
+/// the reset due, so the period is always reset with its own plan.
+/// </remarks>
 public static class ResetPlanner
 {
-    /// <summary>The in-period resets (boundaries 1..11 of a yearly period), which the daily run applies.</summary>
-    public static ResetDecision Plan(Subscription subscription, DateTimeOffset now, bool allowPastDue)
+    /// <summary>A subscription that cannot progress (paused, unpaid, ending) is looked at daily for this long, then weekly.</summary>
+    public static readonly TimeSpan DailyLooksFor = TimeSpan.FromDays(7);
+
+    public static ResetDecision Plan(Subscription subscription, DateTimeOffset now, ResetPolicy policy)
     {
+        ArgumentNullException.ThrowIfNull(subscription);
+        ArgumentNullException.ThrowIfNull(policy);
         var stripe = subscription.Stripe;
         if (SubscriptionStatus.IsTerminal(stripe.Status))
         {
@@ -21,73 +30,63 @@ public static class ResetPlanner
 
         if (PlanProblem(stripe) is { } problem)
         {
-            // Reported every time the subscription is looked at (daily once its period has ended), so an unmapped
-            // price cannot hide; it gets credits from the first sync after its price is mapped.
-            return new ResetDecision { SkipReason = problem, NextCheck = NextCheck(subscription, now) };
+            // Reported every time the subscription is looked at, so an unmapped price cannot hide; it gets credits from
+            // the first sync after its price is mapped.
+            return new ResetDecision { SkipReason = problem, NextCheck = NextCheck(subscription, now, stripe.PeriodEnd) };
         }
 
         if (now >= stripe.PeriodEnd)
         {
-            // The renewal (boundary 0 of the next period) is Stripe's to announce; until it does, look daily.
-            return new ResetDecision { SkipReason = SkipReason.AwaitingRenewal, PeriodEnded = true, NextCheck = NextCheck(subscription, now) };
+            // The renewal (boundary 0 of the next period) is Stripe's to announce; until it does, keep looking.
+            return new ResetDecision { SkipReason = SkipReason.AwaitingRenewal, NeedsStripe = true, NextCheck = NextCheck(subscription, now, stripe.PeriodEnd) };
         }
 
-        var passed = CreditPeriods.InPeriodBoundaries(stripe.PeriodStart, stripe.PeriodEnd).TakeWhile(b => b <= now).ToList();
-        var due = passed.Where(b => subscription.LastResetBoundary is not { } last || b > last).ToList();
+        var periodReset = subscription.LastResetBoundary is { } last && last >= stripe.PeriodStart;
+        var paid = IsPaid(subscription);
+        if (!periodReset && !paid)
+        {
+            var confirmBy = stripe.PeriodStart + policy.Grace;
+            return now < confirmBy
+                ? new ResetDecision { SkipReason = SkipReason.NotDue, NextCheck = confirmBy }
+                : new ResetDecision { SkipReason = SkipReason.RenewalUnconfirmed, NeedsStripe = true, NextCheck = NextCheck(subscription, now, confirmBy) };
+        }
+
+        var passed = CreditPeriods.InPeriodBoundaries(stripe.PeriodStart, stripe.PeriodEnd).TakeWhile(b => b <= now).Prepend(stripe.PeriodStart).ToList();
+        var due = passed.Where(b => subscription.LastResetBoundary is not { } applied || b > applied).ToList();
         if (due.Count == 0)
         {
             // A boundary that has passed but is applied means this look is a stale or duplicate index entry.
             return new ResetDecision
             {
-                SkipReason = passed.Count > 0 ? SkipReason.AlreadyApplied : SkipReason.NotDue,
-                NextCheck = NextCheck(subscription, now),
+                SkipReason = passed.Count > 1 ? SkipReason.AlreadyApplied : SkipReason.NotDue,
+                NextCheck = NextCheck(subscription, now, stripe.PeriodEnd),
             };
         }
 
-        if (!SubscriptionStatus.IsEligibleForReset(stripe.Status, allowPastDue))
+        // A payment seen for the period is the strongest word on it: a past_due status that has not caught up yet does
+        // not hold back that period's own renewal.
+        var eligible = SubscriptionStatus.IsEligibleForReset(stripe.Status, policy.AllowPastDue)
+            || (due[^1] == stripe.PeriodStart && subscription.PaidPeriodStart == stripe.PeriodStart);
+        if (!eligible)
         {
-            return new ResetDecision { SkipReason = SkipReason.Status(stripe.Status), NextCheck = NextCheck(subscription, now) };
+            return new ResetDecision { SkipReason = SkipReason.Status(stripe.Status), NextCheck = NextCheck(subscription, now, stripe.PeriodEnd) };
         }
 
         return new ResetDecision
         {
             Boundary = due[^1],
             SkippedBoundaries = due[..^1],
-            NextCheck = NextCheck(subscription, now),
+            NextCheck = NextCheck(subscription, now, stripe.PeriodEnd),
         };
     }
 
     /// <summary>
-    /// The reset at the start of a billing period (boundary 0), which Stripe announces with a paid invoice. Shares the
-    /// exactly-once key (subscription, boundary) with the in-period resets.
+    /// Whether the current period's payment is known: an invoice (or the API) said so, or it is the subscription's first
+    /// period and Stripe calls it active or trialing (Stripe only activates a subscription once its first invoice is paid).
     /// </summary>
-    public static ResetDecision PlanRenewal(Subscription subscription, DateTimeOffset periodStart, DateTimeOffset now)
-    {
-        var stripe = subscription.Stripe;
-        if (SubscriptionStatus.IsTerminal(stripe.Status))
-        {
-            return new ResetDecision { SkipReason = SkipReason.Status(stripe.Status) };
-        }
-
-        var nextCheck = NextCheck(subscription, now);
-        if (stripe.PeriodStart != periodStart)
-        {
-            // An invoice for an older period than the stored one: that renewal is history.
-            return new ResetDecision { SkipReason = SkipReason.StalePeriod, NextCheck = nextCheck };
-        }
-
-        if (subscription.LastResetBoundary is { } last && last >= periodStart)
-        {
-            return new ResetDecision { SkipReason = SkipReason.AlreadyApplied, NextCheck = nextCheck };
-        }
-
-        if (PlanProblem(stripe) is { } problem)
-        {
-            return new ResetDecision { SkipReason = problem, NextCheck = nextCheck };
-        }
-
-        return new ResetDecision { Boundary = periodStart, NextCheck = nextCheck };
-    }
+    public static bool IsPaid(Subscription subscription) =>
+        subscription.PaidPeriodStart == subscription.Stripe.PeriodStart
+        || (subscription.LastResetBoundary is null && subscription.Stripe.Status is SubscriptionStatus.Active or SubscriptionStatus.Trialing);
 
     /// <summary>Why the plan itself gives no credits, if it does not: no allowance known, or a period shorter than a month.</summary>
     private static string? PlanProblem(StripeView stripe) =>
@@ -97,14 +96,16 @@ public static class ResetPlanner
 
     /// <summary>
     /// When the subscription needs its next decision once this one is carried out: its next in-period boundary after
-    /// now, else its period end (when the renewal is due), and daily once the period has ended without one.
+    /// now, else its period end (when the renewal is due). Past <paramref name="waitingSince"/> (the period end, or the
+    /// end of the renewal's grace) it is waiting on Stripe: daily, and weekly after a week for one that cannot progress.
     /// </summary>
-    private static DateTimeOffset NextCheck(Subscription subscription, DateTimeOffset now)
+    private static DateTimeOffset NextCheck(Subscription subscription, DateTimeOffset now, DateTimeOffset waitingSince)
     {
         var stripe = subscription.Stripe;
-        if (now >= stripe.PeriodEnd)
+        if (now >= waitingSince)
         {
-            return now.AddDays(1);
+            var stuck = stripe.Status is SubscriptionStatus.Paused or SubscriptionStatus.Unpaid || stripe.CancelAtPeriodEnd;
+            return now.AddDays(stuck && now - waitingSince >= DailyLooksFor ? 7 : 1);
         }
 
         foreach (var boundary in CreditPeriods.InPeriodBoundaries(stripe.PeriodStart, stripe.PeriodEnd))

@@ -1,9 +1,12 @@
 namespace CreditFunctions.Resets;
 
-/// <summary>What started a reset run; recorded on every audit record and run summary.</summary>
+/// <summary>What started a reset; recorded on every audit record and run summary.</summary>
 public enum ResetTrigger
 {
     Timer,
     Manual,
     Webhook,
+
+    /// <summary>The back-fill of subscriptions that existed in Stripe before the app (<c>POST /api/stripe/import</c>).</summary>
+    Import,
 }

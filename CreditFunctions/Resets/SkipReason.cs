@@ -14,5 +14,7 @@ public static class SkipReason
     public const string AlreadyApplied = "already-applied";
     public const string SubscriptionMissing = "subscription-missing";
     public const string AwaitingRenewal = "period-ended-awaiting-renewal";
-    public const string StalePeriod = "stale-period";
+
+    /// <summary>The current period started more than the grace ago and its payment has not been seen.</summary>
+    public const string RenewalUnconfirmed = "renewal-unconfirmed";
 }

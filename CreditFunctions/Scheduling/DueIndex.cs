@@ -6,12 +6,13 @@ namespace CreditFunctions.Scheduling;
 
 /// <summary>
 /// The due-date index and its one rule: every path that writes a subscription asks here where its entry goes, puts it
-/// there before the write and takes the old one away after it, so a crash between the two leaves an extra entry (which
-/// a run drops as stale), never a missing one. Entries are hints; the subscription row decides what is due.
+/// there before the write and takes the old one away after it (<see cref="DueMove"/>), so a crash between the two
+/// leaves an extra entry (which a run drops as stale), never a missing one. Entries are hints; the subscription row
+/// decides what is due.
 /// </summary>
 public sealed class DueIndex(ICreditStore store, IOptions<ResetOptions> options)
 {
-    private readonly bool _allowPastDue = options.Value.AllowPastDue;
+    private readonly ResetPolicy _policy = options.Value.Policy;
 
     /// <summary>
     /// The rule: a subscription's entry sits where its next decision is needed. That is now when a reset is due that the
@@ -22,36 +23,21 @@ public sealed class DueIndex(ICreditStore store, IOptions<ResetOptions> options)
 
     /// <summary>Where the entry of a subscription stored as <paramref name="subscription"/> belongs at <paramref name="now"/>.</summary>
     public DateTimeOffset? PlacementFor(Subscriptions.Subscription subscription, DateTimeOffset now) =>
-        Placement(ResetPlanner.Plan(subscription, now, _allowPastDue), carriedOut: false, now);
+        Placement(ResetPlanner.Plan(subscription, now, _policy), carriedOut: false, now);
 
-    /// <summary>Before a write: puts the entry at <paramref name="placement"/> unless it is there already.</summary>
-    public async Task PlaceAsync(string subscriptionId, DateTimeOffset? placement, DateTimeOffset? current, CancellationToken cancellationToken = default)
-    {
-        if (placement is { } at && at != current)
-        {
-            await store.ScheduleAsync(subscriptionId, at, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>After a write: removes the entry the subscription had before, unless the new one replaced it (same day).</summary>
-    public async Task ReleaseAsync(string subscriptionId, DateTimeOffset? previous, DateTimeOffset? placement, CancellationToken cancellationToken = default)
-    {
-        if (previous is { } old && (placement is not { } at || !new DueEntry(subscriptionId, old).IsSameDay(at)))
-        {
-            await store.RemoveDueAsync(new DueEntry(subscriptionId, old), cancellationToken).ConfigureAwait(false);
-        }
-    }
+    /// <summary>Starts moving a subscription's entry around one writer's conditional write of its row.</summary>
+    public DueMove Move(string subscriptionId) => new(store, subscriptionId);
 
     /// <summary>Entries due on or before <paramref name="asOf"/>'s day, oldest first, page by page.</summary>
     public IAsyncEnumerable<DueEntry> ReadDueAsync(DateTimeOffset asOf, CancellationToken cancellationToken = default) =>
         store.ReadDueAsync(asOf, cancellationToken);
 
-    /// <summary>A run's <see cref="PlaceAsync"/> for a whole chunk: batched per day.</summary>
+    /// <summary>A run's <see cref="DueMove.PlaceAsync"/> for a whole chunk: batched per day.</summary>
     public Task PlaceManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
         entries.Count == 0 ? Task.CompletedTask : store.ScheduleManyAsync(entries, cancellationToken);
 
     /// <summary>
-    /// A run's <see cref="ReleaseAsync"/> for a whole chunk: removes each handled entry unless its subscription's new
+    /// A run's <see cref="DueMove.CommitAsync"/> for a whole chunk: removes each handled entry unless its subscription's new
     /// placement replaced it (written for the same day and subscription, so it is the new entry now). Batched per day.
     /// </summary>
     public Task ReleaseManyAsync(IEnumerable<(IReadOnlyList<DueEntry> Entries, DateTimeOffset? Placement)> handled, CancellationToken cancellationToken = default)

@@ -38,12 +38,15 @@ public interface ICreditStore
     Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Sets the balance to <see cref="AppliedReset.BalanceAfter"/> if the subscription is unchanged since
-    /// <paramref name="current"/> was read, and inserts the reset record keyed by the boundary: both or neither.
-    /// <paramref name="dueAt"/>, when given, records where the subscription's next index entry was written.
+    /// If the subscription is unchanged since <paramref name="current"/> was read: records <paramref name="dueAt"/> as
+    /// where its index entry now is and, with a <paramref name="reset"/>, sets the balance to
+    /// <see cref="AppliedReset.BalanceAfter"/> and inserts the reset record keyed by the boundary. All or nothing.
     /// </summary>
-    Task<CommitResult> TryApplyResetAsync(
-        Subscription current, AppliedReset reset, DateTimeOffset? dueAt, CancellationToken cancellationToken = default);
+    Task<CommitResult> TryCommitAsync(
+        Subscription current, AppliedReset? reset, DateTimeOffset? dueAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether the Stripe event <paramref name="eventId"/> was recorded with a write of this subscription.</summary>
+    Task<bool> HasEventAsync(string subscriptionId, string eventId, CancellationToken cancellationToken = default);
 
     /// <summary>The applied resets of one subscription, oldest boundary first.</summary>
     Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string subscriptionId, CancellationToken cancellationToken = default);

@@ -23,6 +23,8 @@ public sealed class ResetRecordEntity : ITableEntity
     /// <summary>Boundaries catch-up passed over, ISO 8601, comma-separated (at most 11 in a yearly period).</summary>
     public string? SkippedBoundaries { get; set; }
 
+    public bool RecordOnly { get; set; }
+
     public static ResetRecordEntity From(AppliedReset reset) => new()
     {
         PartitionKey = reset.SubscriptionId,
@@ -33,6 +35,7 @@ public sealed class ResetRecordEntity : ITableEntity
         Trigger = reset.Trigger.ToString(),
         RunId = reset.RunId,
         AppliedAt = reset.AppliedAt,
+        RecordOnly = reset.RecordOnly,
         SkippedBoundaries = reset.SkippedBoundaries.Count == 0
             ? null
             : string.Join(',', reset.SkippedBoundaries.Select(b => b.UtcDateTime.ToString("O", CultureInfo.InvariantCulture))),
@@ -47,6 +50,7 @@ public sealed class ResetRecordEntity : ITableEntity
         Trigger = Enum.Parse<ResetTrigger>(Trigger),
         RunId = RunId,
         AppliedAt = AppliedAt,
+        RecordOnly = RecordOnly,
         SkippedBoundaries = string.IsNullOrEmpty(SkippedBoundaries)
             ? []
             : [.. SkippedBoundaries.Split(',').Select(s => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal))],

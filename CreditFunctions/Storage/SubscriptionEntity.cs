@@ -17,6 +17,7 @@ public sealed class SubscriptionEntity : ITableEntity
 
     public string CustomerId { get; set; } = "";
     public string PriceId { get; set; } = "";
+    public string? ItemId { get; set; }
     public string Interval { get; set; } = "";
     public string Status { get; set; } = "";
     public DateTimeOffset PeriodStart { get; set; }
@@ -27,6 +28,7 @@ public sealed class SubscriptionEntity : ITableEntity
 
     public long Balance { get; set; }
     public DateTimeOffset? LastResetBoundary { get; set; }
+    public DateTimeOffset? PaidPeriodStart { get; set; }
     public DateTimeOffset? DueAt { get; set; }
     public long Version { get; set; }
 
@@ -37,6 +39,7 @@ public sealed class SubscriptionEntity : ITableEntity
             Id = PartitionKey,
             CustomerId = CustomerId,
             PriceId = PriceId,
+            ItemId = ItemId,
             Interval = Interval,
             Status = Status,
             PeriodStart = PeriodStart,
@@ -47,6 +50,7 @@ public sealed class SubscriptionEntity : ITableEntity
         },
         Balance = Balance,
         LastResetBoundary = LastResetBoundary,
+        PaidPeriodStart = PaidPeriodStart,
         DueAt = DueAt,
         Version = Version,
         ConcurrencyToken = ETag.ToString(),
@@ -61,6 +65,7 @@ public sealed class SubscriptionEntity : ITableEntity
             RowKey = Keys.SubscriptionRow(stripe.Id),
             CustomerId = stripe.CustomerId,
             PriceId = stripe.PriceId,
+            ItemId = stripe.ItemId,
             Interval = stripe.Interval,
             Status = stripe.Status,
             PeriodStart = stripe.PeriodStart,
@@ -70,6 +75,7 @@ public sealed class SubscriptionEntity : ITableEntity
             StripeEventCreated = stripe.AsOf,
             Balance = subscription.Balance,
             LastResetBoundary = subscription.LastResetBoundary,
+            PaidPeriodStart = subscription.PaidPeriodStart,
             DueAt = subscription.DueAt,
             Version = subscription.Version,
             ETag = subscription.ConcurrencyToken is { } token ? new ETag(token) : default,

@@ -201,28 +201,26 @@ public sealed class TableCreditStore : ICreditStore
         }
     }
 
-    public async Task<CommitResult> TryApplyResetAsync(
-        Subscription current, AppliedReset reset, DateTimeOffset? dueAt, CancellationToken cancellationToken = default)
+    public async Task<CommitResult> TryCommitAsync(
+        Subscription current, AppliedReset? reset, DateTimeOffset? dueAt, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(current.ConcurrencyToken, nameof(current));
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
 
         var update = new TableEntity(current.Id, Keys.SubscriptionRow(current.Id))
         {
-            [nameof(SubscriptionEntity.Balance)] = reset.BalanceAfter,
-            [nameof(SubscriptionEntity.LastResetBoundary)] = reset.Boundary,
             [nameof(SubscriptionEntity.Version)] = current.Version + 1,
+            [nameof(SubscriptionEntity.DueAt)] = dueAt,
         };
-        if (dueAt is { } due)
+        var actions = new List<TableTransactionAction>(2) { new(TableTransactionActionType.UpdateMerge, update, new ETag(current.ConcurrencyToken)) };
+        if (reset is not null)
         {
-            update[nameof(SubscriptionEntity.DueAt)] = due;
+            update[nameof(SubscriptionEntity.Balance)] = reset.BalanceAfter;
+            update[nameof(SubscriptionEntity.LastResetBoundary)] = reset.Boundary;
+            actions.Add(new(TableTransactionActionType.Add, ResetRecordEntity.From(reset)));
         }
 
-        TableTransactionAction[] actions =
-        [
-            new(TableTransactionActionType.UpdateMerge, update, new ETag(current.ConcurrencyToken)),
-            new(TableTransactionActionType.Add, ResetRecordEntity.From(reset)),
-        ];
         try
         {
             await _subscriptions.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
@@ -236,6 +234,15 @@ public sealed class TableCreditStore : ICreditStore
         {
             return CommitResult.Conflict;
         }
+    }
+
+    public async Task<bool> HasEventAsync(string subscriptionId, string eventId, CancellationToken cancellationToken = default)
+    {
+        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+        var response = await _subscriptions
+            .GetEntityIfExistsAsync<TableEntity>(subscriptionId, Keys.EventRow(eventId), ["RowKey"], cancellationToken)
+            .ConfigureAwait(false);
+        return response.HasValue;
     }
 
     public async Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(

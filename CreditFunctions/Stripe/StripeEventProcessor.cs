@@ -1,26 +1,26 @@
-using CreditFunctions.Periods;
 using CreditFunctions.Resets;
-using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
-using CreditFunctions.Subscriptions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Stripe;
 using Subscription = Stripe.Subscription;
 
 namespace CreditFunctions.Stripe;
 
 /// <summary>
-/// Applies verified Stripe events: subscription events sync the stored subscription; <c>invoice.paid</c> for a
-/// subscription resets the credits for the period it paid, through the shared resetter and its exactly-once key.
-/// No Stripe API call happens here, so the endpoint answers fast.
+/// Applies verified Stripe events. Subscription events store Stripe's state of the subscription; <c>invoice.paid</c>
+/// stores that the period of the plan's line is paid. After either, the subscription is decided once with the same
+/// rule the timer uses and reset if a reset is due, so a period is reset as soon as its state and its payment are both
+/// known, in whichever order they came. The Stripe API (when a key is set) is asked only where the event is not enough.
 /// </summary>
 public sealed partial class StripeEventProcessor(
     SubscriptionSync sync,
     StripeSubscriptionMapper mapper,
     SubscriptionResetter resetter,
-    DueIndex index,
+    StripeApi api,
     ICreditStore store,
     TimeProvider time,
+    IOptions<ResetOptions> options,
     ILogger<StripeEventProcessor> logger)
 {
     public static readonly IReadOnlySet<string> SubscriptionEvents = new HashSet<string>(StringComparer.Ordinal)
@@ -32,128 +32,160 @@ public sealed partial class StripeEventProcessor(
         EventTypes.CustomerSubscriptionResumed,
     };
 
-    public Task<WebhookOutcome> ProcessAsync(Event stripeEvent, CancellationToken cancellationToken = default)
+    private readonly ResetPolicy _policy = options.Value.Policy;
+
+    public async Task<WebhookOutcome> ProcessAsync(Event stripeEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stripeEvent);
-        if (SubscriptionEvents.Contains(stripeEvent.Type))
+        try
         {
-            return SyncSubscriptionAsync(stripeEvent, cancellationToken);
+            return stripeEvent.Data?.Object switch
+            {
+                Subscription subscription when SubscriptionEvents.Contains(stripeEvent.Type) =>
+                    await SubscriptionEventAsync(stripeEvent, subscription, cancellationToken).ConfigureAwait(false),
+                Invoice invoice when stripeEvent.Type == EventTypes.InvoicePaid =>
+                    await InvoicePaidAsync(stripeEvent, invoice, cancellationToken).ConfigureAwait(false),
+                _ => Ignored(stripeEvent, SubscriptionEvents.Contains(stripeEvent.Type) || stripeEvent.Type == EventTypes.InvoicePaid
+                    ? "the event does not carry the object its type promises"
+                    : "not an event type this endpoint acts on"),
+            };
         }
-
-        if (stripeEvent.Type == EventTypes.InvoicePaid)
+        catch (InvalidDataException ex)
         {
-            return ApplyPaidInvoiceAsync(stripeEvent, cancellationToken);
+            // Signed by Stripe but not a shape credits can come from (a subscription without items, say): answered, so
+            // Stripe does not retry what would fail the same way, and logged so it can be looked into.
+            UnexpectedShape(logger, stripeEvent.Id, stripeEvent.Type, ex.Message);
+            return Ignored(stripeEvent, ex.Message);
         }
-
-        EventIgnored(logger, stripeEvent.Id, stripeEvent.Type);
-        return Task.FromResult(new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, "ignored"));
     }
 
-    private async Task<WebhookOutcome> SyncSubscriptionAsync(Event stripeEvent, CancellationToken cancellationToken)
+    private async Task<WebhookOutcome> SubscriptionEventAsync(Event stripeEvent, Subscription subscription, CancellationToken cancellationToken)
     {
-        var subscription = stripeEvent.Data?.Object as Subscription
-            ?? throw new InvalidDataException($"Event {stripeEvent.Id} ({stripeEvent.Type}) does not carry a subscription.");
         var created = new DateTimeOffset(DateTime.SpecifyKind(stripeEvent.Created, DateTimeKind.Utc));
-        var state = mapper.Map(subscription) with { AsOf = created };
-        if (state.MonthlyAllowance is null)
+        var view = mapper.Map(subscription) with { AsOf = created };
+        if (view.MonthlyAllowance is null)
         {
-            ResetLog.UnknownPlan(logger, state.Id, state.PriceId);
+            ResetLog.UnknownPlan(logger, view.Id, view.PriceId);
         }
 
-        var result = await sync.UpsertAsync(state, stripeEvent.Id, stripeEvent.Type == EventTypes.CustomerSubscriptionCreated, cancellationToken)
-            .ConfigureAwait(false);
-        var outcome = result.Outcome switch
+        var isCreation = stripeEvent.Type == EventTypes.CustomerSubscriptionCreated;
+        var result = await sync.SyncViewAsync(view, stripeEvent.Id, isCreation, resolveTies: api.IsConfigured, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (result.Outcome == SyncOutcome.Tie)
         {
-            SyncOutcome.Applied => "synced",
-            SyncOutcome.Duplicate => "duplicate",
-            _ => "stale",
-        };
-
-        // A subscription's first period gets its allowance once it is active or trialing, whichever event shows it
-        // first. Checked on duplicates too, in case the first delivery died between the sync and the reset.
-        if (result is { Outcome: not SyncOutcome.Stale, Stored: { LastResetBoundary: null } stored }
-            && SubscriptionStatus.IsEligibleForReset(stored.Stripe.Status, allowPastDue: false))
-        {
-            var first = await ApplyRenewalAsync(stored, stored.Stripe.PeriodStart, stripeEvent.Id, cancellationToken).ConfigureAwait(false);
-            outcome += first.Applied is not null ? "; first allowance applied" : $"; first allowance skipped ({first.SkipReason})";
+            // Two different states of the same period in the same second: only Stripe knows which is current.
+            result = await SyncFromApiAsync(view.Id, paidPeriodStart: null, cancellationToken).ConfigureAwait(false);
         }
 
-        SubscriptionEventApplied(logger, stripeEvent.Id, stripeEvent.Type, state.Id, outcome);
-        return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, outcome, state.Id);
+        return await FinishAsync(stripeEvent, result, payment: false, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<WebhookOutcome> ApplyPaidInvoiceAsync(Event stripeEvent, CancellationToken cancellationToken)
+    private async Task<WebhookOutcome> InvoicePaidAsync(Event stripeEvent, Invoice invoice, CancellationToken cancellationToken)
     {
-        var invoice = stripeEvent.Data?.Object as Invoice
-            ?? throw new InvalidDataException($"Event {stripeEvent.Id} ({stripeEvent.Type}) does not carry an invoice.");
-        var subscriptionId = invoice.Parent?.SubscriptionDetails?.SubscriptionId;
-        var period = PaidPeriod(invoice);
-        if (subscriptionId is null || period is null)
+        if (invoice.Parent?.SubscriptionDetails?.SubscriptionId is not { } subscriptionId)
         {
-            EventIgnored(logger, stripeEvent.Id, stripeEvent.Type);
-            return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, "ignored", subscriptionId, "not a subscription period invoice");
+            return Ignored(stripeEvent, "not a subscription invoice");
         }
 
-        var (periodStart, periodEnd) = period.Value;
-        var existing = await store.GetSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
-        if (existing is null)
+        var stored = (await store.GetSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false))
+            ?? (api.IsConfigured ? (await SyncFromApiAsync(subscriptionId, null, cancellationToken).ConfigureAwait(false)).Stored : null);
+        if (stored is null)
         {
-            // Delivered before customer.subscription.created: that event grants the first period's allowance.
+            // Before customer.subscription.created: that event grants the first period's allowance when it comes.
             UnknownSubscription(logger, stripeEvent.Id, subscriptionId);
-            return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, "unknown-subscription", subscriptionId);
+            return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, WebhookResult.UnknownSubscription) { SubscriptionId = subscriptionId };
         }
 
-        if (periodStart > existing.Stripe.PeriodStart)
+        IReadOnlyList<InvoiceLineItem>? lines = invoice.Lines?.Data;
+        var paid = PaidLine.Find(lines, stored.Stripe);
+        if (paid is null && invoice.Lines?.HasMore == true && api.IsConfigured)
         {
-            // The renewal's customer.subscription.updated has not arrived yet: move the period forward from the invoice.
-            var advanced = existing.Stripe with { PeriodStart = periodStart, PeriodEnd = periodEnd };
-            var synced = await sync.UpsertAsync(advanced with { AsOf = null }, eventId: null, isCreation: false, cancellationToken).ConfigureAwait(false);
-            existing = synced.Stored ?? existing;
+            // The event carries the first page of lines only; the plan's line is further down.
+            lines = await api.ListLinesAsync(invoice.Id, cancellationToken).ConfigureAwait(false);
+            paid = PaidLine.Find(lines, stored.Stripe);
         }
 
-        // The copy just read or written is handed on, so the reset needs no read of its own (a stale one costs a retry).
-        var renewal = await ApplyRenewalAsync(existing, periodStart, stripeEvent.Id, cancellationToken).ConfigureAwait(false);
-        var outcome = renewal.Applied is not null ? "renewal reset" : $"renewal skipped ({renewal.SkipReason})";
-        SubscriptionEventApplied(logger, stripeEvent.Id, stripeEvent.Type, subscriptionId, outcome);
-        return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, outcome, subscriptionId);
-    }
-
-    /// <summary>The billing period an invoice paid for: the period of its (non-proration) subscription item line.</summary>
-    internal static (DateTimeOffset Start, DateTimeOffset End)? PaidPeriod(Invoice invoice)
-    {
-        var line = invoice.Lines?.Data?.FirstOrDefault(l =>
-            l.Parent?.Type == "subscription_item_details" && l.Parent.SubscriptionItemDetails?.Proration != true);
-        if (line?.Period is not { } period)
+        if (paid is null && api.IsConfigured)
         {
-            return null;
+            // The plan's item may have been replaced: match against the subscription as Stripe has it now.
+            stored = (await SyncFromApiAsync(subscriptionId, null, cancellationToken).ConfigureAwait(false)).Stored ?? stored;
+            paid = PaidLine.Find(lines, stored.Stripe);
         }
 
-        return (Utc(period.Start), Utc(period.End));
+        if (paid is null)
+        {
+            var detail = invoice.Lines?.HasMore == true
+                ? "the plan's line is not on the first page of the invoice's lines; set Stripe:ApiKey to list them. The period stays unconfirmed (reported by runs) until its payment is seen"
+                : "no line of the invoice is for the plan's subscription item or price";
+            UnmatchedInvoice(logger, stripeEvent.Id, invoice.Id, subscriptionId, detail);
+            return Ignored(stripeEvent, detail) with { SubscriptionId = subscriptionId };
+        }
+
+        var result = await sync.RecordPaymentAsync(subscriptionId, paid, stripeEvent.Id, cancellationToken).ConfigureAwait(false);
+        if (result.Stored is { } recorded && recorded.PaidPeriodStart > recorded.Stripe.PeriodStart && api.IsConfigured)
+        {
+            // Paid ahead of the period's state, at another price: the API tells the new period's plan now.
+            var fetched = await SyncFromApiAsync(subscriptionId, paid.PeriodStart, cancellationToken).ConfigureAwait(false);
+            result = result with { Stored = fetched.Stored ?? recorded };
+        }
+
+        return await FinishAsync(stripeEvent, result, payment: true, cancellationToken).ConfigureAwait(false);
     }
 
-    private static DateTimeOffset Utc(DateTime value) =>
-        CreditPeriods.ToWholeSeconds(new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Utc)));
-
-    /// <summary>
-    /// Resets the credits at the start of the billing period that starts at <paramref name="periodStart"/> (a paid
-    /// renewal, or a new subscription's first allowance), keyed like every reset by (subscription, boundary).
-    /// </summary>
-    private async Task<ResetOutcome> ApplyRenewalAsync(
-        Subscriptions.Subscription stored, DateTimeOffset periodStart, string eventId, CancellationToken cancellationToken)
+    /// <summary>Decides the stored subscription once, resets it if a reset is due, and answers.</summary>
+    private async Task<WebhookOutcome> FinishAsync(Event stripeEvent, SyncResult result, bool payment, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var job = new ResetJob(eventId, ResetTrigger.Webhook, now, DryRun: false, s => ResetPlanner.PlanRenewal(s, periodStart, now));
-        var outcome = await resetter.ApplyAsync(stored, job.Replan(stored), job, placed: null, cancellationToken).ConfigureAwait(false);
-        await index.ReleaseAsync(stored.Id, stored.DueAt, outcome.Placement, cancellationToken).ConfigureAwait(false);
-        return outcome;
+        WebhookReset? reset = null;
+        if (result.Stored is { } stored && result.Outcome is not SyncOutcome.Stale)
+        {
+            // Also after a duplicate or an unchanged state: the delivery before may have died between its write and its reset.
+            var job = new ResetJob(stripeEvent.Id, ResetTrigger.Webhook, time.GetUtcNow(), DryRun: false, _policy);
+            var decision = job.Decide(stored);
+            if (decision.IsNews)
+            {
+                reset = WebhookReset.From(await resetter.ResetAsync(stored, decision, job, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        var label = result.Outcome switch
+        {
+            SyncOutcome.Applied when payment && result.Stored is { } s && s.PaidPeriodStart > s.Stripe.PeriodStart => WebhookResult.PaidRecorded,
+            SyncOutcome.Applied => WebhookResult.Synced,
+            SyncOutcome.Duplicate => WebhookResult.Duplicate,
+            SyncOutcome.Stale => WebhookResult.Stale,
+            SyncOutcome.Unknown => WebhookResult.UnknownSubscription,
+            _ => WebhookResult.Unchanged,
+        };
+        var subscriptionId = result.Stored?.Id;
+        EventApplied(logger, stripeEvent.Id, stripeEvent.Type, subscriptionId, label, reset?.Applied == true);
+        return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, label) { SubscriptionId = subscriptionId, Reset = reset };
     }
 
-    [LoggerMessage(2200, LogLevel.Debug, "Ignored Stripe event {EventId} of type {EventType}")]
-    private static partial void EventIgnored(ILogger logger, string eventId, string eventType);
+    /// <summary>Stores the subscription as the Stripe API has it now, stamped with Stripe's time of the answer.</summary>
+    private async Task<SyncResult> SyncFromApiAsync(string subscriptionId, DateTimeOffset? paidPeriodStart, CancellationToken cancellationToken)
+    {
+        var (subscription, asOf) = await api.GetSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+        var view = mapper.Map(subscription) with { AsOf = asOf };
+        return await sync.SyncViewAsync(view, eventId: null, isCreation: false, paidPeriodStart: paidPeriodStart, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
 
-    [LoggerMessage(2201, LogLevel.Information, "Stripe event {EventId} ({EventType}) for {SubscriptionId}: {Outcome}")]
-    private static partial void SubscriptionEventApplied(ILogger logger, string eventId, string eventType, string subscriptionId, string outcome);
+    private WebhookOutcome Ignored(Event stripeEvent, string detail)
+    {
+        EventIgnored(logger, stripeEvent.Id, stripeEvent.Type, detail);
+        return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, WebhookResult.Ignored) { Detail = detail };
+    }
 
-    [LoggerMessage(2202, LogLevel.Warning, "Stripe event {EventId}: invoice paid for {SubscriptionId}, which is not stored yet; its customer.subscription.created event will grant the allowance")]
+    [LoggerMessage(2200, LogLevel.Debug, "Ignored Stripe event {EventId} of type {EventType}: {Detail}")]
+    private static partial void EventIgnored(ILogger logger, string eventId, string eventType, string detail);
+
+    [LoggerMessage(2201, LogLevel.Information, "Stripe event {EventId} ({EventType}) for {SubscriptionId}: {Outcome}, reset applied {ResetApplied}")]
+    private static partial void EventApplied(ILogger logger, string eventId, string eventType, string? subscriptionId, string outcome, bool resetApplied);
+
+    [LoggerMessage(2202, LogLevel.Warning, "Stripe event {EventId}: invoice paid for {SubscriptionId}, which is not stored yet and no Stripe:ApiKey is set to fetch it; its customer.subscription.created event will grant the allowance")]
     private static partial void UnknownSubscription(ILogger logger, string eventId, string subscriptionId);
+
+    [LoggerMessage(2203, LogLevel.Warning, "Stripe event {EventId}: invoice {InvoiceId} of {SubscriptionId} was paid but {Detail}")]
+    private static partial void UnmatchedInvoice(ILogger logger, string eventId, string invoiceId, string subscriptionId, string detail);
+
+    [LoggerMessage(2204, LogLevel.Warning, "Stripe event {EventId} ({EventType}) is signed but has an unexpected shape, answered as ignored: {Detail}")]
+    private static partial void UnexpectedShape(ILogger logger, string eventId, string eventType, string detail);
 }

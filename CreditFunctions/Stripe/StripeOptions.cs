@@ -20,6 +20,9 @@ public sealed class StripeOptions : IValidatableObject
     /// <summary>Where the Stripe API is; only changed for tests or an egress proxy.</summary>
     public Uri? ApiBase { get; set; }
 
+    /// <summary>How long one Stripe API request may take before it counts as failed (it is tried twice at most).</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Credits per month for plans whose price has no <c>credits_per_month</c> metadata:
     /// <c>price_or_lookup_key=credits</c> pairs separated by semicolons, e.g. <c>price_1Pro=1000;team_yearly=5000</c>.
@@ -34,6 +37,11 @@ public sealed class StripeOptions : IValidatableObject
         foreach (var error in errors)
         {
             yield return new ValidationResult($"Stripe:PlanCredits {error}", [nameof(PlanCredits)]);
+        }
+
+        if (RequestTimeout < TimeSpan.FromSeconds(1) || RequestTimeout > TimeSpan.FromSeconds(60))
+        {
+            yield return new ValidationResult($"Stripe:RequestTimeout must be between 00:00:01 and 00:01:00; got {RequestTimeout}.", [nameof(RequestTimeout)]);
         }
 
         if (ApiBase is { IsAbsoluteUri: false })

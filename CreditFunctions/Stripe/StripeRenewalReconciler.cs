@@ -1,67 +1,59 @@
 using CreditFunctions.Resets;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Stripe;
 
 namespace CreditFunctions.Stripe;
 
 /// <summary>
-/// Recovers a lost renewal webhook: reads the subscription (with its latest invoice) from the Stripe API, syncs it,
-/// and reports the current period as paid when the latest invoice is paid for it. Off without <c>Stripe:ApiKey</c>.
+/// Brings a subscription up to date from the Stripe API when what is stored cannot be decided on (a renewal not seen,
+/// a payment not confirmed): syncs the subscription as Stripe has it now, and whether its current period is paid (the
+/// latest invoice, else the period's own paid invoice). Off without <c>Stripe:ApiKey</c>. Never resets anything itself.
 /// </summary>
 public sealed partial class StripeRenewalReconciler(
-    IOptions<StripeOptions> options,
+    StripeApi api,
     SubscriptionSync sync,
     StripeSubscriptionMapper mapper,
-    TimeProvider time,
     ILogger<StripeRenewalReconciler> logger) : IRenewalReconciler
 {
-    private readonly SubscriptionService? _subscriptions = CreateService(options.Value);
-
-    public async Task<Reconciliation?> ReconcileAsync(Subscriptions.Subscription stale, CancellationToken cancellationToken = default)
+    public async Task<Subscriptions.Subscription?> ReconcileAsync(Subscriptions.Subscription stale, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stale);
-        if (_subscriptions is null)
+        if (!api.IsConfigured)
         {
             return null;
         }
 
-        var fetched = await _subscriptions.GetAsync(
-            stale.Id,
-            new SubscriptionGetOptions { Expand = ["latest_invoice"] },
-            cancellationToken: cancellationToken).ConfigureAwait(false);
-        var state = mapper.Map(fetched) with { AsOf = time.GetUtcNow() };
-        var result = await sync.UpsertAsync(state, eventId: null, isCreation: false, cancellationToken).ConfigureAwait(false);
-        var current = result.Stored ?? stale;
-
-        DateTimeOffset? paid = null;
-        if (fetched.LatestInvoice is { Status: "paid" } invoice
-            && StripeEventProcessor.PaidPeriod(invoice) is { } period
-            && period.Start == current.Stripe.PeriodStart)
+        var (fetched, asOf) = await api.GetSubscriptionAsync(stale.Id, cancellationToken).ConfigureAwait(false);
+        var view = mapper.Map(fetched) with { AsOf = asOf ?? stale.Stripe.AsOf };
+        var paid = PaidFor(fetched.LatestInvoice, view);
+        if (paid is null && view.PeriodStart != stale.PaidPeriodStart)
         {
-            paid = period.Start;
+            await foreach (var invoice in api.ListPaidInvoicesAsync(stale.Id, cancellationToken).ConfigureAwait(false))
+            {
+                if (PaidFor(invoice, view) is { } found)
+                {
+                    paid = found;
+                    break;
+                }
+
+                if (invoice.Created < view.PeriodStart.UtcDateTime.AddDays(-1))
+                {
+                    break; // Newest first: older invoices cannot be the current period's.
+                }
+            }
         }
 
-        Reconciled(logger, stale.Id, state.Status, state.PeriodStart, paid is not null);
-        return new Reconciliation(current, paid);
+        var result = await sync.SyncViewAsync(view, eventId: null, isCreation: false, paidPeriodStart: paid, cancellationToken: cancellationToken).ConfigureAwait(false);
+        Reconciled(logger, stale.Id, view.Status, view.PeriodStart, paid is not null, result.Outcome);
+        return result.Stored ?? stale;
     }
 
-    private static SubscriptionService? CreateService(StripeOptions options)
-    {
-        if (string.IsNullOrWhiteSpace(options.ApiKey))
-        {
-            return null;
-        }
+    /// <summary>The current period's start, if <paramref name="invoice"/> is paid and its plan line is for that period.</summary>
+    private static DateTimeOffset? PaidFor(Invoice? invoice, Subscriptions.StripeView view) =>
+        invoice is { Status: "paid" } && PaidLine.Find(invoice.Lines?.Data, view) is { } line && line.PeriodStart == view.PeriodStart
+            ? line.PeriodStart
+            : null;
 
-        var client = new StripeClient(new StripeClientOptions
-        {
-            ApiKey = options.ApiKey,
-            ApiBase = options.ApiBase?.ToString().TrimEnd('/'),
-            HttpClient = new SystemNetHttpClient(httpClient: null, maxNetworkRetries: 2, appInfo: null, enableTelemetry: false),
-        });
-        return new SubscriptionService(client);
-    }
-
-    [LoggerMessage(2300, LogLevel.Information, "Reconciled {SubscriptionId} from the Stripe API: status {Status}, period from {PeriodStart:O}, paid {Paid}")]
-    private static partial void Reconciled(ILogger logger, string subscriptionId, string status, DateTimeOffset periodStart, bool paid);
+    [LoggerMessage(2300, LogLevel.Information, "Reconciled {SubscriptionId} from the Stripe API: status {Status}, period from {PeriodStart:O}, paid {Paid}, sync {SyncOutcome}")]
+    private static partial void Reconciled(ILogger logger, string subscriptionId, string status, DateTimeOffset periodStart, bool paid, SyncOutcome syncOutcome);
 }

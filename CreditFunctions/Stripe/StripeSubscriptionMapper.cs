@@ -28,6 +28,7 @@ public sealed class StripeSubscriptionMapper(PlanAllowances allowances)
             Id = subscription.Id,
             CustomerId = subscription.CustomerId ?? subscription.Customer?.Id ?? "",
             PriceId = price.Id,
+            ItemId = item.Id,
             Interval = price.Recurring?.Interval ?? "",
             Status = subscription.Status,
             PeriodStart = CreditPeriods.ToWholeSeconds(new DateTimeOffset(DateTime.SpecifyKind(item.CurrentPeriodStart, DateTimeKind.Utc))),

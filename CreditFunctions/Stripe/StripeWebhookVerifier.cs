@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Newtonsoft.Json;
 using Stripe;
 
 namespace CreditFunctions.Stripe;
@@ -23,7 +22,15 @@ public sealed partial class StripeWebhookVerifier(IOptions<StripeOptions> option
             return WebhookVerification.Refused("Missing Stripe-Signature", "The request has no Stripe-Signature header; only Stripe can call this endpoint.");
         }
 
-        Event stripeEvent;
+        if (!IsWellFormed(signatureHeader))
+        {
+            SignatureRejected(logger, "malformed Stripe-Signature header");
+            return WebhookVerification.Refused(
+                "Malformed Stripe-Signature",
+                "The Stripe-Signature header must be 't=<unix seconds>,v1=<hex signature>[,...]' as Stripe sends it.");
+        }
+
+        Event? stripeEvent;
         try
         {
             stripeEvent = EventUtility.ConstructEvent(
@@ -35,7 +42,9 @@ public sealed partial class StripeWebhookVerifier(IOptions<StripeOptions> option
             SignatureRejected(logger, ex.Message);
             return WebhookVerification.Refused("Invalid Stripe signature", ex.Message);
         }
-        catch (Exception ex) when (ex is JsonException or System.Text.Json.JsonException or InvalidCastException)
+#pragma warning disable CA1031 // A correctly signed body that Stripe.net cannot read is the sender's error, never ours.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
             return WebhookVerification.Refused("Not a Stripe event", "The body is signed but is not a Stripe event: " + ex.Message);
         }
@@ -43,6 +52,13 @@ public sealed partial class StripeWebhookVerifier(IOptions<StripeOptions> option
         if (stripeEvent is null || string.IsNullOrEmpty(stripeEvent.Id) || string.IsNullOrEmpty(stripeEvent.Type))
         {
             return WebhookVerification.Refused("Not a Stripe event", "The body is signed but has no event id or type.");
+        }
+
+        if (stripeEvent.Object != "event")
+        {
+            return WebhookVerification.Refused(
+                "Not a snapshot event",
+                $"Event {stripeEvent.Id} is a '{stripeEvent.Object}'; this endpoint takes snapshot events ('object': 'event'). Point thin (v2) event destinations elsewhere.");
         }
 
         if (stripeEvent.ApiVersion != StripeConfiguration.ApiVersion)
@@ -55,6 +71,16 @@ public sealed partial class StripeWebhookVerifier(IOptions<StripeOptions> option
         }
 
         return WebhookVerification.Verified(stripeEvent);
+    }
+
+    /// <summary>Stripe's scheme: comma-separated <c>key=value</c> pairs, one <c>t</c> of digits and at least one hex <c>v1</c>.</summary>
+    private static bool IsWellFormed(string header)
+    {
+        var pairs = header.Split(',', StringSplitOptions.TrimEntries).Select(p => p.Split('=', 2)).ToList();
+        return pairs.All(p => p.Length == 2 && p[0].Length > 0)
+            && pairs.Count(p => p[0] == "t") == 1
+            && pairs.Single(p => p[0] == "t")[1] is { Length: > 0 and <= 12 } t && t.All(char.IsAsciiDigit)
+            && pairs.Any(p => p[0] == "v1" && p[1].Length > 0 && p[1].All(char.IsAsciiHexDigit));
     }
 
     [LoggerMessage(2000, LogLevel.Warning, "Refused a Stripe webhook delivery: {Reason}")]

@@ -10,6 +10,9 @@ public sealed record StripeView
     public required string CustomerId { get; init; }
     public required string PriceId { get; init; }
 
+    /// <summary>The subscription item that carries the plan: what an invoice line is matched to.</summary>
+    public string? ItemId { get; init; }
+
     /// <summary>Stripe's recurring interval: month or year get credits; day and week are refused (<see cref="BillingInterval"/>).</summary>
     public required string Interval { get; init; }
     public required string Status { get; init; }

@@ -12,6 +12,13 @@ public sealed record Subscription
     /// <summary>The latest boundary whose reset has been applied: resets only ever move this forward.</summary>
     public DateTimeOffset? LastResetBoundary { get; init; }
 
+    /// <summary>
+    /// The start of the latest billing period whose payment has been seen (a paid invoice, or the API). It may run ahead
+    /// of <see cref="StripeView.PeriodStart"/> when the payment arrives before the period's state: the reset then waits
+    /// for that state, so the period is reset with its own plan.
+    /// </summary>
+    public DateTimeOffset? PaidPeriodStart { get; init; }
+
     /// <summary>Where the subscription's due-index entry was last put, so the index can move or remove it exactly.</summary>
     public DateTimeOffset? DueAt { get; init; }
 

@@ -1,0 +1,33 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace CreditFunctions.Tests.Functions;
+
+/// <summary>Calls an HTTP function the way the worker does: a request in, the function's IResult executed into a response.</summary>
+internal static class FunctionHttp
+{
+    public sealed record Answer(int Status, string ContentType, JsonElement Body, IHeaderDictionary Headers);
+
+    public static async Task<Answer> InvokeAsync(
+        AppHost app, Func<HttpRequest, Task<IResult>> function, string method, string path, string query = "", string? body = null)
+    {
+        var context = new DefaultHttpContext { RequestServices = app.Services };
+        context.Request.Method = method;
+        context.Request.Path = path;
+        context.Request.QueryString = new QueryString(query);
+        if (body is not null)
+        {
+            context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(body));
+            context.Request.ContentType = "application/json";
+        }
+
+        context.Response.Body = new MemoryStream();
+        var result = await function(context.Request);
+        await result.ExecuteAsync(context);
+
+        context.Response.Body.Position = 0;
+        using var document = await JsonDocument.ParseAsync(context.Response.Body);
+        return new Answer(context.Response.StatusCode, context.Response.ContentType ?? "", document.RootElement.Clone(), context.Response.Headers);
+    }
+}

@@ -1,0 +1,32 @@
+using CreditFunctions.Periods;
+using CreditFunctions.Subscriptions;
+using Stripe;
+
+namespace CreditFunctions.Stripe;
+
+/// <summary>
+/// The billing period an invoice paid for the plan: the period of its line for the subscription's credit-bearing item,
+/// matched by subscription item or price, never by position. Proration lines are not a period's payment, and metered
+/// lines (billed in arrears, for the period before) belong to other items.
+/// </summary>
+public sealed record PaidLine(DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, string? PriceId)
+{
+    /// <summary>The paid period of the plan among <paramref name="lines"/>, or null when none of them is the plan's.</summary>
+    public static PaidLine? Find(IEnumerable<InvoiceLineItem>? lines, StripeView plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var match = (lines ?? [])
+            .Where(l => l.Parent?.Type == "subscription_item_details"
+                && l.Parent.SubscriptionItemDetails is { Proration: false } details
+                && l.Period is not null
+                && ((plan.ItemId is not null && details.SubscriptionItem == plan.ItemId) || PriceOf(l) == plan.PriceId))
+            .MaxBy(l => l.Period.Start);
+        return match is null ? null : new PaidLine(Utc(match.Period.Start), Utc(match.Period.End), PriceOf(match));
+    }
+
+    private static string? PriceOf(InvoiceLineItem line) =>
+        line.Pricing?.PriceDetails is { } details ? details.PriceId ?? details.Price?.Id : null;
+
+    private static DateTimeOffset Utc(DateTime value) =>
+        CreditPeriods.ToWholeSeconds(new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Utc)));
+}

@@ -1,0 +1,83 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Options;
+using Stripe;
+using Subscription = Stripe.Subscription;
+
+namespace CreditFunctions.Stripe;
+
+/// <summary>
+/// The Stripe API as the app uses it (read-only): off without <c>Stripe:ApiKey</c>. Every request is bounded by
+/// <c>Stripe:RequestTimeout</c> and tried at most twice, so a hung API costs one subscription's failure, not a run.
+/// </summary>
+public sealed class StripeApi
+{
+    private const int MaxNetworkRetries = 1;
+
+    private readonly StripeClient? _client;
+
+    public StripeApi(IOptions<StripeOptions> options)
+    {
+        var value = options.Value;
+        if (string.IsNullOrWhiteSpace(value.ApiKey))
+        {
+            return;
+        }
+
+        var http = new HttpClient { Timeout = value.RequestTimeout };
+        _client = new StripeClient(new StripeClientOptions
+        {
+            ApiKey = value.ApiKey,
+            ApiBase = value.ApiBase?.ToString().TrimEnd('/'),
+            HttpClient = new SystemNetHttpClient(http, MaxNetworkRetries, appInfo: null, enableTelemetry: false),
+        });
+    }
+
+    public bool IsConfigured => _client is not null;
+
+    /// <summary>
+    /// A subscription as Stripe has it now, its latest invoice expanded, with Stripe's own time of the answer (its
+    /// <c>Date</c> header).
+    /// </summary>
+    public async Task<(Subscription Subscription, DateTimeOffset? AsOf)> GetSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken = default)
+    {
+        var subscription = await new SubscriptionService(Client)
+            .GetAsync(subscriptionId, new SubscriptionGetOptions { Expand = ["latest_invoice"] }, cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        return (subscription, AnswerTime(subscription.StripeResponse));
+    }
+
+    /// <summary>The paid invoices of a subscription, newest first, one page at a time.</summary>
+    public async IAsyncEnumerable<Invoice> ListPaidInvoicesAsync(string subscriptionId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var options = new InvoiceListOptions { Subscription = subscriptionId, Status = "paid", Limit = 10 };
+        await foreach (var invoice in new InvoiceService(Client).ListAutoPagingAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            yield return invoice;
+        }
+    }
+
+    /// <summary>Every line of an invoice (a webhook's invoice carries only the first page of them).</summary>
+    public async Task<IReadOnlyList<InvoiceLineItem>> ListLinesAsync(string invoiceId, CancellationToken cancellationToken = default)
+    {
+        var lines = new List<InvoiceLineItem>();
+        var options = new InvoiceLineItemListOptions { Limit = 100 };
+        await foreach (var line in new InvoiceLineItemService(Client).ListAutoPagingAsync(invoiceId, options, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            lines.Add(line);
+        }
+
+        return lines;
+    }
+
+    /// <summary>One page of every subscription in the account, all statuses, in Stripe's order.</summary>
+    public Task<StripeList<Subscription>> ListSubscriptionsAsync(string? startingAfter, int limit, CancellationToken cancellationToken = default) =>
+        new SubscriptionService(Client).ListAsync(
+            new SubscriptionListOptions { Status = "all", Limit = limit, StartingAfter = startingAfter },
+            cancellationToken: cancellationToken);
+
+    /// <summary>Stripe's time of an answer, whole seconds like its event timestamps, so the two can be ordered.</summary>
+    public static DateTimeOffset? AnswerTime(StripeResponse? response) =>
+        response?.Date is { } date ? Periods.CreditPeriods.ToWholeSeconds(date) : null;
+
+    private StripeClient Client => _client ?? throw new InvalidOperationException("The Stripe API is off: set Stripe:ApiKey.");
+}
