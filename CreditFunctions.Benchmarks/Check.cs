@@ -16,10 +16,11 @@ internal static class Check
         }
 
         var records = new Dictionary<string, int>(StringComparer.Ordinal);
-        var filter = TableClient.CreateQueryFilter($"RowKey ge {Keys.ResetRowPrefix} and RowKey lt {"reset."}");
-        await foreach (var record in subscriptions.QueryAsync<TableEntity>(filter, select: ["PartitionKey"]))
+        var filter = TableClient.CreateQueryFilter($"RowKey ge {"reset-"} and RowKey lt {"reset."}");
+        await foreach (var record in subscriptions.QueryAsync<TableEntity>(filter, select: ["SubscriptionId"]))
         {
-            records[record.PartitionKey] = records.GetValueOrDefault(record.PartitionKey) + 1;
+            var id = record.GetString("SubscriptionId");
+            records[id] = records.GetValueOrDefault(id) + 1;
         }
 
         var expected = Enumerable.Range(0, data.Due).Select(DataSet.Id).ToHashSet(StringComparer.Ordinal);
@@ -40,13 +41,14 @@ internal static class Check
     {
         var failures = new List<string>();
         var touched = new List<string>();
-        var filter = TableClient.CreateQueryFilter($"Status ne {""} and Version ne {1L}");
-        await foreach (var row in subscriptions.QueryAsync<SubscriptionEntity>(filter))
+        var filter = TableClient.CreateQueryFilter($"RowKey eq {Keys.AccountRow} and Version ne {1L}");
+        await foreach (var row in subscriptions.QueryAsync<TableEntity>(filter))
         {
-            touched.Add(row.PartitionKey);
-            if (row.Version != 2)
+            var version = row.GetInt64("Version");
+            touched.Add("sub_" + row.PartitionKey[4..]);
+            if (version != 2)
             {
-                failures.Add($"baseline: {row.PartitionKey} was written {row.Version - 1} times");
+                failures.Add($"baseline: {row.PartitionKey} was written {version - 1} times");
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Azure.Data.Tables;
+using CreditFunctions.Accounts;
 using CreditFunctions.Periods;
 using CreditFunctions.Resets;
 using CreditFunctions.Storage;
@@ -62,11 +63,15 @@ internal sealed class DataSet(int total, int due)
     public static DateTimeOffset DueAt(Subscription subscription) =>
         CreditPeriods.InPeriodBoundaries(subscription.Stripe.PeriodStart, subscription.Stripe.PeriodEnd).First(b => b > subscription.LastResetBoundary!.Value);
 
-    /// <summary>Writes subscription rows [from, to) as this data set defines them, replacing what is there.</summary>
-    public async Task WriteSubscriptionsAsync(TableClient subscriptions, int from, int to, int parallelism)
+    /// <summary>Writes the accounts of subscriptions [from, to) as this data set defines them, replacing what is there.</summary>
+    public async Task WriteSubscriptionsAsync(TableClient customers, int from, int to, int parallelism)
     {
         await Parallel.ForEachAsync(Enumerable.Range(from, to - from), new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (i, ct) =>
-            await subscriptions.UpsertEntityAsync(SubscriptionEntity.From(Subscription(i)), TableUpdateMode.Replace, ct));
+        {
+            var subscription = Subscription(i);
+            var account = CustomerAccount.New(subscription.CustomerId).With(subscription with { DueAt = DueAt(subscription) }) with { Version = 1 };
+            await customers.UpsertEntityAsync(AccountRow.ToEntity(account), TableUpdateMode.Replace, ct);
+        });
     }
 
     /// <summary>Rebuilds the due-date index from scratch: one entry per subscription at its next look, batched per day.</summary>
@@ -77,24 +82,24 @@ internal sealed class DataSet(int total, int due)
         await due.CreateIfNotExistsAsync();
         var batches = Enumerable.Range(0, Total)
             .Select(Subscription)
-            .Select(s => new DueEntity { PartitionKey = Keys.DueDay(DueAt(s)), RowKey = s.Id, DueAt = DueAt(s) })
+            .Select(s => new DueEntity { PartitionKey = Keys.DueDay(DueAt(s)), RowKey = s.Id, DueAt = DueAt(s), CustomerId = s.CustomerId })
             .GroupBy(e => e.PartitionKey)
             .SelectMany(day => day.Chunk(100));
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (batch, ct) =>
             await due.SubmitTransactionAsync(batch.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e)), ct));
     }
 
-    /// <summary>Deletes every reset record (rows keyed reset-...), so the table is as seeded again.</summary>
-    public static async Task DeleteResetRecordsAsync(TableClient subscriptions, int parallelism)
+    /// <summary>Deletes every record a run writes beside the accounts (reset records, ledger entries), so the table is as seeded again.</summary>
+    public static async Task DeleteRecordsAsync(TableClient customers, int parallelism)
     {
-        var filter = TableClient.CreateQueryFilter($"RowKey ge {Keys.ResetRowPrefix} and RowKey lt {"reset."}");
+        var filter = TableClient.CreateQueryFilter($"RowKey ne {Keys.AccountRow}");
         var records = new List<(string, string)>();
-        await foreach (var record in subscriptions.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"]))
+        await foreach (var record in customers.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"]))
         {
             records.Add((record.PartitionKey, record.RowKey));
         }
 
         await Parallel.ForEachAsync(records, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (key, ct) =>
-            await subscriptions.DeleteEntityAsync(key.Item1, key.Item2, cancellationToken: ct));
+            await customers.DeleteEntityAsync(key.Item1, key.Item2, cancellationToken: ct));
     }
 }

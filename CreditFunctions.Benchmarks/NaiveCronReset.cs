@@ -1,31 +1,45 @@
 using Azure.Data.Tables;
 using CreditFunctions.Storage;
+using CreditFunctions.Subscriptions;
 
 namespace CreditFunctions.Benchmarks;
 
 /// <summary>
-/// What a team writes by default (the in-process 02:00 cron this app replaces): query every active yearly
-/// subscription, check per row whether a month has passed since its last reset, update the due rows one at a time.
+/// What a team writes by default (the in-process 02:00 cron this app replaces): read every customer's subscriptions,
+/// check per subscription whether a month has passed since its last reset, and update the due ones one at a time.
 /// </summary>
 internal static class NaiveCronReset
 {
     /// <returns>How many subscriptions it reset, and how many rows it had to read to find them.</returns>
-    public static async Task<(int Reset, int RowsRead)> RunAsync(TableClient subscriptions, DateTimeOffset now)
+    public static async Task<(int Reset, int RowsRead)> RunAsync(TableClient customers, DateTimeOffset now)
     {
         var reset = 0;
         var read = 0;
-        var filter = TableClient.CreateQueryFilter($"Status eq {"active"} and Interval eq {"year"}");
-        await foreach (var row in subscriptions.QueryAsync<SubscriptionEntity>(filter))
+        var filter = TableClient.CreateQueryFilter($"RowKey eq {Keys.AccountRow}");
+        await foreach (var row in customers.QueryAsync<TableEntity>(filter))
         {
             read++;
-            if (row.LastResetBoundary is { } last && last.AddMonths(1) <= now)
+            var account = AccountRow.FromEntity(row);
+            var due = account.Subscriptions
+                .Where(s => s.Stripe is { Status: SubscriptionStatus.Active, Interval: BillingInterval.Year }
+                    && s.LastResetBoundary is { } last && last.AddMonths(1) <= now)
+                .ToList();
+            if (due.Count == 0)
             {
-                row.Balance = row.MonthlyAllowance ?? 0;
-                row.LastResetBoundary = last.AddMonths(1);
-                row.Version++;
-                await subscriptions.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
-                reset++;
+                continue;
             }
+
+            foreach (var subscription in due)
+            {
+                account = account.With(subscription with
+                {
+                    Balance = subscription.Stripe.MonthlyAllowance ?? 0,
+                    LastResetBoundary = subscription.LastResetBoundary!.Value.AddMonths(1),
+                });
+            }
+
+            await customers.UpdateEntityAsync(AccountRow.ToEntity(account with { Version = account.Version + 1 }), row.ETag, TableUpdateMode.Replace);
+            reset += due.Count;
         }
 
         return (reset, read);

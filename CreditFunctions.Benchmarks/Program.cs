@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using Azure;
 using Azure.Data.Tables;
+using CreditFunctions.Accounts;
 using CreditFunctions.Benchmarks;
 using CreditFunctions.Resets;
 using CreditFunctions.Scheduling;
@@ -39,7 +40,8 @@ try
     foreach (var group in arguments.Sizes.GroupBy(s => s.Total).OrderBy(g => g.Key))
     {
         var storage = new StorageOptions { ConnectionString = connection, TablePrefix = "B" + Guid.NewGuid().ToString("N")[..10] };
-        var subscriptions = service.GetTableClient(storage.SubscriptionsTable);
+        // One customer per subscription: the account rows and their records live in the customers table.
+        var subscriptions = service.GetTableClient(storage.CustomersTable);
         await subscriptions.CreateIfNotExistsAsync();
         var seed = Stopwatch.StartNew();
         await new DataSet(group.Key, 0).WriteSubscriptionsAsync(subscriptions, 0, group.Key, SeedParallelism);
@@ -61,7 +63,7 @@ try
             var store = new TimedStore(new TableCreditStore(service, Options.Create(storage)));
             var clock = new FixedClock(DataSet.RunAt);
             var index = new DueIndex(store, Options.Create(options));
-            var resetter = new SubscriptionResetter(store, index, clock, NullLogger<SubscriptionResetter>.Instance);
+            var resetter = new SubscriptionResetter(new AccountWriter(store, index, clock), store, NullLogger<SubscriptionResetter>.Instance);
             var handler = new CreditResetHandler(store, index, resetter, new NoReconciliation(), clock, Options.Create(options), NullLogger<CreditResetHandler>.Instance);
             ResetRunSummary summary;
             long engineRequests;
@@ -91,7 +93,7 @@ try
             // 3. The naive cron over the identical data set: the engine's writes undone first.
             seed.Restart();
             await data.WriteSubscriptionsAsync(subscriptions, 0, due, SeedParallelism);
-            await DataSet.DeleteResetRecordsAsync(subscriptions, SeedParallelism);
+            await DataSet.DeleteRecordsAsync(subscriptions, SeedParallelism);
             Progress("restored", seed.Elapsed);
             watch.Restart();
             var ((naiveReset, naiveRowsRead), naiveRequests) = await requests.MeasureAsync(() => NaiveCronReset.RunAsync(subscriptions, DataSet.RunAt));
@@ -110,6 +112,7 @@ try
             Console.WriteLine("   " + rows[^1].ToConsole());
         }
 
+        await service.DeleteTableAsync(storage.CustomersTable);
         await service.DeleteTableAsync(storage.SubscriptionsTable);
         await service.DeleteTableAsync(storage.DueTable);
         await service.DeleteTableAsync(storage.RunsTable);

@@ -20,29 +20,38 @@ internal static class StoreLimit
     }
 
     /// <summary>
-    /// The least a reset can cost without giving up its guarantees: read the row (for its ETag and balance), then one
-    /// entity-group transaction that updates it with If-Match and inserts the record keyed by the boundary. The records
-    /// get the engine's keys (one per due boundary), since Azurite's cost per insert depends on how many rows share a key.
+    /// The least a reset can cost without giving up its guarantees: read the account (for its ETag and balance), then one
+    /// entity-group transaction that writes it back with If-Match and inserts the reset record keyed by (subscription,
+    /// boundary) and the ledger entry. The records get the engine's keys, since Azurite's cost per insert depends on how
+    /// many rows share a key.
     /// </summary>
-    public static async Task<TimeSpan> ReadAndCommitAsync(TableClient subscriptions, DataSet data, int parallelism)
+    public static async Task<TimeSpan> ReadAndCommitAsync(TableClient customers, DataSet data, int parallelism)
     {
-        var recordKeys = Enumerable.Range(0, data.Due).Select(i => Keys.ResetRow(DataSet.DueAt(data.Subscription(i)))).ToArray();
+        var records = Enumerable.Range(0, data.Due)
+            .Select(i => data.Subscription(i))
+            .Select(s => (Reset: Keys.ResetRow(s.Id, DataSet.DueAt(s)), Ledger: Keys.LedgerRow(1)))
+            .ToArray();
         var watch = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, data.Due), Options(parallelism), async (i, ct) =>
         {
-            var id = DataSet.Id(i);
-            var row = (await subscriptions.GetEntityAsync<SubscriptionEntity>(id, Keys.SubscriptionRow(id), cancellationToken: ct)).Value;
-            await subscriptions.SubmitTransactionAsync(
+            var customer = Customer(i);
+            var row = (await customers.GetEntityAsync<TableEntity>(customer, Keys.AccountRow, cancellationToken: ct)).Value;
+            row["Version"] = (row.GetInt64("Version") ?? 0) + 1;
+            await customers.SubmitTransactionAsync(
                 [
-                    new TableTransactionAction(TableTransactionActionType.UpdateMerge, Balance(i), row.ETag),
-                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(id, recordKeys[i]) { ["BalanceBefore"] = row.Balance }),
+                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, row.ETag),
+                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(customer, records[i].Reset) { ["BalanceAfter"] = (long)DataSet.Allowance }),
+                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(customer, records[i].Ledger) { ["Amount"] = (long)DataSet.Allowance }),
                 ],
                 ct);
         });
         var elapsed = watch.Elapsed;
 
         await Parallel.ForEachAsync(Enumerable.Range(0, data.Due), Options(parallelism), async (i, ct) =>
-            await subscriptions.DeleteEntityAsync(DataSet.Id(i), recordKeys[i], cancellationToken: ct));
+        {
+            await customers.DeleteEntityAsync(Customer(i), records[i].Reset, cancellationToken: ct);
+            await customers.DeleteEntityAsync(Customer(i), records[i].Ledger, cancellationToken: ct);
+        });
         return elapsed;
     }
 
@@ -51,14 +60,14 @@ internal static class StoreLimit
         var etags = new ETag[data.Due];
         await Parallel.ForEachAsync(Enumerable.Range(0, data.Due), Options(parallelism), async (i, ct) =>
         {
-            var id = DataSet.Id(i);
-            etags[i] = (await subscriptions.GetEntityAsync<TableEntity>(id, Keys.SubscriptionRow(id), ["Balance"], ct)).Value.ETag;
+            etags[i] = (await subscriptions.GetEntityAsync<TableEntity>(Customer(i), Keys.AccountRow, ["Version"], ct)).Value.ETag;
         });
         return etags;
     }
 
-    private static TableEntity Balance(int i) =>
-        new(DataSet.Id(i), Keys.SubscriptionRow(DataSet.Id(i))) { ["Balance"] = (long)DataSet.Allowance };
+    private static TableEntity Balance(int i) => new(Customer(i), Keys.AccountRow) { ["Touched"] = true };
+
+    private static string Customer(int i) => "cus_" + DataSet.Id(i)[4..];
 
     private static ParallelOptions Options(int parallelism) => new() { MaxDegreeOfParallelism = parallelism };
 }

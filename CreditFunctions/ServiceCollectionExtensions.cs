@@ -1,3 +1,5 @@
+using CreditFunctions.Accounts;
+using CreditFunctions.Credits;
 using CreditFunctions.Functions;
 using CreditFunctions.Resets;
 using CreditFunctions.Scheduling;
@@ -32,6 +34,7 @@ public static class ServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<DueIndex>();
+        services.AddSingleton<AccountWriter>();
         services.AddSingleton<SubscriptionResetter>();
         services.AddSingleton<CreditResetHandler>();
         services.AddHostedService<TimerScheduleAnnouncer>();
@@ -48,6 +51,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<StripeWebhookVerifier>();
         services.AddSingleton<StripeEventProcessor>();
         services.AddSingleton<IRenewalReconciler, StripeRenewalReconciler>();
+
+        // Credits API
+        services.AddSingleton<CreditsService>();
         services.AddSingleton<StripeImport>();
 
         return services;

@@ -69,7 +69,7 @@ module storage 'app/storage.bicep' = {
     tags: tags
     storageAccountName: 'st${token}'
     deploymentContainerName: deploymentContainerName
-    tableNames: ['${tablePrefix}Subscriptions', '${tablePrefix}Due', '${tablePrefix}Runs']
+    tableNames: ['${tablePrefix}Customers', '${tablePrefix}Subscriptions', '${tablePrefix}Due', '${tablePrefix}Runs']
   }
 }
 

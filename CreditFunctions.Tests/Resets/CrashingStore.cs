@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using CreditFunctions.Resets;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
-using CreditFunctions.Subscriptions;
+using CreditFunctions.Accounts;
 
 namespace CreditFunctions.Tests.Resets;
 
@@ -17,8 +17,8 @@ internal sealed class CrashingStore(ICreditStore inner, int crashAtWrite, bool w
 
     public bool Crashed => _dead;
 
-    public override Task<Subscription?> GetSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
-        Alive(() => Inner.GetSubscriptionAsync(subscriptionId, cancellationToken));
+    public override Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default) =>
+        Alive(() => Inner.GetAccountAsync(customerId, cancellationToken));
 
     public override async IAsyncEnumerable<DueEntry> ReadDueAsync(DateTimeOffset asOf, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -29,11 +29,11 @@ internal sealed class CrashingStore(ICreditStore inner, int crashAtWrite, bool w
         }
     }
 
-    public override Task<UpsertOutcome> TryUpsertSubscriptionAsync(Subscription subscription, string? eventId, CancellationToken cancellationToken = default) =>
-        Write(() => Inner.TryUpsertSubscriptionAsync(subscription, eventId, cancellationToken));
+    public override Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default) =>
+        Write(() => Inner.TryWriteAccountAsync(write, cancellationToken));
 
-    public override Task ScheduleAsync(string subscriptionId, DateTimeOffset dueAt, CancellationToken cancellationToken = default) =>
-        Write(async () => { await Inner.ScheduleAsync(subscriptionId, dueAt, cancellationToken); return true; });
+    public override Task ScheduleAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
+        Write(async () => { await Inner.ScheduleAsync(entry, cancellationToken); return true; });
 
     public override Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
         Write(async () => { await Inner.ScheduleManyAsync(entries, cancellationToken); return true; });
@@ -44,17 +44,23 @@ internal sealed class CrashingStore(ICreditStore inner, int crashAtWrite, bool w
     public override Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
         Write(async () => { await Inner.RemoveDueAsync(entry, cancellationToken); return true; });
 
-    public override Task<CommitResult> TryCommitAsync(Subscription current, AppliedReset? reset, DateTimeOffset? dueAt, CancellationToken cancellationToken = default) =>
-        Write(() => Inner.TryCommitAsync(current, reset, dueAt, cancellationToken));
-
-    public override Task<bool> HasEventAsync(string subscriptionId, string eventId, CancellationToken cancellationToken = default) =>
-        Alive(() => Inner.HasEventAsync(subscriptionId, eventId, cancellationToken));
-
-    public override Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
-        Alive(() => Inner.GetResetHistoryAsync(subscriptionId, cancellationToken));
+    public override Task RememberCustomerAsync(string subscriptionId, string customerId, CancellationToken cancellationToken = default) =>
+        Write(async () => { await Inner.RememberCustomerAsync(subscriptionId, customerId, cancellationToken); return true; });
 
     public override Task SaveRunAsync(ResetRunSummary summary, CancellationToken cancellationToken = default) =>
         Write(async () => { await Inner.SaveRunAsync(summary, cancellationToken); return true; });
+
+    public override Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string customerId, string subscriptionId, CancellationToken cancellationToken = default) =>
+        Alive(() => Inner.GetResetHistoryAsync(customerId, subscriptionId, cancellationToken));
+
+    public override Task<IdempotencyRecord?> GetIdempotencyAsync(string customerId, string key, CancellationToken cancellationToken = default) =>
+        Alive(() => Inner.GetIdempotencyAsync(customerId, key, cancellationToken));
+
+    public override Task<bool> HasEventAsync(string customerId, string eventId, CancellationToken cancellationToken = default) =>
+        Alive(() => Inner.HasEventAsync(customerId, eventId, cancellationToken));
+
+    public override Task<string?> FindCustomerAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
+        Alive(() => Inner.FindCustomerAsync(subscriptionId, cancellationToken));
 
     private async Task<T> Alive<T>(Func<Task<T>> call)
     {

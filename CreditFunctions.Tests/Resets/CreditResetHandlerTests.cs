@@ -40,7 +40,7 @@ public class CreditResetHandlerTests
         var reset = Assert.Single(await store.GetResetHistoryAsync("sub_due"));
         Assert.Equal((FirstBoundary, 17L, 1000L, ResetTrigger.Timer, summary.RunId, RunTime), (reset.Boundary, reset.BalanceBefore, reset.BalanceAfter, reset.Trigger, reset.RunId, reset.AppliedAt));
         var next = Assert.Single(await store.AllDueAsync());
-        Assert.Equal(new DueEntry("sub_due", Utc(2025, 3, 31, 10)), next with { ConcurrencyToken = null });
+        Assert.Equal(StoreExtensions.Entry("sub_due", Utc(2025, 3, 31, 10)), next with { ConcurrencyToken = null });
         Assert.Equal((1, 1, 0, 0, false), (summary.Counts.Examined, summary.Counts.Reset, summary.Counts.Skipped, summary.Counts.Failed, summary.Remaining));
     }
 
@@ -156,8 +156,8 @@ public class CreditResetHandlerTests
         {
             while (!stop.IsCancellationRequested)
             {
-                var current = await store.GetRequiredAsync("sub_spend");
-                if (await store.TrySaveAsync(current with { Balance = current.Balance - 1, Version = current.Version + 1 }))
+                var (spent, current) = await store.TryChangeAsync("sub_spend", s => s with { Balance = s.Balance - 1 });
+                if (spent)
                 {
                     if (current.LastResetBoundary == FirstBoundary)
                     {
@@ -305,14 +305,14 @@ public class CreditResetHandlerTests
     {
         var (store, _) = await AzuriteFixture.NewStoreAsync();
         await store.SeedAsync(Yearly("sub_done", Start, lastReset: FirstBoundary), FirstBoundary); // duplicate after a crash
-        await store.ScheduleAsync("sub_gone", FirstBoundary);
+        await store.ScheduleAsync(StoreExtensions.Entry("sub_gone", FirstBoundary));
 
         var summary = await RunAsync(store, new FakeTimeProvider(RunTime));
 
         Assert.Equal(0, summary.Counts.Reset);
         Assert.Equal(1, summary.Counts.SkippedByReason[SkipReason.AlreadyApplied]);
         Assert.Equal(1, summary.Counts.SkippedByReason[SkipReason.SubscriptionMissing]);
-        Assert.Equal([new DueEntry("sub_done", Utc(2025, 3, 31, 10))], (await store.AllDueAsync()).Select(d => d with { ConcurrencyToken = null }));
+        Assert.Equal([StoreExtensions.Entry("sub_done", Utc(2025, 3, 31, 10))], (await store.AllDueAsync()).Select(d => d with { ConcurrencyToken = null }));
     }
 
     [Fact]
@@ -337,6 +337,6 @@ public class CreditResetHandlerTests
         var result = await Handler(store, new FakeTimeProvider(RunTime)).RunAsync(new ResetRequest(ResetTrigger.Manual, SubscriptionId: "sub_nope"));
 
         Assert.Null(result.Summary);
-        Assert.Equal("sub_nope", result.MissingSubscriptionId);
+        Assert.Equal("sub_nope", result.Missing);
     }
 }

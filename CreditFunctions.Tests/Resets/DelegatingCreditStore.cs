@@ -1,7 +1,7 @@
+using CreditFunctions.Accounts;
 using CreditFunctions.Resets;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
-using CreditFunctions.Subscriptions;
 
 namespace CreditFunctions.Tests.Resets;
 
@@ -10,17 +10,36 @@ internal abstract class DelegatingCreditStore(ICreditStore inner) : ICreditStore
 {
     protected ICreditStore Inner { get; } = inner;
 
-    public virtual Task<Subscription?> GetSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
-        Inner.GetSubscriptionAsync(subscriptionId, cancellationToken);
+    public virtual Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default) =>
+        Inner.GetAccountAsync(customerId, cancellationToken);
 
-    public virtual Task<UpsertOutcome> TryUpsertSubscriptionAsync(Subscription subscription, string? eventId, CancellationToken cancellationToken = default) =>
-        Inner.TryUpsertSubscriptionAsync(subscription, eventId, cancellationToken);
+    public virtual Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default) =>
+        Inner.TryWriteAccountAsync(write, cancellationToken);
+
+    public virtual Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string customerId, string subscriptionId, CancellationToken cancellationToken = default) =>
+        Inner.GetResetHistoryAsync(customerId, subscriptionId, cancellationToken);
+
+    public virtual Task<(IReadOnlyList<LedgerEntry> Entries, string? ContinuationToken)> GetLedgerAsync(
+        string customerId, int limit, string? continuationToken, CancellationToken cancellationToken = default) =>
+        Inner.GetLedgerAsync(customerId, limit, continuationToken, cancellationToken);
+
+    public virtual Task<IdempotencyRecord?> GetIdempotencyAsync(string customerId, string key, CancellationToken cancellationToken = default) =>
+        Inner.GetIdempotencyAsync(customerId, key, cancellationToken);
+
+    public virtual Task<bool> HasEventAsync(string customerId, string eventId, CancellationToken cancellationToken = default) =>
+        Inner.HasEventAsync(customerId, eventId, cancellationToken);
+
+    public virtual Task<string?> FindCustomerAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
+        Inner.FindCustomerAsync(subscriptionId, cancellationToken);
+
+    public virtual Task RememberCustomerAsync(string subscriptionId, string customerId, CancellationToken cancellationToken = default) =>
+        Inner.RememberCustomerAsync(subscriptionId, customerId, cancellationToken);
 
     public virtual IAsyncEnumerable<DueEntry> ReadDueAsync(DateTimeOffset asOf, CancellationToken cancellationToken = default) =>
         Inner.ReadDueAsync(asOf, cancellationToken);
 
-    public virtual Task ScheduleAsync(string subscriptionId, DateTimeOffset dueAt, CancellationToken cancellationToken = default) =>
-        Inner.ScheduleAsync(subscriptionId, dueAt, cancellationToken);
+    public virtual Task ScheduleAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
+        Inner.ScheduleAsync(entry, cancellationToken);
 
     public virtual Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
         Inner.ScheduleManyAsync(entries, cancellationToken);
@@ -30,15 +49,6 @@ internal abstract class DelegatingCreditStore(ICreditStore inner) : ICreditStore
 
     public virtual Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
         Inner.RemoveDueAsync(entry, cancellationToken);
-
-    public virtual Task<CommitResult> TryCommitAsync(Subscription current, AppliedReset? reset, DateTimeOffset? dueAt, CancellationToken cancellationToken = default) =>
-        Inner.TryCommitAsync(current, reset, dueAt, cancellationToken);
-
-    public virtual Task<bool> HasEventAsync(string subscriptionId, string eventId, CancellationToken cancellationToken = default) =>
-        Inner.HasEventAsync(subscriptionId, eventId, cancellationToken);
-
-    public virtual Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
-        Inner.GetResetHistoryAsync(subscriptionId, cancellationToken);
 
     public virtual Task SaveRunAsync(ResetRunSummary summary, CancellationToken cancellationToken = default) =>
         Inner.SaveRunAsync(summary, cancellationToken);

@@ -1,15 +1,15 @@
+using CreditFunctions.Accounts;
 using CreditFunctions.Storage;
-using CreditFunctions.Subscriptions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CreditFunctions.Tests.Resets;
 
-/// <summary>A real store whose subscription reads advance a fake clock, to make a run's time budget run out deterministically.</summary>
+/// <summary>A real store whose account reads advance a fake clock, to make a run's time budget run out deterministically.</summary>
 internal sealed class SlowStore(ICreditStore inner, FakeTimeProvider time, TimeSpan perRead) : DelegatingCreditStore(inner)
 {
-    public override async Task<Subscription?> GetSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken = default)
+    public override async Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default)
     {
         time.Advance(perRead);
-        return await Inner.GetSubscriptionAsync(subscriptionId, cancellationToken);
+        return await Inner.GetAccountAsync(customerId, cancellationToken);
     }
 }

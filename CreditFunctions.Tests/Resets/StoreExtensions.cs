@@ -1,17 +1,22 @@
+using CreditFunctions.Accounts;
+using CreditFunctions.Resets;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
-using CreditFunctions.Resets;
 using CreditFunctions.Subscriptions;
 
 namespace CreditFunctions.Tests.Resets;
 
+/// <summary>Subscription-level helpers over the customer accounts, for tests (a test subscription's customer is cus_ + its id's tail).</summary>
 internal static class StoreExtensions
 {
-    /// <summary>Stores a subscription and its index entry, as the webhook does when Stripe announces it.</summary>
+    public static string CustomerOf(string subscriptionId) => "cus_" + subscriptionId[4..];
+
+    /// <summary>Stores a subscription in its customer's account, with its index entry, as a webhook would.</summary>
     public static async Task SeedAsync(this ICreditStore store, Subscription subscription, DateTimeOffset dueAt)
     {
-        Assert.True(await store.TrySaveAsync(subscription));
-        await store.ScheduleAsync(subscription.Id, dueAt);
+        await store.RememberCustomerAsync(subscription.Id, subscription.CustomerId);
+        await store.ScheduleAsync(new DueEntry(subscription.Id, subscription.CustomerId, dueAt));
+        Assert.True(await store.TryChangeAccountAsync(subscription.CustomerId, a => a.With(subscription with { DueAt = dueAt })));
     }
 
     public static async Task SeedManyAsync(this ICreditStore store, IEnumerable<(Subscription Subscription, DateTimeOffset DueAt)> seeds)
@@ -31,10 +36,50 @@ internal static class StoreExtensions
         return entries;
     }
 
-    /// <summary>An ETag-guarded write as any other writer (the SaaS app spending credits) would make it.</summary>
-    public static async Task<bool> TrySaveAsync(this ICreditStore store, Subscription subscription) =>
-        (await store.TryUpsertSubscriptionAsync(subscription, eventId: null)).Result == UpsertResult.Applied;
+    /// <summary>
+    /// A conditional write of the account as any writer makes it: read, change, write with If-Match on the copy read.
+    /// Retries a few times when the account is created concurrently; false when another writer changed it first.
+    /// </summary>
+    public static async Task<bool> TryChangeAccountAsync(this ICreditStore store, string customerId, Func<CustomerAccount, CustomerAccount> change)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var read = await store.GetAccountAsync(customerId);
+            var next = change(read ?? CustomerAccount.New(customerId));
+            var outcome = await store.TryWriteAccountAsync(new AccountWrite(next with { Version = (read?.Version ?? 0) + 1, ConcurrencyToken = read?.ConcurrencyToken }));
+            if (outcome.Result == AccountWriteResult.Applied)
+            {
+                return true;
+            }
+
+            if (read is not null)
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Changes one subscription with one conditional write; answers whether it landed and the copy it changed.</summary>
+    public static async Task<(bool Applied, Subscription Before)> TryChangeAsync(this ICreditStore store, string subscriptionId, Func<Subscription, Subscription> change)
+    {
+        var customerId = CustomerOf(subscriptionId);
+        var read = await store.GetAccountAsync(customerId) ?? throw new InvalidOperationException($"{customerId} is not stored");
+        var before = read.Find(subscriptionId) ?? throw new InvalidOperationException($"{subscriptionId} is not stored");
+        var outcome = await store.TryWriteAccountAsync(new AccountWrite(read.With(change(before)) with { Version = read.Version + 1 }));
+        return (outcome.Result == AccountWriteResult.Applied, before);
+    }
+
+    public static async Task<Subscription?> GetSubscriptionAsync(this ICreditStore store, string subscriptionId) =>
+        (await store.GetAccountAsync(CustomerOf(subscriptionId)))?.Find(subscriptionId);
 
     public static async Task<Subscription> GetRequiredAsync(this ICreditStore store, string id) =>
         await store.GetSubscriptionAsync(id) ?? throw new InvalidOperationException($"{id} is not stored");
+
+    public static Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(this ICreditStore store, string subscriptionId) =>
+        store.GetResetHistoryAsync(CustomerOf(subscriptionId), subscriptionId);
+
+    /// <summary>An index entry of a test subscription, for comparisons.</summary>
+    public static DueEntry Entry(string subscriptionId, DateTimeOffset dueAt) => new(subscriptionId, CustomerOf(subscriptionId), dueAt);
 }

@@ -16,13 +16,13 @@ public class DueIndexTests
         var (store, _) = await AzuriteFixture.NewStoreAsync();
         var index = new DueIndex(store, Options.Create(new ResetOptions()));
         var old = Utc(2026, 3, 31, 10);
-        await store.ScheduleAsync("sub_1Race", old);
+        await store.ScheduleAsync(StoreExtensions.Entry("sub_1Race", old));
         var next = Utc(2026, 4, 30, 10);
-        var move = index.Move("sub_1Race");
+        var move = index.Move("sub_1Race", StoreExtensions.CustomerOf("sub_1Race"));
         await move.PlaceAsync(next, rowEntry: old);
 
         // Another writer moves the subscription to later the same day (the same row) before this writer commits.
-        await store.ScheduleAsync("sub_1Race", old.AddHours(2));
+        await store.ScheduleAsync(StoreExtensions.Entry("sub_1Race", old.AddHours(2)));
         await move.CommitAsync(next, replaced: old);
 
         Assert.Equal([old.AddHours(2), next], (await store.AllDueAsync()).Select(e => e.DueAt).Order());
@@ -34,8 +34,8 @@ public class DueIndexTests
         var (store, _) = await AzuriteFixture.NewStoreAsync();
         var index = new DueIndex(store, Options.Create(new ResetOptions()));
         var old = Utc(2026, 3, 31, 10);
-        await store.ScheduleAsync("sub_1Retry", old);
-        var move = index.Move("sub_1Retry");
+        await store.ScheduleAsync(StoreExtensions.Entry("sub_1Retry", old));
+        var move = index.Move("sub_1Retry", StoreExtensions.CustomerOf("sub_1Retry"));
 
         await move.PlaceAsync(Utc(2026, 4, 1, 2), rowEntry: old);   // attempt 1, lost to another writer
         await move.PlaceAsync(Utc(2026, 4, 30, 10), rowEntry: old); // attempt 2, written
@@ -50,8 +50,8 @@ public class DueIndexTests
         var (store, _) = await AzuriteFixture.NewStoreAsync();
         var index = new DueIndex(store, Options.Create(new ResetOptions()));
         var rowEntry = Utc(2026, 3, 31, 10);
-        await store.ScheduleAsync("sub_1Lost", rowEntry);
-        var move = index.Move("sub_1Lost");
+        await store.ScheduleAsync(StoreExtensions.Entry("sub_1Lost", rowEntry));
+        var move = index.Move("sub_1Lost", StoreExtensions.CustomerOf("sub_1Lost"));
         await move.PlaceAsync(Utc(2026, 4, 30, 10), rowEntry);
 
         await move.AbandonAsync(rowEntry);

@@ -1,11 +1,11 @@
 using CreditFunctions.Storage;
-using CreditFunctions.Subscriptions;
+using CreditFunctions.Accounts;
 using CreditFunctions.Tests.Resets;
 
 namespace CreditFunctions.Tests.Stripe;
 
 /// <summary>
-/// The app's real store with a gate: once armed for a subscription, the next write of it waits until the test lets it
+/// The app's real store with a gate: once armed for a subscription, the next write of its account waits until the test lets it
 /// go, so another delivery can land between that writer's read and its write, deterministically.
 /// </summary>
 internal sealed class GateStore(ICreditStore inner) : DelegatingCreditStore(inner)
@@ -30,12 +30,13 @@ internal sealed class GateStore(ICreditStore inner) : DelegatingCreditStore(inne
 
     public void Release() => _release.TrySetResult();
 
-    public override async Task<UpsertOutcome> TryUpsertSubscriptionAsync(Subscription subscription, string? eventId, CancellationToken cancellationToken = default)
+    public override async Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(write);
         Task? wait = null;
         lock (_gate)
         {
-            if (_armedFor == subscription.Id)
+            if (_armedFor is { } armed && write.Account.Find(armed) is not null)
             {
                 _armedFor = null;
                 _held.TrySetResult();
@@ -48,6 +49,6 @@ internal sealed class GateStore(ICreditStore inner) : DelegatingCreditStore(inne
             await wait.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
         }
 
-        return await Inner.TryUpsertSubscriptionAsync(subscription, eventId, cancellationToken);
+        return await Inner.TryWriteAccountAsync(write, cancellationToken);
     }
 }

@@ -52,8 +52,7 @@ public sealed class ReconciliationTests : IDisposable
     {
         await using var app = await StartAsync(PeriodStart);
         var store = await SeedJanuaryAsync(app, "sub_1Lost");
-        var spent = await store.GetRequiredAsync("sub_1Lost");
-        Assert.True(await store.TrySaveAsync(spent with { Balance = 3, Version = spent.Version + 1 }));
+        Assert.True((await store.TryChangeAsync("sub_1Lost", s => s with { Balance = 3 })).Applied);
         StripeHasRenewed("sub_1Lost");
         app.Time.SetUtcNow(NextRun);
 
@@ -152,8 +151,7 @@ public sealed class ReconciliationTests : IDisposable
     private static async Task<ICreditStore> RenewedWithoutPaymentAsync(AppHost app, string id)
     {
         var store = await SeedJanuaryAsync(app, id);
-        var spent = await store.GetRequiredAsync(id);
-        Assert.True(await store.TrySaveAsync(spent with { Balance = 5, Version = spent.Version + 1 }));
+        Assert.True((await store.TryChangeAsync(id, s => s with { Balance = 5 })).Applied);
         app.Time.SetUtcNow(Renewal.AddMinutes(1));
         Assert.Equal("synced", await WebhookClient.DeliverOkAsync(app, Event("evt_upd" + id[4..], "customer.subscription.updated", Renewal,
             Subscription(id, "active", MonthlyPro, Renewal, Renewal.AddMonths(1)))));

@@ -41,8 +41,7 @@ public sealed class StripeDeliveryTests : IDisposable
     {
         app.Time.SetUtcNow(P1.AddMinutes(1));
         Assert.Equal("synced; reset", await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_c" + id[4..], "customer.subscription.created", P1, id, "active", plan, P1)));
-        var stored = await Store(app).GetRequiredAsync(id);
-        Assert.True(await Store(app).TrySaveAsync(stored with { Balance = 40, Version = stored.Version + 1 }));
+        Assert.True((await Store(app).TryChangeAsync(id, s => s with { Balance = 40 })).Applied);
         app.Time.SetUtcNow(then);
     }
 

@@ -88,8 +88,7 @@ public class StripeWebhookTests
     {
         await using var app = await AppHost.StartAsync(Now);
         await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1C", "customer.subscription.created", Now, "sub_1M", "active", MonthlyPro, PeriodStart));
-        var spent = await Store(app).GetRequiredAsync("sub_1M");
-        Assert.True(await Store(app).TrySaveAsync(spent with { Balance = 40, Version = spent.Version + 1 }));
+        Assert.True((await Store(app).TryChangeAsync("sub_1M", s => s with { Balance = 40 })).Applied);
         var renewal = PeriodStart.AddMonths(1);
         app.Time.SetUtcNow(renewal.AddHours(1));
 

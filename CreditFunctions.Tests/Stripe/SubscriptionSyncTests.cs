@@ -31,21 +31,20 @@ public class SubscriptionSyncTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task UpsertAsync_Applied_HandsBackTheStoredRowWithItsCurrentETag(bool rowExisted)
+    public async Task SyncViewAsync_Applied_HandsBackTheSubscriptionAsStored(bool rowExisted)
     {
         await using var app = await AppHost.StartAsync(PeriodStart.AddDays(3));
         var sync = app.Services.GetRequiredService<SubscriptionSync>();
         var store = app.Services.GetRequiredService<ICreditStore>();
         if (rowExisted)
         {
-            await sync.SyncViewAsync(State(SubscriptionStatus.Trialing, PeriodStart, PeriodStart), "evt_1First", isCreation: true);
+            await sync.SyncViewAsync(State(SubscriptionStatus.Trialing, PeriodStart, PeriodStart), "evt_1First", isCreation: true, job: null);
         }
 
-        var result = await sync.SyncViewAsync(State(SubscriptionStatus.Active, PeriodStart, PeriodStart.AddHours(1)), "evt_1Second", isCreation: false);
+        var result = await sync.SyncViewAsync(State(SubscriptionStatus.Active, PeriodStart, PeriodStart.AddHours(1)), "evt_1Second", isCreation: false, job: null);
 
-        Assert.Equal(SyncOutcome.Applied, result.Outcome);
-        var stored = await store.GetRequiredAsync("sub_1Sync");
-        Assert.Equal(stored, result.Stored);
-        Assert.True(await store.TrySaveAsync(result.Stored! with { Balance = 42 }), "the handed-back copy must be current enough to write with");
+        Assert.Equal(rowExisted ? SyncOutcome.Applied : SyncOutcome.Created, result.Outcome);
+        Assert.Equal(await store.GetRequiredAsync("sub_1Sync"), result.Stored);
+        Assert.Equal("cus_1Sync", await store.FindCustomerAsync("sub_1Sync"));
     }
 }

@@ -9,22 +9,24 @@ public static partial class ManualResetQuery
 {
     public const string DryRun = "dryRun";
     public const string SubscriptionId = "subscriptionId";
+    public const string CustomerId = "customerId";
 
     // "code" carries the function key when it is not sent as the x-functions-key header.
-    private static readonly string[] Known = [DryRun, SubscriptionId, "code"];
+    private static readonly string[] Known = [DryRun, SubscriptionId, CustomerId, "code"];
 
     public static (ResetRequest? Request, IDictionary<string, string[]> Errors) Parse(IEnumerable<KeyValuePair<string, StringValues>> query)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var dryRun = false;
         string? subscriptionId = null;
+        string? customerId = null;
 
         foreach (var (key, values) in query)
         {
             var name = Array.Find(Known, k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
             if (name is null)
             {
-                errors[key] = [$"Unknown parameter '{key}'. Use {DryRun}=true|false and/or {SubscriptionId}=sub_..."];
+                errors[key] = [$"Unknown parameter '{key}'. Use {DryRun}=true|false, {CustomerId}=cus_... and/or {SubscriptionId}=sub_..."];
                 continue;
             }
 
@@ -38,6 +40,17 @@ public static partial class ManualResetQuery
             if (name == DryRun && !bool.TryParse(value, out dryRun))
             {
                 errors[name] = [$"'{DryRun}' must be true or false; got '{value}'."];
+            }
+            else if (name == CustomerId)
+            {
+                if (IsCustomerId(value))
+                {
+                    customerId = value;
+                }
+                else
+                {
+                    errors[name] = [$"'{CustomerId}' must be a Stripe customer id such as cus_1PqRsT (letters and digits after 'cus_'); got '{value}'."];
+                }
             }
             else if (name == SubscriptionId)
             {
@@ -54,10 +67,15 @@ public static partial class ManualResetQuery
 
         return errors.Count > 0
             ? (null, errors)
-            : (new ResetRequest(ResetTrigger.Manual, dryRun, subscriptionId), errors);
+            : (new ResetRequest(ResetTrigger.Manual, dryRun, subscriptionId, customerId), errors);
     }
 
     public static bool IsSubscriptionId(string value) => SubscriptionIdPattern().IsMatch(value);
+
+    public static bool IsCustomerId(string value) => CustomerIdPattern().IsMatch(value);
+
+    [GeneratedRegex("^cus_[A-Za-z0-9]{1,250}$", RegexOptions.CultureInvariant)]
+    private static partial Regex CustomerIdPattern();
 
     [GeneratedRegex("^sub_[A-Za-z0-9]{1,250}$", RegexOptions.CultureInvariant)]
     private static partial Regex SubscriptionIdPattern();

@@ -5,7 +5,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace CreditFunctions.Functions;
 
 /// <summary>
-/// The manual twin of the timer: <c>POST /api/credits/reset[?dryRun=true][&amp;subscriptionId=sub_...]</c> with a
+/// The manual twin of the timer: <c>POST /api/credits/reset[?dryRun=true][&amp;customerId=cus_...][&amp;subscriptionId=sub_...]</c> with a
 /// function key. Answers the run summary; the run is time-boxed well inside Azure's 230-second HTTP limit.
 /// </summary>
 public sealed class ResetCreditsHttp(CreditResetHandler handler)
@@ -28,12 +28,12 @@ public sealed class ResetCreditsHttp(CreditResetHandler handler)
         }
 
         var result = await handler.RunAsync(resetRequest, cancellationToken).ConfigureAwait(false);
-        if (result.MissingSubscriptionId is { } missing)
+        if (result.Missing is { } missing)
         {
             return TypedResults.Problem(
-                detail: $"No subscription '{missing}' is stored. It appears once Stripe's customer.subscription.created webhook has been received.",
+                detail: $"No '{missing}' is stored. A subscription appears once Stripe's customer.subscription.created webhook has been received.",
                 statusCode: StatusCodes.Status404NotFound,
-                title: "Subscription not found");
+                title: missing.StartsWith("cus_", StringComparison.Ordinal) ? "Customer not found" : "Subscription not found");
         }
 
         return TypedResults.Json(result.Summary, CreditJson.Options);

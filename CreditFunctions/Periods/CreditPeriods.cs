@@ -36,4 +36,8 @@ public static class CreditPeriods
     /// <summary>Truncates to whole seconds: Stripe's timestamps are Unix seconds, and so are our exactly-once keys.</summary>
     public static DateTimeOffset ToWholeSeconds(DateTimeOffset value) =>
         DateTimeOffset.FromUnixTimeSeconds(value.ToUnixTimeSeconds());
+
+    /// <summary>The first boundary of the period after <paramref name="now"/>: its next in-period boundary, else its end.</summary>
+    public static DateTimeOffset NextBoundary(DateTimeOffset periodStart, DateTimeOffset periodEnd, DateTimeOffset now) =>
+        InPeriodBoundaries(periodStart, periodEnd).Where(b => b > now).Cast<DateTimeOffset?>().FirstOrDefault() ?? periodEnd;
 }

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
+using CreditFunctions.Accounts;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
-using CreditFunctions.Subscriptions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -9,8 +9,9 @@ namespace CreditFunctions.Resets;
 
 /// <summary>
 /// The one reset handler behind the timer and the HTTP twin: drives a run over what the due index says is due (pages,
-/// chunks, time budget, index upkeep, summary), or over one named subscription. Each subscription is decided once
-/// with <see cref="ResetPlanner"/> and reset by <see cref="SubscriptionResetter"/>.
+/// chunks, time budget, index upkeep, summary), or over one named customer or subscription. Each subscription is decided
+/// once with <see cref="ResetPlanner"/>; each customer's due resets are committed by <see cref="SubscriptionResetter"/>
+/// in one write of the customer's account.
 /// </summary>
 public sealed class CreditResetHandler(
     ICreditStore store,
@@ -31,20 +32,18 @@ public sealed class CreditResetHandler(
         ArgumentNullException.ThrowIfNull(request);
         var budget = request.Trigger == ResetTrigger.Timer ? _options.TimerRunBudget : _options.ManualRunBudget;
         var run = new Run(Guid.NewGuid().ToString("N"), request, time.GetUtcNow(), time.GetTimestamp(), budget, cancellationToken);
-        ResetLog.RunStarted(logger, run.Id, request.Trigger, run.AsOf, request.DryRun, request.SubscriptionId);
+        ResetLog.RunStarted(logger, run.Id, request.Trigger, run.AsOf, request.DryRun, request.SubscriptionId ?? request.CustomerId);
 
         var remaining = true;
         try
         {
-            if (request.SubscriptionId is { } subscriptionId)
+            if (request.SubscriptionId is not null || request.CustomerId is not null)
             {
-                var subscription = await store.GetSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
-                if (subscription is null)
+                if (await ResetNamedAsync(run, cancellationToken).ConfigureAwait(false) is { } missing)
                 {
-                    return ResetRunResult.SubscriptionNotFound(subscriptionId);
+                    return ResetRunResult.NotFound(missing);
                 }
 
-                await ResetOneAsync(subscription, run, cancellationToken).ConfigureAwait(false);
                 remaining = false;
             }
             else
@@ -66,37 +65,30 @@ public sealed class CreditResetHandler(
         return ResetRunResult.Completed(await SaveSummaryAsync(run, remaining, cancellationToken).ConfigureAwait(false));
     }
 
-    private async Task<ResetRunSummary> SaveSummaryAsync(Run run, bool remaining, CancellationToken cancellationToken)
+    /// <returns>The id that names nothing stored, or null once the run is done.</returns>
+    private async Task<string?> ResetNamedAsync(Run run, CancellationToken cancellationToken)
     {
-        var summary = run.Recorder.ToSummary(
-            run.Id, run.Request.Trigger, run.AsOf, run.Request.DryRun, run.Request.SubscriptionId, remaining, time.GetElapsedTime(run.Started));
-        ResetLog.RunFinished(
-            logger, summary.RunId, summary.Counts.Examined, summary.Counts.Reset, summary.Counts.Skipped, summary.Counts.Failed,
-            summary.Remaining, (long)summary.Duration.TotalMilliseconds);
-        try
+        var (subscriptionId, customerId) = (run.Request.SubscriptionId, run.Request.CustomerId);
+        customerId ??= await store.FindCustomerAsync(subscriptionId!, cancellationToken).ConfigureAwait(false);
+        var account = customerId is null ? null : await store.GetAccountAsync(customerId, cancellationToken).ConfigureAwait(false);
+        if (account is null || (subscriptionId is not null && account.Find(subscriptionId) is null))
         {
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            limit.CancelAfter(TimeSpan.FromSeconds(30));
-            await store.SaveRunAsync(summary, limit.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            // The resets are committed; a missing run record must not turn them into an error for the caller.
-            ResetLog.SummaryNotSaved(logger, ex, summary.RunId);
+            return subscriptionId ?? customerId;
         }
 
-        return summary;
-    }
-
-    private async Task ResetOneAsync(Subscription subscription, Run run, CancellationToken cancellationToken)
-    {
-        run.Recorder.Examined();
-        await GuardAsync(run, subscription.Id, async () =>
+        var targets = subscriptionId is null ? [.. account.Subscriptions.Select(s => s.Id)] : new[] { subscriptionId };
+        var entries = targets.ToDictionary(id => id, _ => (IReadOnlyList<DueEntry>)[], StringComparer.Ordinal);
+        foreach (var _ in targets)
         {
-            var look = await LookAsync(subscription, [], run, cancellationToken).ConfigureAwait(false);
-            var outcome = await resetter.ResetAsync(look.Subscription, look.Decision, look.Job, cancellationToken).ConfigureAwait(false);
-            Record(run, subscription.Id, outcome);
+            run.Recorder.Examined();
+        }
+
+        await GuardAsync(run, targets, async () =>
+        {
+            var look = await LookAsync(account, entries, run, cancellationToken).ConfigureAwait(false);
+            await CommitAsync(look, scope: null, handled: null, run, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
+        return null;
     }
 
     /// <returns>Whether due entries were left when the time budget ran out.</returns>
@@ -127,9 +119,10 @@ public sealed class CreditResetHandler(
 
     /// <summary>
     /// Handles up to <see cref="ChunkSize"/> due entries in four steps, so the index costs a couple of batch writes per
-    /// chunk instead of two writes per subscription: read and decide; write every next index entry (batched per day);
-    /// reset each subscription; drop the handled entries (batched). The order keeps crashes harmless: next entries
-    /// exist before any commit, and old entries go only after theirs. Returns false if the time budget ran out.
+    /// chunk instead of two writes per subscription: read each customer's account once and decide its due subscriptions;
+    /// write every next index entry (batched per day); commit each customer's resets in one write; drop the handled
+    /// entries (batched). The order keeps crashes harmless: next entries exist before any commit, and old entries go only
+    /// after theirs. Returns false if the time budget ran out.
     /// </summary>
     private async Task<bool> ProcessChunkAsync(List<DueEntry> entries, Run run, CancellationToken cancellationToken)
     {
@@ -137,7 +130,7 @@ public sealed class CreditResetHandler(
         var looks = new ConcurrentBag<Look>();
         var handled = new ConcurrentBag<(IReadOnlyList<DueEntry> Entries, DateTimeOffset? Placement)>();
         var outOfTime = false;
-        await Parallel.ForEachAsync(entries.GroupBy(e => e.SubscriptionId, StringComparer.Ordinal), parallel, async (group, _) =>
+        await Parallel.ForEachAsync(entries.GroupBy(e => e.CustomerId, StringComparer.Ordinal), parallel, async (customer, _) =>
         {
             if (time.GetElapsedTime(run.Started) >= run.Budget)
             {
@@ -145,48 +138,55 @@ public sealed class CreditResetHandler(
                 return;
             }
 
-            run.Recorder.Examined();
-            await GuardAsync(run, group.Key, async () =>
+            var bySubscription = customer.GroupBy(e => e.SubscriptionId, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => (IReadOnlyList<DueEntry>)[.. g], StringComparer.Ordinal);
+            foreach (var examined in bySubscription)
             {
-                if (await store.GetSubscriptionAsync(group.Key, cancellationToken).ConfigureAwait(false) is { } subscription)
+                run.Recorder.Examined();
+            }
+
+            await GuardAsync(run, bySubscription.Keys, async () =>
+            {
+                var account = await store.GetAccountAsync(customer.Key, cancellationToken).ConfigureAwait(false);
+                var missing = bySubscription.Keys.Where(id => account?.Find(id) is null).ToList();
+                foreach (var id in missing)
                 {
-                    looks.Add(await LookAsync(subscription, [.. group], run, cancellationToken).ConfigureAwait(false));
+                    Skip(run, id, SkipReason.SubscriptionMissing);
+                    handled.Add((bySubscription[id], null));
                 }
-                else
+
+                if (account is not null && missing.Count < bySubscription.Count)
                 {
-                    Skip(run, group.Key, SkipReason.SubscriptionMissing);
-                    handled.Add(([.. group], null));
+                    var targets = bySubscription.Where(s => !missing.Contains(s.Key)).ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
+                    looks.Add(await LookAsync(account, targets, run, cancellationToken).ConfigureAwait(false));
                 }
             }).ConfigureAwait(false);
         }).ConfigureAwait(false);
 
-        var toReset = looks.ToList();
+        var toCommit = looks.ToList();
         if (!run.Request.DryRun)
         {
-            var moved = toReset.Where(l => l.Placement is { } at && at != l.Subscription.DueAt).ToList();
+            var placed = toCommit.SelectMany(l => l.Placements().Select(p => new DueEntry(p.Key, l.Account.CustomerId, p.Value))).ToList();
             try
             {
-                await index.PlaceManyAsync([.. moved.Select(l => new DueEntry(l.Subscription.Id, l.Placement!.Value))], cancellationToken).ConfigureAwait(false);
+                await index.PlaceManyAsync(placed, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 // Without their next entries these must not commit; their current entries stay for the next run.
-                moved.ForEach(l => Fail(run, l.Subscription.Id, ex));
-                toReset = [.. toReset.Except(moved)];
+                foreach (var look in toCommit.Where(l => l.Placements().Count > 0))
+                {
+                    look.Decisions.Keys.ToList().ForEach(id => Fail(run, id, ex));
+                }
+
+                toCommit.RemoveAll(l => l.Placements().Count > 0);
             }
         }
 
-        await Parallel.ForEachAsync(toReset, parallel, async (look, _) =>
-            await GuardAsync(run, look.Subscription.Id, async () =>
-            {
-                // The entries read go in one batch below; an entry the row points at that this run did not read (a
-                // reconciling sync just put it there, say) goes with the commit.
-                var pointerUnread = look.Subscription.DueAt is { } pointer && look.Entries.All(e => e.DueAt != pointer);
-                var placed = look.Placement is { } at && at != look.Subscription.DueAt ? at : (DateTimeOffset?)null;
-                var outcome = await resetter.ApplyAsync(look.Subscription, look.Decision, look.Job, placed, pointerUnread, cancellationToken).ConfigureAwait(false);
-                Record(run, look.Subscription.Id, outcome);
-                handled.Add((look.Entries, outcome.Placement));
-            }).ConfigureAwait(false)).ConfigureAwait(false);
+        await Parallel.ForEachAsync(toCommit, parallel, async (look, _) =>
+            await GuardAsync(run, look.Decisions.Keys, () =>
+                CommitAsync(look, new RunIndexScope(look.Placements(), [.. look.Entries.Values.SelectMany(e => e)]), handled, run, cancellationToken))
+            .ConfigureAwait(false)).ConfigureAwait(false);
 
         if (!run.Request.DryRun)
         {
@@ -205,39 +205,80 @@ public sealed class CreditResetHandler(
     }
 
     /// <summary>
-    /// Decides once what to do with a subscription. One that cannot be decided on what is stored (its period ended with
-    /// no renewal seen, or its payment is unconfirmed past the grace) is first brought up to date from Stripe: the
-    /// reconciler only syncs what Stripe says, and the decision is then made on the copy it stored.
+    /// Decides once what to do with each due subscription of a customer. One that cannot be decided on what is stored
+    /// (its period ended with no renewal seen, or its payment is unconfirmed past the grace) is first brought up to date
+    /// from Stripe: the reconciler only syncs what Stripe says, and the decisions are then made on the account it stored.
     /// </summary>
-    private async Task<Look> LookAsync(Subscription subscription, IReadOnlyList<DueEntry> entries, Run run, CancellationToken cancellationToken)
+    private async Task<Look> LookAsync(CustomerAccount account, IReadOnlyDictionary<string, IReadOnlyList<DueEntry>> entries, Run run, CancellationToken cancellationToken)
     {
         var job = new ResetJob(run.Id, run.Request.Trigger, run.AsOf, run.Request.DryRun, _options.Policy);
-        var decision = job.Decide(subscription);
-        if (decision.NeedsStripe && !run.Request.DryRun)
+        var decisions = entries.Keys.ToDictionary(id => id, id => job.Decide(account.Find(id)!), StringComparer.Ordinal);
+        var reconciled = false;
+        foreach (var (id, decision) in decisions.Where(d => d.Value.NeedsStripe && !run.Request.DryRun).ToList())
         {
-            if (await reconciler.ReconcileAsync(subscription, cancellationToken).ConfigureAwait(false) is { } current)
+            var subscription = account.Find(id)!;
+            if (await reconciler.ReconcileAsync(subscription, cancellationToken).ConfigureAwait(false) is not null)
             {
-                subscription = current;
-                decision = job.Decide(subscription);
+                reconciled = true;
             }
             else if (decision.SkipReason == SkipReason.AwaitingRenewal)
             {
-                ResetLog.RenewalMissing(logger, subscription.Id, subscription.Stripe.PeriodEnd);
+                ResetLog.RenewalMissing(logger, id, subscription.Stripe.PeriodEnd);
             }
             else
             {
-                ResetLog.RenewalUnconfirmed(logger, subscription.Id, subscription.Stripe.PeriodStart);
+                ResetLog.RenewalUnconfirmed(logger, id, subscription.Stripe.PeriodStart);
             }
         }
 
-        return new Look(subscription, entries, decision, job);
+        if (reconciled)
+        {
+            account = await store.GetAccountAsync(account.CustomerId, cancellationToken).ConfigureAwait(false) ?? account;
+            decisions = entries.Keys.ToDictionary(id => id, id => account.Find(id) is { } s ? job.Decide(s) : new ResetDecision { SkipReason = SkipReason.SubscriptionMissing }, StringComparer.Ordinal);
+        }
+
+        return new Look(account, entries, decisions, job);
+    }
+
+    private async Task CommitAsync(
+        Look look, RunIndexScope? scope, ConcurrentBag<(IReadOnlyList<DueEntry>, DateTimeOffset?)>? handled, Run run, CancellationToken cancellationToken)
+    {
+        var outcomes = await resetter.ResetAsync(
+            look.Account.CustomerId, [.. look.Decisions.Keys], look.Job, look.Decisions, look.Account, scope, cancellationToken).ConfigureAwait(false);
+        foreach (var (id, outcome) in outcomes)
+        {
+            Record(run, id, outcome);
+            handled?.Add((look.Entries.GetValueOrDefault(id) ?? [], outcome.Placement));
+        }
+    }
+
+    private async Task<ResetRunSummary> SaveSummaryAsync(Run run, bool remaining, CancellationToken cancellationToken)
+    {
+        var summary = run.Recorder.ToSummary(
+            run.Id, run.Request.Trigger, run.AsOf, run.Request.DryRun, run.Request.SubscriptionId ?? run.Request.CustomerId, remaining, time.GetElapsedTime(run.Started));
+        ResetLog.RunFinished(
+            logger, summary.RunId, summary.Counts.Examined, summary.Counts.Reset, summary.Counts.Skipped, summary.Counts.Failed,
+            summary.Remaining, (long)summary.Duration.TotalMilliseconds);
+        try
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(TimeSpan.FromSeconds(30));
+            await store.SaveRunAsync(summary, limit.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The resets are committed; a missing run record must not turn them into an error for the caller.
+            ResetLog.SummaryNotSaved(logger, ex, summary.RunId);
+        }
+
+        return summary;
     }
 
     /// <summary>
-    /// Runs one subscription's work so that whatever goes wrong with it (a store error, a Stripe call that fails or times
-    /// out) is that subscription's failure: the run goes on. Only the run's own cancellation stops it.
+    /// Runs one customer's work so that whatever goes wrong with it (a store error, a Stripe call that fails or times
+    /// out) is the failure of its subscriptions in this run: the run goes on. Only the run's own cancellation stops it.
     /// </summary>
-    private async Task GuardAsync(Run run, string subscriptionId, Func<Task> work)
+    private async Task GuardAsync(Run run, IEnumerable<string> subscriptionIds, Func<Task> work)
     {
         try
         {
@@ -245,7 +286,10 @@ public sealed class CreditResetHandler(
         }
         catch (Exception ex) when (!run.Cancellation.IsCancellationRequested)
         {
-            Fail(run, subscriptionId, ex);
+            foreach (var id in subscriptionIds)
+            {
+                Fail(run, id, ex);
+            }
         }
     }
 
@@ -277,11 +321,14 @@ public sealed class CreditResetHandler(
         ResetLog.ResetFailed(logger, exception, subscriptionId, run.Id);
     }
 
-    /// <summary>One subscription of a run: the copy read, its due entries, the decision made once, and the rule to re-decide with.</summary>
-    private sealed record Look(Subscription Subscription, IReadOnlyList<DueEntry> Entries, ResetDecision Decision, ResetJob Job)
+    /// <summary>One customer in a run: its account as read, the due entries per subscription, the decisions made once.</summary>
+    private sealed record Look(
+        CustomerAccount Account, IReadOnlyDictionary<string, IReadOnlyList<DueEntry>> Entries, IReadOnlyDictionary<string, ResetDecision> Decisions, ResetJob Job)
     {
-        /// <summary>Where the entry goes once the decision is carried out.</summary>
-        public DateTimeOffset? Placement => DueIndex.Placement(Decision, carriedOut: true, Job.AsOf);
+        /// <summary>Where each subscription's entry goes once its decision is carried out, where that moves it.</summary>
+        public Dictionary<string, DateTimeOffset> Placements() => Decisions
+            .Where(d => DueIndex.Placement(d.Value, carriedOut: true, Job.AsOf) is { } at && at != Account.Find(d.Key)?.DueAt)
+            .ToDictionary(d => d.Key, d => DueIndex.Placement(d.Value, carriedOut: true, Job.AsOf)!.Value, StringComparer.Ordinal);
     }
 
     private sealed record Run(string Id, ResetRequest Request, DateTimeOffset AsOf, long Started, TimeSpan Budget, CancellationToken Cancellation)

@@ -14,5 +14,10 @@ public sealed record ResetOutcome
 
     public static ResetOutcome WouldApply(PlannedReset reset, DateTimeOffset? placement) => new() { Planned = reset, Placement = placement };
 
-    public static ResetOutcome Skip(string reason, DateTimeOffset? placement) => new() { SkipReason = reason, Placement = placement };
+    public static ResetOutcome Skip(string reason, DateTimeOffset? placement, bool news = true) => new() { SkipReason = reason, Placement = placement, IsNews = news };
+
+    /// <summary>Whether a reset was applied or planned, or one that is owed could not be (see <see cref="ResetDecision.IsNews"/>).</summary>
+    public bool IsNews { get; private init; } = true;
+
+    public ResetOutcome WithPlacement(DateTimeOffset? placement) => this with { Placement = placement };
 }

@@ -1,4 +1,7 @@
 namespace CreditFunctions.Resets;
 
-/// <summary>One reset run: all due subscriptions, or just <see cref="SubscriptionId"/>; a dry run changes nothing.</summary>
-public sealed record ResetRequest(ResetTrigger Trigger, bool DryRun = false, string? SubscriptionId = null);
+/// <summary>
+/// One reset run: all due subscriptions, or just those of one customer (<see cref="CustomerId"/>), or just one
+/// subscription of it (<see cref="SubscriptionId"/>); a dry run changes nothing.
+/// </summary>
+public sealed record ResetRequest(ResetTrigger Trigger, bool DryRun = false, string? SubscriptionId = null, string? CustomerId = null);

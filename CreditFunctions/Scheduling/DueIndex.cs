@@ -26,7 +26,7 @@ public sealed class DueIndex(ICreditStore store, IOptions<ResetOptions> options)
         Placement(ResetPlanner.Plan(subscription, now, _policy), carriedOut: false, now);
 
     /// <summary>Starts moving a subscription's entry around one writer's conditional write of its row.</summary>
-    public DueMove Move(string subscriptionId) => new(store, subscriptionId);
+    public DueMove Move(string subscriptionId, string customerId) => new(store, subscriptionId, customerId);
 
     /// <summary>Entries due on or before <paramref name="asOf"/>'s day, oldest first, page by page.</summary>
     public IAsyncEnumerable<DueEntry> ReadDueAsync(DateTimeOffset asOf, CancellationToken cancellationToken = default) =>

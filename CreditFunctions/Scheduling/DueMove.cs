@@ -13,13 +13,16 @@ public sealed class DueMove
     private readonly ICreditStore _store;
     private readonly Dictionary<DateOnly, DateTimeOffset> _placed = [];
 
-    internal DueMove(ICreditStore store, string subscriptionId)
+    internal DueMove(ICreditStore store, string subscriptionId, string customerId)
     {
         _store = store;
         SubscriptionId = subscriptionId;
+        CustomerId = customerId;
     }
 
     public string SubscriptionId { get; }
+
+    public string CustomerId { get; }
 
     /// <summary>An entry the caller put down already (a run places a whole chunk's next entries in one batch).</summary>
     public void Adopt(DateTimeOffset placed) => _placed[Day(placed)] = placed;
@@ -33,7 +36,7 @@ public sealed class DueMove
             return;
         }
 
-        await _store.ScheduleAsync(SubscriptionId, at, cancellationToken).ConfigureAwait(false);
+        await _store.ScheduleAsync(new DueEntry(SubscriptionId, CustomerId, at), cancellationToken).ConfigureAwait(false);
         _placed[Day(at)] = at;
     }
 
@@ -68,7 +71,7 @@ public sealed class DueMove
             if (keep is not { } kept || Day(kept) != Day(at))
             {
                 // Known by its time only: the store removes it only if the row still holds that time.
-                await _store.RemoveDueAsync(new DueEntry(SubscriptionId, at), cancellationToken).ConfigureAwait(false);
+                await _store.RemoveDueAsync(new DueEntry(SubscriptionId, CustomerId, at), cancellationToken).ConfigureAwait(false);
             }
         }
     }

@@ -3,7 +3,7 @@ using Azure.Data.Tables;
 
 namespace CreditFunctions.Storage;
 
-/// <summary>A due-index row: partition = UTC day, row = subscription id.</summary>
+/// <summary>A due-index row: partition = UTC day, row = subscription id; the customer says which account to read.</summary>
 public sealed class DueEntity : ITableEntity
 {
     public string PartitionKey { get; set; } = "";
@@ -12,4 +12,5 @@ public sealed class DueEntity : ITableEntity
     public ETag ETag { get; set; }
 
     public DateTimeOffset DueAt { get; set; }
+    public string CustomerId { get; set; } = "";
 }

@@ -5,21 +5,33 @@ namespace CreditFunctions.Storage;
 /// <summary>Row and partition key formats. Sortable text, so range queries and listings come out in time order.</summary>
 internal static class Keys
 {
-    /// <summary>
-    /// The subscription row's key is the subscription id again (its partition is the id too). A constant row key would
-    /// do on Azure, but Azurite resolves point reads through its RowKey index first, and a RowKey shared by every row
-    /// turns each read and write there into a scan of the table.
-    /// </summary>
-    public static string SubscriptionRow(string subscriptionId) => subscriptionId;
-    public const string ResetRowPrefix = "reset-";
-    public const string EventRowPrefix = "event-";
+    /// <summary>The customer's account row; its partition is the customer id, shared with all its records.</summary>
+    public const string AccountRow = "account";
 
-    /// <summary>Marks a Stripe event as applied to the subscription in its partition: the duplicate-delivery guard.</summary>
+    public const string EventRowPrefix = "event-";
+    public const string LedgerRowPrefix = "ledger-";
+    public const string IdempotencyRowPrefix = "idem-";
+
+    /// <summary>The directory row of a subscription (partition = subscription id): which customer it belongs to.</summary>
+    public const string DirectoryRow = "customer";
+
+    /// <summary>Marks a Stripe event as applied to the customer's account: the duplicate-delivery guard.</summary>
     public static string EventRow(string eventId) => EventRowPrefix + eventId;
 
     /// <summary>The exactly-once key: one reset record per (subscription, boundary).</summary>
-    public static string ResetRow(DateTimeOffset boundary) =>
-        ResetRowPrefix + boundary.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+    public static string ResetRow(string subscriptionId, DateTimeOffset boundary) =>
+        ResetRowPrefix(subscriptionId) + boundary.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+
+    public static string ResetRowPrefix(string subscriptionId) => "reset-" + subscriptionId + "-";
+
+    /// <summary>Newest first: the inverted sequence number sorts descending as text.</summary>
+    public static string LedgerRow(long sequence) =>
+        LedgerRowPrefix + (long.MaxValue - sequence).ToString("D19", CultureInfo.InvariantCulture);
+
+    public static string IdempotencyRow(string key) => IdempotencyRowPrefix + key;
+
+    /// <summary>The first key after every key that starts with <paramref name="prefix"/>, for range queries.</summary>
+    public static string After(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
 
     /// <summary>Due-index partitions are UTC days, so "everything due by now" is one range over partition keys.</summary>
     public static string DueDay(DateTimeOffset instant) =>

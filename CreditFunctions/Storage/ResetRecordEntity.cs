@@ -5,7 +5,7 @@ using CreditFunctions.Resets;
 
 namespace CreditFunctions.Storage;
 
-/// <summary>The audit record of an applied reset, keyed by its boundary in the subscription's partition.</summary>
+/// <summary>The audit record of an applied reset, keyed by (subscription, boundary) in the customer's partition.</summary>
 public sealed class ResetRecordEntity : ITableEntity
 {
     public string PartitionKey { get; set; } = "";
@@ -13,6 +13,7 @@ public sealed class ResetRecordEntity : ITableEntity
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }
 
+    public string SubscriptionId { get; set; } = "";
     public DateTimeOffset Boundary { get; set; }
     public long BalanceBefore { get; set; }
     public long BalanceAfter { get; set; }
@@ -25,10 +26,11 @@ public sealed class ResetRecordEntity : ITableEntity
 
     public bool RecordOnly { get; set; }
 
-    public static ResetRecordEntity From(AppliedReset reset) => new()
+    public static ResetRecordEntity From(string customerId, AppliedReset reset) => new()
     {
-        PartitionKey = reset.SubscriptionId,
-        RowKey = Keys.ResetRow(reset.Boundary),
+        PartitionKey = customerId,
+        RowKey = Keys.ResetRow(reset.SubscriptionId, reset.Boundary),
+        SubscriptionId = reset.SubscriptionId,
         Boundary = reset.Boundary,
         BalanceBefore = reset.BalanceBefore,
         BalanceAfter = reset.BalanceAfter,
@@ -43,7 +45,7 @@ public sealed class ResetRecordEntity : ITableEntity
 
     public AppliedReset ToAppliedReset() => new()
     {
-        SubscriptionId = PartitionKey,
+        SubscriptionId = SubscriptionId,
         Boundary = Boundary,
         BalanceBefore = BalanceBefore,
         BalanceAfter = BalanceAfter,

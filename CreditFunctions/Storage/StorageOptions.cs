@@ -43,6 +43,10 @@ public sealed class StorageOptions : IValidatableObject
         }
     }
 
+    /// <summary>One partition per customer: the account row, its reset records, ledger, idempotency and Stripe event records.</summary>
+    public string CustomersTable => TablePrefix + "Customers";
+
+    /// <summary>Which customer each subscription belongs to, for calls that name only the subscription.</summary>
     public string SubscriptionsTable => TablePrefix + "Subscriptions";
 
     public string DueTable => TablePrefix + "Due";

@@ -2,17 +2,18 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using CreditFunctions.Accounts;
 using CreditFunctions.Resets;
 using CreditFunctions.Scheduling;
-using CreditFunctions.Subscriptions;
 using Microsoft.Extensions.Options;
 
 namespace CreditFunctions.Storage;
 
 /// <summary>
-/// The credit store over Azure Table Storage. Every write that matters is conditional: balances carry the row's
-/// ETag, and a reset is one entity-group transaction (balance update with If-Match + insert of the reset record
-/// keyed by the boundary) in the subscription's partition, so no interleaving of runs can apply a boundary twice.
+/// The credit store over Azure Table Storage. A customer's account row and all its records share the customer's
+/// partition, so every change is one entity-group transaction: the account with If-Match on the copy it was computed
+/// from, plus inserts of its records (a reset record keyed by (subscription, boundary), ledger entries, an idempotency
+/// record, a Stripe event record). No interleaving of writers can apply a boundary, an event or a key twice.
 /// </summary>
 public sealed class TableCreditStore : ICreditStore
 {
@@ -25,7 +26,8 @@ public sealed class TableCreditStore : ICreditStore
     /// <summary>A run record's summary JSON stays well under a string property's 64 KiB (32K UTF-16 characters).</summary>
     private const int MaxStoredListItems = 100;
 
-    private readonly TableClient _subscriptions;
+    private readonly TableClient _customers;
+    private readonly TableClient _directory;
     private readonly TableClient _due;
     private readonly TableClient _runs;
     private readonly Lock _createGate = new();
@@ -33,8 +35,11 @@ public sealed class TableCreditStore : ICreditStore
 
     public TableCreditStore(TableServiceClient service, IOptions<StorageOptions> options)
     {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(options);
         var value = options.Value;
-        _subscriptions = service.GetTableClient(value.SubscriptionsTable);
+        _customers = service.GetTableClient(value.CustomersTable);
+        _directory = service.GetTableClient(value.SubscriptionsTable);
         _due = service.GetTableClient(value.DueTable);
         _runs = service.GetTableClient(value.RunsTable);
     }
@@ -56,51 +61,137 @@ public sealed class TableCreditStore : ICreditStore
 
     private async Task CreateTablesAsync()
     {
-        await _subscriptions.CreateIfNotExistsAsync().ConfigureAwait(false);
+        await _customers.CreateIfNotExistsAsync().ConfigureAwait(false);
+        await _directory.CreateIfNotExistsAsync().ConfigureAwait(false);
         await _due.CreateIfNotExistsAsync().ConfigureAwait(false);
         await _runs.CreateIfNotExistsAsync().ConfigureAwait(false);
     }
 
-    public async Task<Subscription?> GetSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken = default)
+    public async Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default)
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        var response = await _subscriptions
-            .GetEntityIfExistsAsync<SubscriptionEntity>(subscriptionId, Keys.SubscriptionRow(subscriptionId), cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
-        return response.HasValue ? response.Value!.ToSubscription() : null;
+        var response = await _customers.GetEntityIfExistsAsync<TableEntity>(customerId, Keys.AccountRow, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.HasValue ? AccountRow.FromEntity(response.Value!) : null;
     }
 
-    public async Task<UpsertOutcome> TryUpsertSubscriptionAsync(
-        Subscription subscription, string? eventId, CancellationToken cancellationToken = default)
+    public async Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(write);
+        if (write.Operations > MaxBatchSize)
+        {
+            throw new InvalidOperationException($"A write of {write.Account.CustomerId} has {write.Operations} operations; Azure takes at most {MaxBatchSize} in one transaction.");
+        }
+
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        var entity = SubscriptionEntity.From(subscription);
-        var actions = new List<TableTransactionAction>(2)
+        var customerId = write.Account.CustomerId;
+        var account = AccountRow.ToEntity(write.Account);
+        var actions = new List<TableTransactionAction>(write.Operations)
         {
-            subscription.ConcurrencyToken is null
-                ? new(TableTransactionActionType.Add, entity)
-                : new(TableTransactionActionType.UpdateReplace, entity, entity.ETag),
+            write.Account.ConcurrencyToken is null
+                ? new(TableTransactionActionType.Add, account)
+                : new(TableTransactionActionType.UpdateReplace, account, account.ETag),
         };
-        if (eventId is not null)
+        var kinds = new List<AccountWriteResult> { AccountWriteResult.Conflict };
+        if (write.Idempotency is { } idempotency)
         {
-            actions.Add(new(TableTransactionActionType.Add, new TableEntity(subscription.Id, Keys.EventRow(eventId))));
+            actions.Add(new(TableTransactionActionType.Add, IdempotencyEntity.From(customerId, idempotency)));
+            kinds.Add(AccountWriteResult.IdempotencyKeyTaken);
+        }
+
+        if (write.EventId is { } eventId)
+        {
+            actions.Add(new(TableTransactionActionType.Add, new TableEntity(customerId, Keys.EventRow(eventId))));
+            kinds.Add(AccountWriteResult.EventRecorded);
+        }
+
+        foreach (var reset in write.Resets)
+        {
+            actions.Add(new(TableTransactionActionType.Add, ResetRecordEntity.From(customerId, reset)));
+            kinds.Add(AccountWriteResult.ResetRecorded);
+        }
+
+        foreach (var entry in write.Ledger)
+        {
+            // Numbered from the account's own sequence, which the If-Match guards: a clash is a concurrent write.
+            actions.Add(new(TableTransactionActionType.Add, LedgerEntity.From(customerId, entry)));
+            kinds.Add(AccountWriteResult.Conflict);
         }
 
         try
         {
-            var responses = await _subscriptions.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            var responses = await _customers.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
             var etag = responses.Value[0].Headers.ETag
-                ?? throw new InvalidOperationException($"The store answered the write of {subscription.Id} without an ETag.");
-            return new UpsertOutcome(UpsertResult.Applied, etag.ToString());
+                ?? throw new InvalidOperationException($"The store answered the write of {customerId} without an ETag.");
+            return new AccountWriteOutcome(AccountWriteResult.Applied, etag.ToString());
         }
-        catch (TableTransactionFailedException ex) when (ex.Status == 409 && ex.FailedTransactionActionIndex == 1)
+        catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 or 404)
         {
-            return new UpsertOutcome(UpsertResult.DuplicateEvent);
+            // Which operation failed says why; without an index (never seen) it can only be the account row.
+            return new AccountWriteOutcome(ex.FailedTransactionActionIndex is { } i && i < kinds.Count ? kinds[i] : AccountWriteResult.Conflict);
         }
-        catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 or 404 && ex.FailedTransactionActionIndex is 0 or null)
+    }
+
+    public async Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string customerId, string subscriptionId, CancellationToken cancellationToken = default)
+    {
+        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+        var prefix = Keys.ResetRowPrefix(subscriptionId);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {customerId} and RowKey ge {prefix} and RowKey lt {Keys.After(prefix)}");
+        var history = new List<AppliedReset>();
+        await foreach (var entity in _customers.QueryAsync<ResetRecordEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            return new UpsertOutcome(UpsertResult.Conflict);
+            history.Add(entity.ToAppliedReset());
         }
+
+        return history;
+    }
+
+    public async Task<(IReadOnlyList<LedgerEntry> Entries, string? ContinuationToken)> GetLedgerAsync(
+        string customerId, int limit, string? continuationToken, CancellationToken cancellationToken = default)
+    {
+        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {customerId} and RowKey ge {Keys.LedgerRowPrefix} and RowKey lt {Keys.After(Keys.LedgerRowPrefix)}");
+        var pages = _customers.QueryAsync<LedgerEntity>(filter, limit, cancellationToken: cancellationToken).AsPages(continuationToken, limit);
+        await foreach (var page in pages.ConfigureAwait(false))
+        {
+            return ([.. page.Values.Select(e => e.ToEntry())], page.ContinuationToken);
+        }
+
+        return ([], null);
+    }
+
+    public async Task<IdempotencyRecord?> GetIdempotencyAsync(string customerId, string key, CancellationToken cancellationToken = default)
+    {
+        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+        var response = await _customers
+            .GetEntityIfExistsAsync<IdempotencyEntity>(customerId, Keys.IdempotencyRow(key), cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        return response.HasValue ? response.Value!.ToRecord() : null;
+    }
+
+    public async Task<bool> HasEventAsync(string customerId, string eventId, CancellationToken cancellationToken = default)
+    {
+        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+        var response = await _customers
+            .GetEntityIfExistsAsync<TableEntity>(customerId, Keys.EventRow(eventId), ["RowKey"], cancellationToken)
+            .ConfigureAwait(false);
+        return response.HasValue;
+    }
+
+    public async Task<string?> FindCustomerAsync(string subscriptionId, CancellationToken cancellationToken = default)
+    {
+        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+        var response = await _directory
+            .GetEntityIfExistsAsync<TableEntity>(subscriptionId, Keys.DirectoryRow, ["CustomerId"], cancellationToken)
+            .ConfigureAwait(false);
+        return response.HasValue ? response.Value!.GetString("CustomerId") : null;
+    }
+
+    public async Task RememberCustomerAsync(string subscriptionId, string customerId, CancellationToken cancellationToken = default)
+    {
+        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+        var entity = new TableEntity(subscriptionId, Keys.DirectoryRow) { ["CustomerId"] = customerId };
+        await _directory.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<DueEntry> ReadDueAsync(
@@ -113,26 +204,27 @@ public sealed class TableCreditStore : ICreditStore
         {
             foreach (var entity in page.Values)
             {
-                yield return new DueEntry(entity.RowKey, entity.DueAt, entity.ETag.ToString());
+                yield return new DueEntry(entity.RowKey, entity.CustomerId, entity.DueAt, entity.ETag.ToString());
             }
         }
     }
 
-    public async Task ScheduleAsync(string subscriptionId, DateTimeOffset dueAt, CancellationToken cancellationToken = default)
+    public async Task ScheduleAsync(DueEntry entry, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(entry);
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        var entity = new DueEntity { PartitionKey = Keys.DueDay(dueAt), RowKey = subscriptionId, DueAt = dueAt };
-        await _due.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        await _due.UpsertEntityAsync(DueRow(entry), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
     }
+
+    private static DueEntity DueRow(DueEntry entry) =>
+        new() { PartitionKey = Keys.DueDay(entry.DueAt), RowKey = entry.SubscriptionId, DueAt = entry.DueAt, CustomerId = entry.CustomerId };
 
     public async Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default)
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
         foreach (var batch in Batches(entries))
         {
-            var actions = batch.Select(e => new TableTransactionAction(
-                TableTransactionActionType.UpsertReplace,
-                new DueEntity { PartitionKey = Keys.DueDay(e.DueAt), RowKey = e.SubscriptionId, DueAt = e.DueAt }));
+            var actions = batch.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, DueRow(e)));
             await _due.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -171,6 +263,7 @@ public sealed class TableCreditStore : ICreditStore
 
     public async Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(entry);
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
         var day = Keys.DueDay(entry.DueAt);
         ETag etag;
@@ -199,65 +292,6 @@ public sealed class TableCreditStore : ICreditStore
         {
             // Gone already, or rescheduled within the same day since it was read: either way the index is right.
         }
-    }
-
-    public async Task<CommitResult> TryCommitAsync(
-        Subscription current, AppliedReset? reset, DateTimeOffset? dueAt, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(current);
-        ArgumentNullException.ThrowIfNull(current.ConcurrencyToken, nameof(current));
-        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-
-        var update = new TableEntity(current.Id, Keys.SubscriptionRow(current.Id))
-        {
-            [nameof(SubscriptionEntity.Version)] = current.Version + 1,
-            [nameof(SubscriptionEntity.DueAt)] = dueAt,
-        };
-        var actions = new List<TableTransactionAction>(2) { new(TableTransactionActionType.UpdateMerge, update, new ETag(current.ConcurrencyToken)) };
-        if (reset is not null)
-        {
-            update[nameof(SubscriptionEntity.Balance)] = reset.BalanceAfter;
-            update[nameof(SubscriptionEntity.LastResetBoundary)] = reset.Boundary;
-            actions.Add(new(TableTransactionActionType.Add, ResetRecordEntity.From(reset)));
-        }
-
-        try
-        {
-            await _subscriptions.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
-            return CommitResult.Applied;
-        }
-        catch (TableTransactionFailedException ex) when (ex.Status == 409 && ex.FailedTransactionActionIndex == 1)
-        {
-            return CommitResult.AlreadyApplied;
-        }
-        catch (TableTransactionFailedException ex) when (ex.Status is 412 or 404 && ex.FailedTransactionActionIndex is 0 or null)
-        {
-            return CommitResult.Conflict;
-        }
-    }
-
-    public async Task<bool> HasEventAsync(string subscriptionId, string eventId, CancellationToken cancellationToken = default)
-    {
-        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        var response = await _subscriptions
-            .GetEntityIfExistsAsync<TableEntity>(subscriptionId, Keys.EventRow(eventId), ["RowKey"], cancellationToken)
-            .ConfigureAwait(false);
-        return response.HasValue;
-    }
-
-    public async Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(
-        string subscriptionId, CancellationToken cancellationToken = default)
-    {
-        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {subscriptionId} and RowKey ge {Keys.ResetRowPrefix} and RowKey lt {"reset."}");
-        var history = new List<AppliedReset>();
-        await foreach (var entity in _subscriptions.QueryAsync<ResetRecordEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            history.Add(entity.ToAppliedReset());
-        }
-
-        return history;
     }
 
     public async Task SaveRunAsync(ResetRunSummary summary, CancellationToken cancellationToken = default)

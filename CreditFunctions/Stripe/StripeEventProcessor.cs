@@ -16,7 +16,6 @@ namespace CreditFunctions.Stripe;
 public sealed partial class StripeEventProcessor(
     SubscriptionSync sync,
     StripeSubscriptionMapper mapper,
-    SubscriptionResetter resetter,
     StripeApi api,
     ICreditStore store,
     TimeProvider time,
@@ -68,15 +67,16 @@ public sealed partial class StripeEventProcessor(
             ResetLog.UnknownPlan(logger, view.Id, view.PriceId);
         }
 
+        var job = Job(stripeEvent);
         var isCreation = stripeEvent.Type == EventTypes.CustomerSubscriptionCreated;
-        var result = await sync.SyncViewAsync(view, stripeEvent.Id, isCreation, resolveTies: api.IsConfigured, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var result = await sync.SyncViewAsync(view, stripeEvent.Id, isCreation, job, resolveTies: api.IsConfigured, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (result.Outcome == SyncOutcome.Tie)
         {
             // Two different states of the same period in the same second: only Stripe knows which is current.
-            result = await SyncFromApiAsync(view.Id, paidPeriodStart: null, cancellationToken).ConfigureAwait(false);
+            result = await SyncFromApiAsync(view.Id, paidPeriodStart: null, job, cancellationToken).ConfigureAwait(false);
         }
 
-        return await FinishAsync(stripeEvent, result, payment: false, cancellationToken).ConfigureAwait(false);
+        return Answer(stripeEvent, result, payment: false);
     }
 
     private async Task<WebhookOutcome> InvoicePaidAsync(Event stripeEvent, Invoice invoice, CancellationToken cancellationToken)
@@ -86,8 +86,17 @@ public sealed partial class StripeEventProcessor(
             return Ignored(stripeEvent, "not a subscription invoice");
         }
 
-        var stored = (await store.GetSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false))
-            ?? (api.IsConfigured ? (await SyncFromApiAsync(subscriptionId, null, cancellationToken).ConfigureAwait(false)).Stored : null);
+        var job = Job(stripeEvent);
+        var customerId = invoice.CustomerId ?? await store.FindCustomerAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+        var stored = customerId is null ? null : (await store.GetAccountAsync(customerId, cancellationToken).ConfigureAwait(false))?.Find(subscriptionId);
+        ResetOutcome? fetchReset = null;
+        if (stored is null && api.IsConfigured)
+        {
+            // Not stored yet: fetched, stored, and given what is due (its first period is active, so paid).
+            var fetched = await SyncFromApiAsync(subscriptionId, null, job, cancellationToken).ConfigureAwait(false);
+            (stored, fetchReset) = (fetched.Stored, fetched.Reset);
+        }
+
         if (stored is null)
         {
             // Before customer.subscription.created: that event grants the first period's allowance when it comes.
@@ -107,7 +116,7 @@ public sealed partial class StripeEventProcessor(
         if (paid is null && api.IsConfigured)
         {
             // The plan's item may have been replaced: match against the subscription as Stripe has it now.
-            stored = (await SyncFromApiAsync(subscriptionId, null, cancellationToken).ConfigureAwait(false)).Stored ?? stored;
+            stored = (await SyncFromApiAsync(subscriptionId, null, job, cancellationToken).ConfigureAwait(false)).Stored ?? stored;
             paid = PaidLine.Find(lines, stored.Stripe);
         }
 
@@ -120,36 +129,26 @@ public sealed partial class StripeEventProcessor(
             return Ignored(stripeEvent, detail) with { SubscriptionId = subscriptionId };
         }
 
-        var result = await sync.RecordPaymentAsync(subscriptionId, paid, stripeEvent.Id, cancellationToken).ConfigureAwait(false);
+        var result = await sync.RecordPaymentAsync(stored.CustomerId, subscriptionId, paid, stripeEvent.Id, job, cancellationToken).ConfigureAwait(false);
         if (result.Stored is { } recorded && recorded.PaidPeriodStart > recorded.Stripe.PeriodStart && api.IsConfigured)
         {
             // Paid ahead of the period's state, at another price: the API tells the new period's plan now.
-            var fetched = await SyncFromApiAsync(subscriptionId, paid.PeriodStart, cancellationToken).ConfigureAwait(false);
-            result = result with { Stored = fetched.Stored ?? recorded };
+            var fetched = await SyncFromApiAsync(subscriptionId, paid.PeriodStart, job, cancellationToken).ConfigureAwait(false);
+            result = result with { Stored = fetched.Stored ?? recorded, Reset = fetched.Reset ?? result.Reset };
         }
 
-        return await FinishAsync(stripeEvent, result, payment: true, cancellationToken).ConfigureAwait(false);
+        return Answer(stripeEvent, result with { Reset = result.Reset?.Applied is not null ? result.Reset : fetchReset ?? result.Reset }, payment: true);
     }
 
-    /// <summary>Decides the stored subscription once, resets it if a reset is due, and answers.</summary>
-    private async Task<WebhookOutcome> FinishAsync(Event stripeEvent, SyncResult result, bool payment, CancellationToken cancellationToken)
-    {
-        WebhookReset? reset = null;
-        if (result.Stored is { } stored && result.Outcome is not SyncOutcome.Stale)
-        {
-            // Also after a duplicate or an unchanged state: the delivery before may have died between its write and its reset.
-            var job = new ResetJob(stripeEvent.Id, ResetTrigger.Webhook, time.GetUtcNow(), DryRun: false, _policy);
-            var decision = job.Decide(stored);
-            if (decision.IsNews)
-            {
-                reset = WebhookReset.From(await resetter.ResetAsync(stored, decision, job, cancellationToken).ConfigureAwait(false));
-            }
-        }
+    private ResetJob Job(Event stripeEvent) => new(stripeEvent.Id, ResetTrigger.Webhook, time.GetUtcNow(), DryRun: false, _policy);
 
+    private WebhookOutcome Answer(Event stripeEvent, SyncResult result, bool payment)
+    {
+        var reset = result.Reset is { } outcome && result.Outcome is not SyncOutcome.Stale ? WebhookReset.From(outcome) : null;
         var label = result.Outcome switch
         {
             SyncOutcome.Applied when payment && result.Stored is { } s && s.PaidPeriodStart > s.Stripe.PeriodStart => WebhookResult.PaidRecorded,
-            SyncOutcome.Applied => WebhookResult.Synced,
+            SyncOutcome.Applied or SyncOutcome.Created => WebhookResult.Synced,
             SyncOutcome.Duplicate => WebhookResult.Duplicate,
             SyncOutcome.Stale => WebhookResult.Stale,
             SyncOutcome.Unknown => WebhookResult.UnknownSubscription,
@@ -161,11 +160,11 @@ public sealed partial class StripeEventProcessor(
     }
 
     /// <summary>Stores the subscription as the Stripe API has it now, stamped with Stripe's time of the answer.</summary>
-    private async Task<SyncResult> SyncFromApiAsync(string subscriptionId, DateTimeOffset? paidPeriodStart, CancellationToken cancellationToken)
+    private async Task<SyncResult> SyncFromApiAsync(string subscriptionId, DateTimeOffset? paidPeriodStart, ResetJob job, CancellationToken cancellationToken)
     {
         var (subscription, asOf) = await api.GetSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
         var view = mapper.Map(subscription) with { AsOf = asOf };
-        return await sync.SyncViewAsync(view, eventId: null, isCreation: false, paidPeriodStart: paidPeriodStart, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await sync.SyncViewAsync(view, eventId: null, isCreation: false, job, paidPeriodStart: paidPeriodStart, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     private WebhookOutcome Ignored(Event stripeEvent, string detail)

@@ -14,7 +14,6 @@ public sealed partial class StripeImport(
     StripeApi api,
     StripeSubscriptionMapper mapper,
     SubscriptionSync sync,
-    SubscriptionResetter resetter,
     TimeProvider time,
     IOptions<ResetOptions> options,
     ILogger<StripeImport> logger)
@@ -71,23 +70,14 @@ public sealed partial class StripeImport(
         try
         {
             var view = mapper.Map(subscription) with { AsOf = asOf };
-            var synced = await sync.SyncViewAsync(view, eventId: null, isCreation: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var synced = await sync.SyncViewAsync(view, eventId: null, isCreation: false, job, cancellationToken: cancellationToken).ConfigureAwait(false);
             var label = synced.Outcome switch
             {
-                SyncOutcome.Applied => WebhookResult.Synced,
+                SyncOutcome.Applied or SyncOutcome.Created => WebhookResult.Synced,
                 SyncOutcome.Stale => WebhookResult.Stale,
                 _ => WebhookResult.Unchanged,
             };
-            WebhookReset? reset = null;
-            if (synced.Stored is { } stored && synced.Outcome != SyncOutcome.Stale)
-            {
-                var decision = job.Decide(stored);
-                if (decision.IsNews)
-                {
-                    reset = WebhookReset.From(await resetter.ResetAsync(stored, decision, job, cancellationToken).ConfigureAwait(false));
-                }
-            }
-
+            var reset = synced.Reset is { } outcome ? WebhookReset.From(outcome) : null;
             return new ImportedSubscription(subscription.Id, subscription.Status, label, reset, null);
         }
         catch (InvalidDataException ex)

@@ -43,7 +43,8 @@ public sealed partial class StripeRenewalReconciler(
             }
         }
 
-        var result = await sync.SyncViewAsync(view, eventId: null, isCreation: false, paidPeriodStart: paid, cancellationToken: cancellationToken).ConfigureAwait(false);
+        // Sync only: the run decides and commits what is then due.
+        var result = await sync.SyncViewAsync(view, eventId: null, isCreation: false, job: null, paidPeriodStart: paid, cancellationToken: cancellationToken).ConfigureAwait(false);
         Reconciled(logger, stale.Id, view.Status, view.PeriodStart, paid is not null, result.Outcome);
         return result.Stored ?? stale;
     }

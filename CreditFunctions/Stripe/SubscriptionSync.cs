@@ -1,4 +1,5 @@
-using CreditFunctions.Scheduling;
+using CreditFunctions.Accounts;
+using CreditFunctions.Resets;
 using CreditFunctions.Storage;
 using CreditFunctions.Subscriptions;
 using Microsoft.Extensions.Logging;
@@ -6,53 +7,58 @@ using Microsoft.Extensions.Logging;
 namespace CreditFunctions.Stripe;
 
 /// <summary>
-/// Writes what Stripe says about a subscription into the store. Every write is computed from the copy it replaces and
-/// made with If-Match on that copy; when another writer got there first, the copy is read again and the change computed
-/// again. States move forward only (billing period start, then Stripe's time), an event id is recorded in the same
-/// transaction so a redelivery writes nothing, a change that changes nothing writes nothing, and the due index follows.
+/// Writes what Stripe says about a subscription into its customer's account. Every write is computed from the copy it
+/// replaces and made with If-Match on that copy (<see cref="AccountWriter"/>). States move forward only (billing period
+/// start, then Stripe's time); an event id is recorded in the same transaction so a redelivery writes nothing; a change
+/// that changes nothing writes nothing; and given a reset job, the reset the change makes due is applied in the same write.
 /// </summary>
-public sealed partial class SubscriptionSync(ICreditStore store, DueIndex index, TimeProvider time, ILogger<SubscriptionSync> logger)
+public sealed partial class SubscriptionSync(AccountWriter writer, ICreditStore store, ILogger<SubscriptionSync> logger)
 {
-    private const int MaxAttempts = 10;
-
-    /// <summary>
-    /// Stores <paramref name="incoming"/> as Stripe's view of the subscription if it is newer than the stored one.
-    /// </summary>
+    /// <summary>Stores <paramref name="incoming"/> as Stripe's view of the subscription if it is newer than the stored one.</summary>
     /// <param name="incoming">Stripe's view, stamped with when Stripe produced it (<see cref="StripeView.AsOf"/>).</param>
     /// <param name="eventId">The event carrying it, recorded for duplicate detection; null for an API read.</param>
     /// <param name="isCreation">A creation event: the first state there is, never newer than a stored one of the same instant.</param>
+    /// <param name="job">Applies the reset then due in the same write; null to sync only (a run's reconciliation).</param>
     /// <param name="resolveTies">
     /// Answer <see cref="SyncOutcome.Tie"/> instead of writing when a different state of the same period carries the
     /// same second as the stored one (the caller asks Stripe for the current object); otherwise the later delivery wins.
     /// </param>
     /// <param name="paidPeriodStart">A period the API says is paid, recorded with the state.</param>
     public Task<SyncResult> SyncViewAsync(
-        StripeView incoming, string? eventId, bool isCreation, bool resolveTies = false, DateTimeOffset? paidPeriodStart = null, CancellationToken cancellationToken = default)
+        StripeView incoming, string? eventId, bool isCreation, ResetJob? job, bool resolveTies = false, DateTimeOffset? paidPeriodStart = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(incoming);
-        return ApplyAsync(incoming.Id, eventId, existing =>
+        return ApplyAsync(incoming.CustomerId, incoming.Id, eventId, job, draft =>
         {
+            var existing = draft.Account.Find(incoming.Id);
             var order = existing is null ? Order.Newer : Compare(incoming, existing.Stripe, isCreation);
             if (order == Order.Tie && resolveTies)
             {
-                return (SyncOutcome.Tie, null);
+                return SyncOutcome.Tie;
             }
 
             if (order == Order.Older)
             {
                 StaleState(logger, incoming.Id, eventId, incoming.PeriodStart, existing!.Stripe.PeriodStart);
-                return (SyncOutcome.Stale, null);
+                return SyncOutcome.Stale;
             }
 
             var next = existing is null
-                ? new Subscription { Stripe = incoming, PaidPeriodStart = paidPeriodStart, Version = 1 }
+                ? new Subscription { Stripe = incoming, PaidPeriodStart = paidPeriodStart }
                 : existing with { Stripe = incoming, PaidPeriodStart = Later(existing.PaidPeriodStart, paidPeriodStart) };
 
             // The same state again is written only to record a webhook's newer stamp (and its event id): an event in
             // flight from between the two stamps must not overwrite it. An API read that changes nothing writes nothing.
             var same = existing is not null && existing.Stripe with { AsOf = null } == incoming with { AsOf = null }
                 && existing.PaidPeriodStart == next.PaidPeriodStart;
-            return same && (eventId is null || order != Order.Newer) ? (SyncOutcome.Unchanged, null) : (SyncOutcome.Applied, next);
+            if (same && (eventId is null || order != Order.Newer))
+            {
+                return SyncOutcome.Unchanged;
+            }
+
+            draft.Put(next);
+            return existing is null ? SyncOutcome.Created : SyncOutcome.Applied;
         }, cancellationToken);
     }
 
@@ -61,20 +67,21 @@ public sealed partial class SubscriptionSync(ICreditStore store, DueIndex index,
     /// stored one at the stored price, the line also tells that period's state, so the view moves forward with it; at
     /// another price the plan of the new period is not known yet, and its reset waits for the period's state.
     /// </summary>
-    public Task<SyncResult> RecordPaymentAsync(string subscriptionId, PaidLine paid, string? eventId, CancellationToken cancellationToken = default)
+    public Task<SyncResult> RecordPaymentAsync(
+        string customerId, string subscriptionId, PaidLine paid, string? eventId, ResetJob? job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(paid);
-        return ApplyAsync(subscriptionId, eventId, existing =>
+        return ApplyAsync(customerId, subscriptionId, eventId, job, draft =>
         {
-            if (existing is null)
+            if (draft.Account.Find(subscriptionId) is not { } existing)
             {
-                return (SyncOutcome.Unknown, null);
+                return SyncOutcome.Unknown;
             }
 
             var view = existing.Stripe;
             if (paid.PeriodStart < view.PeriodStart)
             {
-                return (SyncOutcome.Stale, null); // A period that is history: its reset, if any, was decided then.
+                return SyncOutcome.Stale; // A period that is history: its reset, if any, was decided then.
             }
 
             if (paid.PeriodStart > view.PeriodStart && paid.PriceId == view.PriceId)
@@ -85,55 +92,49 @@ public sealed partial class SubscriptionSync(ICreditStore store, DueIndex index,
             var next = existing with { Stripe = view, PaidPeriodStart = Later(existing.PaidPeriodStart, paid.PeriodStart) };
             if (next == existing)
             {
-                return (SyncOutcome.Unchanged, null);
+                return SyncOutcome.Unchanged;
             }
 
-            return (SyncOutcome.Applied, next);
+            draft.Put(next);
+            return SyncOutcome.Applied;
         }, cancellationToken);
     }
 
-    /// <param name="change">
-    /// From the stored copy (null when none), the outcome and the copy to write in its place (null to write nothing).
-    /// </param>
+    /// <param name="change">Changes the draft (or not) and says what it did; stale and tied changes write nothing.</param>
     private async Task<SyncResult> ApplyAsync(
-        string subscriptionId, string? eventId, Func<Subscription?, (SyncOutcome Outcome, Subscription? Next)> change, CancellationToken cancellationToken)
+        string customerId, string subscriptionId, string? eventId, ResetJob? job, Func<AccountDraft, SyncOutcome> change, CancellationToken cancellationToken)
     {
-        var move = index.Move(subscriptionId);
-        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        var update = await writer.UpdateAsync(customerId, (draft, _) =>
         {
-            var existing = await store.GetSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
-            var (outcome, next) = change(existing);
-            if (next is null)
+            var outcome = change(draft);
+            if (outcome is SyncOutcome.Stale or SyncOutcome.Tie or SyncOutcome.Unknown)
             {
-                // Nothing to write: a redelivered event says "duplicate", whatever else it would have been.
-                await move.AbandonAsync(existing?.DueAt, cancellationToken).ConfigureAwait(false);
-                var duplicate = eventId is not null && existing is not null
-                    && await store.HasEventAsync(subscriptionId, eventId, cancellationToken).ConfigureAwait(false);
-                return new SyncResult(duplicate ? SyncOutcome.Duplicate : outcome, existing);
+                return new DraftResult<SyncResult>(new SyncResult(outcome, null, null)) { Refused = outcome.ToString() };
             }
 
-            next = next with { Version = (existing?.Version ?? 0) + 1, ConcurrencyToken = existing?.ConcurrencyToken };
-            var placement = index.PlacementFor(next, time.GetUtcNow());
-            await move.PlaceAsync(placement, existing?.DueAt, cancellationToken).ConfigureAwait(false);
-            var candidate = next with { DueAt = placement };
-
-            var write = await store.TryUpsertSubscriptionAsync(candidate, eventId, cancellationToken).ConfigureAwait(false);
-            switch (write.Result)
+            // Decided on the state as it will be stored, so a period whose state and payment are now both known is reset.
+            var reset = job?.DryRun == false ? draft.ApplyDue(job, [subscriptionId]).GetValueOrDefault(subscriptionId) : null;
+            return new DraftResult<SyncResult>(new SyncResult(outcome, null, reset))
             {
-                case UpsertResult.DuplicateEvent:
-                    // The same event, delivered twice at once, was written by the other delivery: hand back what it stored.
-                    var stored = await store.GetSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
-                    await move.AbandonAsync(stored?.DueAt, cancellationToken).ConfigureAwait(false);
-                    return new SyncResult(SyncOutcome.Duplicate, stored);
-                case UpsertResult.Conflict:
-                    continue;
-            }
+                EventId = eventId,
+                OnRefused = refused => refused == AccountWriteResult.EventRecorded ? new SyncResult(SyncOutcome.Duplicate, null, null) : null,
+            };
+        }, cancellationToken: cancellationToken).ConfigureAwait(false);
 
-            await move.CommitAsync(placement, existing?.DueAt, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return new SyncResult(outcome, candidate with { ConcurrencyToken = write.ConcurrencyToken });
+        var result = update.Answer with { Stored = update.Stored?.Find(subscriptionId) };
+        if (!update.Written && result.Outcome is SyncOutcome.Unchanged or SyncOutcome.Stale && eventId is not null && result.Stored is not null
+            && await store.HasEventAsync(customerId, eventId, cancellationToken).ConfigureAwait(false))
+        {
+            // Nothing to write: a redelivered event says "duplicate", whatever else it would have been.
+            result = result with { Outcome = SyncOutcome.Duplicate };
         }
 
-        throw new InvalidOperationException($"Subscription {subscriptionId} kept changing during {MaxAttempts} sync attempts.");
+        if (result.Outcome == SyncOutcome.Created)
+        {
+            await store.RememberCustomerAsync(subscriptionId, customerId, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
     }
 
     private static Order Compare(StripeView incoming, StripeView stored, bool isCreation)
@@ -177,10 +178,13 @@ public sealed partial class SubscriptionSync(ICreditStore store, DueIndex index,
 /// <summary>What a sync did.</summary>
 public enum SyncOutcome
 {
+    /// <summary>Written, and the subscription is new to the app.</summary>
+    Created,
+
     /// <summary>Written.</summary>
     Applied,
 
-    /// <summary>What is stored already says this; nothing written.</summary>
+    /// <summary>What is stored already says this; nothing written (but a reset that was due may have been).</summary>
     Unchanged,
 
     /// <summary>This event was applied before; nothing written.</summary>
@@ -196,5 +200,5 @@ public enum SyncOutcome
     Unknown,
 }
 
-/// <summary>The outcome, and the subscription as stored after it (null when it is not stored).</summary>
-public sealed record SyncResult(SyncOutcome Outcome, Subscription? Stored);
+/// <summary>The outcome, the subscription as stored after it (null when it is not stored), and the reset the write applied or skipped.</summary>
+public sealed record SyncResult(SyncOutcome Outcome, Subscription? Stored, ResetOutcome? Reset);

@@ -22,7 +22,7 @@ public sealed record WebhookReset(bool Applied, DateTimeOffset? Boundary = null,
     {
         ArgumentNullException.ThrowIfNull(outcome);
         return outcome.Applied is { } applied ? new WebhookReset(true, applied.Boundary, applied.BalanceAfter)
-            : outcome.SkipReason is SkipReason.NotDue or SkipReason.AlreadyApplied or null ? null
+            : !outcome.IsNews || outcome.SkipReason is null ? null
             : new WebhookReset(false, Reason: outcome.SkipReason);
     }
 }

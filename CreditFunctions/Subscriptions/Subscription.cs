@@ -1,12 +1,18 @@
 namespace CreditFunctions.Subscriptions;
 
-/// <summary>A subscription as the store holds it: Stripe's view of it, and what the app keeps itself.</summary>
+/// <summary>
+/// A subscription as its customer's account holds it: Stripe's view of it, and what the app keeps itself. Its balance is
+/// the customer's plan bucket for this subscription, set to the allowance at each boundary.
+/// </summary>
 public sealed record Subscription
 {
     public required StripeView Stripe { get; init; }
 
     public string Id => Stripe.Id;
 
+    public string CustomerId => Stripe.CustomerId;
+
+    /// <summary>What is left of this subscription's plan bucket.</summary>
     public long Balance { get; init; }
 
     /// <summary>The latest boundary whose reset has been applied: resets only ever move this forward.</summary>
@@ -22,9 +28,9 @@ public sealed record Subscription
     /// <summary>Where the subscription's due-index entry was last put, so the index can move or remove it exactly.</summary>
     public DateTimeOffset? DueAt { get; init; }
 
-    /// <summary>Incremented on every write; lets readers order states and detect lost updates.</summary>
+    /// <summary>Incremented on every change of this subscription.</summary>
     public long Version { get; init; }
 
-    /// <summary>Opaque optimistic-concurrency token of the stored row (its ETag); null for a record not yet stored.</summary>
-    public string? ConcurrencyToken { get; init; }
+    /// <summary>The id of this subscription's plan bucket in the customer's balance and ledger.</summary>
+    public string PlanBucketId => "plan-" + Id;
 }

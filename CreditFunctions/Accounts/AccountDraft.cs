@@ -1,0 +1,143 @@
+using CreditFunctions.Resets;
+using CreditFunctions.Subscriptions;
+
+namespace CreditFunctions.Accounts;
+
+/// <summary>
+/// One change of a customer's account being put together from the copy read: each step changes the account and appends
+/// its ledger entry (numbered after the account's last, with the available total after it), and everything due at the
+/// draft's instant (expired grants, due resets) is applied as part of it. Pure; <see cref="AccountWriter"/> writes it.
+/// </summary>
+public sealed class AccountDraft
+{
+    private readonly List<LedgerEntry> _ledger = [];
+    private readonly List<AppliedReset> _resets = [];
+    private readonly HashSet<string> _touched = new(StringComparer.Ordinal);
+
+    /// <param name="read">The account as read; null for a customer not stored yet.</param>
+    public AccountDraft(CustomerAccount? read, string customerId, DateTimeOffset now)
+    {
+        Read = read;
+        Account = read ?? CustomerAccount.New(customerId);
+        Now = now;
+        var (expired, parts) = Buckets.Expire(Account, now);
+        Account = expired;
+        foreach (var (at, part, subscriptionId) in parts.OrderBy(p => p.At))
+        {
+            Append(new LedgerEntry
+            {
+                Sequence = 0, At = at, Kind = LedgerKind.Expiry, Parts = [part], BalanceAfter = 0, SubscriptionId = subscriptionId,
+                Reason = subscriptionId is null ? "grant expired" : "subscription ended",
+            });
+        }
+    }
+
+    public CustomerAccount? Read { get; }
+    public CustomerAccount Account { get; private set; }
+    public DateTimeOffset Now { get; }
+
+    public IReadOnlyList<LedgerEntry> Ledger => _ledger;
+    public IReadOnlyList<AppliedReset> Resets => _resets;
+
+    /// <summary>Subscriptions whose index entry must be placed again by the rule (changed, or looked at by a run).</summary>
+    public IReadOnlySet<string> Touched => _touched;
+
+    public long Available => Buckets.Available(Account, Now);
+
+    /// <summary>Stores <paramref name="subscription"/> (added or replacing the one with its id) and marks it for the index.</summary>
+    public void Put(Subscription subscription)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        var before = Account.Find(subscription.Id);
+        Account = Account.With(subscription with { Version = (before?.Version ?? 0) + (before == subscription ? 0 : 1) });
+        _touched.Add(subscription.Id);
+    }
+
+    public void Touch(string subscriptionId) => _touched.Add(subscriptionId);
+
+    public void SetAccount(CustomerAccount account) => Account = account;
+
+    /// <summary>Appends an entry, numbered next and stamped with the total available after the draft so far.</summary>
+    public LedgerEntry Append(LedgerEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var numbered = entry with { Sequence = Account.LedgerSequence + 1, BalanceAfter = Available };
+        Account = Account with { LedgerSequence = numbered.Sequence };
+        _ledger.Add(numbered);
+        return numbered;
+    }
+
+    /// <summary>
+    /// Decides each of <paramref name="subscriptionIds"/> (every subscription when null) with the reset rule and applies
+    /// the reset that is due: the plan bucket set to the allowance (or left as it is for a record-only job), a reset
+    /// record keyed by (subscription, boundary), and a ledger entry. Returns what became of each one decided.
+    /// </summary>
+    /// <param name="decided">Decisions already made on this same copy (a run decides before it writes the chunk's index).</param>
+    public IReadOnlyDictionary<string, ResetOutcome> ApplyDue(
+        ResetJob job, IReadOnlyCollection<string>? subscriptionIds = null, IReadOnlyDictionary<string, ResetDecision>? decided = null)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var outcomes = new Dictionary<string, ResetOutcome>(StringComparer.Ordinal);
+        foreach (var id in subscriptionIds ?? [.. Account.Subscriptions.Select(s => s.Id)])
+        {
+            if (Account.Find(id) is not { } subscription)
+            {
+                outcomes[id] = ResetOutcome.Skip(SkipReason.SubscriptionMissing, null);
+                continue;
+            }
+
+            var decision = decided?.GetValueOrDefault(id) ?? job.Decide(subscription);
+            if (subscriptionIds is not null)
+            {
+                _touched.Add(id); // Looked at: its entry moves on by the rule whatever the decision.
+            }
+
+            if (decision.Boundary is not { } boundary)
+            {
+                if (subscriptionIds is not null || decision.IsNews)
+                {
+                    outcomes[id] = ResetOutcome.Skip(decision.SkipReason ?? SkipReason.NotDue, decision.NextCheck, decision.IsNews);
+                }
+
+                continue;
+            }
+
+            var after = job.RecordOnly ? subscription.Balance : subscription.Stripe.MonthlyAllowance!.Value;
+            if (job.DryRun)
+            {
+                outcomes[id] = ResetOutcome.WouldApply(new PlannedReset(id, boundary, subscription.Balance, after), decision.NextCheck);
+                continue;
+            }
+
+            var reset = new AppliedReset
+            {
+                SubscriptionId = id,
+                Boundary = boundary,
+                BalanceBefore = subscription.Balance,
+                BalanceAfter = after,
+                Trigger = job.Trigger,
+                RunId = job.RunId,
+                AppliedAt = Now,
+                SkippedBoundaries = decision.SkippedBoundaries,
+                RecordOnly = job.RecordOnly,
+            };
+            Put(subscription with { Balance = after, LastResetBoundary = boundary });
+            _resets.Add(reset);
+            Append(new LedgerEntry
+            {
+                Sequence = 0,
+                At = Now,
+                Kind = LedgerKind.Reset,
+                Parts = [new LedgerPart(subscription.PlanBucketId, after - subscription.Balance, after)],
+                BalanceAfter = 0,
+                SubscriptionId = id,
+                Boundary = boundary,
+                RunId = job.RunId,
+                Reason = job.RecordOnly ? "recorded as already given" : null,
+            });
+            outcomes[id] = ResetOutcome.Done(reset, decision.NextCheck);
+        }
+
+        return outcomes;
+    }
+}

@@ -1,0 +1,47 @@
+namespace CreditFunctions.Accounts;
+
+/// <summary>
+/// One change of a customer's credits, appended in the same transaction as the change: what happened, to which buckets
+/// by how much, the customer's available total after it, and where it came from. Replaying the parts of every entry
+/// gives each bucket's remaining credits exactly.
+/// </summary>
+public sealed record LedgerEntry
+{
+    public required long Sequence { get; init; }
+
+    /// <summary>When the change took effect (an expiry at its expiry time, everything else when it was made).</summary>
+    public required DateTimeOffset At { get; init; }
+
+    /// <summary>One of <see cref="LedgerKind"/>.</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>The change to the customer's total: the sum of the parts.</summary>
+    public long Amount => Parts.Sum(p => p.Amount);
+
+    public required IReadOnlyList<LedgerPart> Parts { get; init; }
+
+    /// <summary>The customer's available credits right after this entry.</summary>
+    public required long BalanceAfter { get; init; }
+
+    public string? SubscriptionId { get; init; }
+    public DateTimeOffset? Boundary { get; init; }
+
+    /// <summary>The reset run, the Stripe event, or the API request that made the change.</summary>
+    public string? RunId { get; init; }
+    public string? IdempotencyKey { get; init; }
+    public string? Reason { get; init; }
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+}
+
+/// <summary>What one bucket gained (positive) or lost (negative) in a ledger entry, and what it held after.</summary>
+public sealed record LedgerPart(string BucketId, long Amount, long RemainingAfter);
+
+/// <summary>The kinds of ledger entries.</summary>
+public static class LedgerKind
+{
+    public const string Reset = "reset";
+    public const string Spend = "spend";
+    public const string Grant = "grant";
+    public const string Adjustment = "adjustment";
+    public const string Expiry = "expiry";
+}

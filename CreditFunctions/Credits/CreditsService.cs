@@ -1,0 +1,224 @@
+using System.Text.Json;
+using CreditFunctions.Accounts;
+using CreditFunctions.Resets;
+using CreditFunctions.Storage;
+using Microsoft.Extensions.Options;
+
+namespace CreditFunctions.Credits;
+
+/// <summary>
+/// Reads, spends and grants a customer's credits. Every call applies what is already due first (a boundary that has
+/// passed, a grant that has expired), with the same exactly-once records the timer writes, so a customer who spends at
+/// 00:30 on an anniversary spends the new month's credits. Each spend or grant is one conditional write of the
+/// customer's account with its ledger entry and its idempotency record: all or nothing, exactly once per key.
+/// </summary>
+public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOptions<ResetOptions> options)
+{
+    private const string Spend = "spend";
+    private const string Grant = "grant";
+
+    private readonly ResetPolicy _policy = options.Value.Policy;
+
+    public async Task<CreditsAnswer<CreditsView>> ReadAsync(string customerId, CancellationToken cancellationToken = default)
+    {
+        var update = await writer.UpdateAsync(customerId, (draft, _) =>
+        {
+            if (draft.Read is null)
+            {
+                return new DraftResult<CreditsAnswer<CreditsView>>(NotFound<CreditsView>(customerId)) { Refused = "no account" };
+            }
+
+            draft.ApplyDue(Job(draft, $"read-{Guid.NewGuid():N}"));
+            return new DraftResult<CreditsAnswer<CreditsView>>(new(View(draft), StatusCodes200));
+        }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return update.Answer;
+    }
+
+    public async Task<CreditsAnswer<LedgerPage>> LedgerAsync(string customerId, int limit, string? continuationToken, CancellationToken cancellationToken = default)
+    {
+        var read = await ReadAsync(customerId, cancellationToken).ConfigureAwait(false);
+        if (read.Value is null)
+        {
+            return NotFound<LedgerPage>(customerId);
+        }
+
+        var (entries, next) = await store.GetLedgerAsync(customerId, limit, continuationToken, cancellationToken).ConfigureAwait(false);
+        return new(new LedgerPage(customerId, entries, next), StatusCodes200);
+    }
+
+    public Task<CreditsAnswer<CreditsReceipt>> SpendAsync(string customerId, SpendRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var fingerprint = Fingerprint(Spend, request.Amount, request.Reason, null, request.Metadata);
+        return OnceAsync(customerId, request.IdempotencyKey, Spend, fingerprint, StatusCodes200, draft =>
+        {
+            if (draft.Read is null)
+            {
+                return NotFound<CreditsReceipt>(customerId);
+            }
+
+            draft.ApplyDue(Job(draft, request.IdempotencyKey));
+            if (Buckets.Take(draft.Account, request.Amount, draft.Now) is not { } taken)
+            {
+                return Insufficient(draft, request.Amount);
+            }
+
+            draft.SetAccount(taken.Account);
+            var entry = draft.Append(new LedgerEntry
+            {
+                Sequence = 0, At = draft.Now, Kind = LedgerKind.Spend, Parts = taken.Parts, BalanceAfter = 0,
+                IdempotencyKey = request.IdempotencyKey, Reason = request.Reason, Metadata = request.Metadata,
+            });
+            return new(Receipt(customerId, request.IdempotencyKey, entry), StatusCodes200);
+        }, cancellationToken);
+    }
+
+    public Task<CreditsAnswer<CreditsReceipt>> GrantAsync(string customerId, GrantRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var fingerprint = Fingerprint(Grant, request.Amount, request.Reason, request.ExpiresAt, null);
+        return OnceAsync(customerId, request.IdempotencyKey, Grant, fingerprint, StatusCodes201, draft =>
+        {
+            draft.ApplyDue(Job(draft, request.IdempotencyKey));
+            LedgerEntry entry;
+            if (request.Amount > 0)
+            {
+                if (draft.Account.Grants.Count >= CreditsLimits.MaxOpenGrants)
+                {
+                    return new(null, 409, new CreditsProblem(CreditsProblemType.TooManyGrants, "Too many open grants",
+                        $"{customerId} holds {draft.Account.Grants.Count} open granted buckets, the most one customer may; let some be spent or expire first."));
+                }
+
+                var bucket = new GrantedBucket
+                {
+                    Id = $"grant-{draft.Account.LedgerSequence + 1}",
+                    Kind = BucketKind.Grant,
+                    Granted = request.Amount,
+                    Remaining = request.Amount,
+                    GrantedAt = draft.Now,
+                    ExpiresAt = request.ExpiresAt,
+                    Reason = request.Reason,
+                    Source = request.IdempotencyKey,
+                };
+                draft.SetAccount(draft.Account with { Grants = [.. draft.Account.Grants, bucket] });
+                entry = draft.Append(new LedgerEntry
+                {
+                    Sequence = 0, At = draft.Now, Kind = LedgerKind.Grant, Parts = [new LedgerPart(bucket.Id, bucket.Granted, bucket.Remaining)],
+                    BalanceAfter = 0, IdempotencyKey = request.IdempotencyKey, Reason = request.Reason,
+                });
+            }
+            else
+            {
+                // An adjustment takes credits back in spend order, never below zero.
+                if (Buckets.Take(draft.Account, -request.Amount, draft.Now) is not { } taken)
+                {
+                    return Insufficient(draft, -request.Amount);
+                }
+
+                draft.SetAccount(taken.Account);
+                entry = draft.Append(new LedgerEntry
+                {
+                    Sequence = 0, At = draft.Now, Kind = LedgerKind.Adjustment, Parts = taken.Parts, BalanceAfter = 0,
+                    IdempotencyKey = request.IdempotencyKey, Reason = request.Reason,
+                });
+            }
+
+            return new(Receipt(customerId, request.IdempotencyKey, entry), StatusCodes201);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs a change once per idempotency key: a key seen before answers what it answered then (or refuses another
+    /// request under it); a new key's answer is stored in the same transaction as its change, so of any number of racing
+    /// requests with one key exactly one changes anything and all get its answer.
+    /// </summary>
+    private async Task<CreditsAnswer<CreditsReceipt>> OnceAsync(
+        string customerId, string key, string operation, string fingerprint, int successStatus,
+        Func<AccountDraft, CreditsAnswer<CreditsReceipt>> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (await store.GetIdempotencyAsync(customerId, key, cancellationToken).ConfigureAwait(false) is { } seen)
+            {
+                return Replay(seen, operation, fingerprint);
+            }
+
+            var update = await writer.UpdateAsync(customerId, (draft, _) =>
+            {
+                var answer = change(draft);
+                if (answer.Status == 404)
+                {
+                    return new DraftResult<CreditsAnswer<CreditsReceipt>>(answer) { Refused = "no account" };
+                }
+
+                // A refusal is not stored under the key: the client may retry it once credits are there. What was due
+                // (a reset, an expiry) is written all the same.
+                return answer.Status != successStatus
+                    ? new DraftResult<CreditsAnswer<CreditsReceipt>>(answer)
+                    : new DraftResult<CreditsAnswer<CreditsReceipt>>(answer)
+                    {
+                        Idempotency = new IdempotencyRecord(key, operation, fingerprint, successStatus, JsonSerializer.Serialize(answer.Value, CreditJson.Options), draft.Now),
+                        OnRefused = refused => refused == AccountWriteResult.IdempotencyKeyTaken ? KeyTaken : null,
+                    };
+            }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!ReferenceEquals(update.Answer, KeyTaken))
+            {
+                return update.Answer;
+            }
+
+            // Another request with this key got there first: its record is there now.
+        }
+
+        throw new InvalidOperationException($"The idempotency key '{key}' of {customerId} was taken but its record cannot be read.");
+    }
+
+    private static readonly CreditsAnswer<CreditsReceipt> KeyTaken = new(null, 409);
+
+    private static CreditsAnswer<CreditsReceipt> Replay(IdempotencyRecord seen, string operation, string fingerprint) =>
+        seen.Operation == operation && seen.Fingerprint == fingerprint
+            ? new(JsonSerializer.Deserialize<CreditsReceipt>(seen.Response, CreditJson.Options), seen.Status)
+            : new(null, 409, new CreditsProblem(
+                CreditsProblemType.IdempotencyKeyReused,
+                "Idempotency key reused",
+                $"The key '{seen.Key}' was used on {seen.CreatedAt:O} for a different {seen.Operation} request; use a new key for a new request."));
+
+    private static CreditsAnswer<CreditsReceipt> Insufficient(AccountDraft draft, long requested)
+    {
+        var available = draft.Available;
+        return new(null, 409, new CreditsProblem(
+            CreditsProblemType.InsufficientCredits,
+            "Insufficient credits",
+            $"{draft.Account.CustomerId} has {available} credits available; {requested} were asked for. Nothing was taken.",
+            available,
+            requested));
+    }
+
+    private static CreditsAnswer<T> NotFound<T>(string customerId)
+        where T : class =>
+        new(null, 404, new CreditsProblem(CreditsProblemType.CustomerNotFound, "Customer not found",
+            $"No subscription or grant is stored for {customerId}. Customers appear with their first Stripe subscription or grant."));
+
+    private ResetJob Job(AccountDraft draft, string runId) => new(runId, ResetTrigger.Api, draft.Now, DryRun: false, _policy);
+
+    private static CreditsView View(AccountDraft draft)
+    {
+        var buckets = Buckets.InSpendOrder(draft.Account, draft.Now);
+        return new CreditsView(draft.Account.CustomerId, draft.Now, buckets.Sum(b => b.Remaining), [.. buckets.Select(BucketAnswer.From)]);
+    }
+
+    private static CreditsReceipt Receipt(string customerId, string key, LedgerEntry entry) =>
+        new(customerId, key, entry.Kind, entry.Amount, entry.Parts, entry.BalanceAfter, entry.Sequence, entry.At);
+
+    private static string Fingerprint(string operation, long amount, string? reason, DateTimeOffset? expiresAt, IReadOnlyDictionary<string, string>? metadata) =>
+        JsonSerializer.Serialize(new
+        {
+            operation,
+            amount,
+            reason,
+            expiresAt,
+            metadata = metadata?.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => new[] { m.Key, m.Value }),
+        });
+
+    private const int StatusCodes200 = 200;
+    private const int StatusCodes201 = 201;
+}

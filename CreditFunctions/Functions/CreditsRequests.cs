@@ -1,0 +1,191 @@
+using System.Globalization;
+using System.Text.Json;
+using CreditFunctions.Credits;
+
+namespace CreditFunctions.Functions;
+
+/// <summary>
+/// Reads the credits API's JSON bodies strictly: every field named in an error, unknown fields refused, numbers whole
+/// and within bounds, so a mistyped request is a 400 and never a silent default.
+/// </summary>
+public static class CreditsRequests
+{
+    public static (SpendRequest? Request, Dictionary<string, string[]> Errors) ParseSpend(string body) =>
+        Parse(body, ["amount", "idempotencyKey", "reason", "metadata"], (fields, errors) =>
+        {
+            var amount = Amount(fields, errors, allowNegative: false);
+            var key = IdempotencyKey(fields, errors);
+            var reason = Text(fields, errors, "reason", required: false);
+            var metadata = Metadata(fields, errors);
+            return errors.Count == 0 ? new SpendRequest(amount, key!, reason, metadata) : null;
+        });
+
+    public static (GrantRequest? Request, Dictionary<string, string[]> Errors) ParseGrant(string body, DateTimeOffset now) =>
+        Parse(body, ["amount", "idempotencyKey", "expiresAt", "reason"], (fields, errors) =>
+        {
+            var amount = Amount(fields, errors, allowNegative: true);
+            var key = IdempotencyKey(fields, errors);
+            var reason = Text(fields, errors, "reason", required: true);
+            DateTimeOffset? expiresAt = null;
+            if (fields.TryGetValue("expiresAt", out var value) && value.ValueKind != JsonValueKind.Null)
+            {
+                // An offset (or Z) is required: a bare local time would mean different instants on different servers.
+                if (value.ValueKind != JsonValueKind.String
+                    || !DateTime.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var withKind)
+                    || withKind.Kind == DateTimeKind.Unspecified
+                    || !DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+                {
+                    errors["expiresAt"] = ["'expiresAt' must be an ISO 8601 time with its offset, such as 2026-12-31T23:59:59Z."];
+                }
+                else if (parsed <= now)
+                {
+                    errors["expiresAt"] = [$"'expiresAt' ({parsed:O}) is not in the future; it is now {now:O}."];
+                }
+                else if (amount < 0)
+                {
+                    errors["expiresAt"] = ["An adjustment (a negative amount) takes credits back and has no expiry."];
+                }
+                else
+                {
+                    expiresAt = parsed.ToUniversalTime();
+                }
+            }
+
+            return errors.Count == 0 ? new GrantRequest(amount, key!, expiresAt, reason!) : null;
+        });
+
+    public static bool IsCustomerId(string? value) => value is not null && ManualResetQuery.IsCustomerId(value);
+
+    private static (T? Request, Dictionary<string, string[]> Errors) Parse<T>(
+        string body, string[] known, Func<Dictionary<string, JsonElement>, Dictionary<string, string[]>, T?> read)
+        where T : class
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            errors["body"] = [$"The body is not valid JSON: {ex.Message}"];
+            return (null, errors);
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                errors["body"] = ["The body must be a JSON object."];
+                return (null, errors);
+            }
+
+            var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (!known.Contains(property.Name, StringComparer.Ordinal))
+                {
+                    errors[property.Name] = [$"Unknown field '{property.Name}'. Fields: {string.Join(", ", known)}."];
+                }
+                else if (!fields.TryAdd(property.Name, property.Value.Clone()))
+                {
+                    errors[property.Name] = [$"'{property.Name}' is given twice."];
+                }
+            }
+
+            var request = read(fields, errors);
+            return errors.Count == 0 ? (request, errors) : (null, errors);
+        }
+    }
+
+    private static long Amount(Dictionary<string, JsonElement> fields, Dictionary<string, string[]> errors, bool allowNegative)
+    {
+        var bounds = allowNegative
+            ? $"a whole number from -{CreditsLimits.MaxAmount} to {CreditsLimits.MaxAmount}, not 0"
+            : $"a whole number from 1 to {CreditsLimits.MaxAmount}";
+        if (!fields.TryGetValue("amount", out var value) || value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var amount))
+        {
+            errors["amount"] = [$"'amount' is required: {bounds}."];
+            return 0;
+        }
+
+        if (amount == 0 || (!allowNegative && amount < 0) || Math.Abs(amount) > CreditsLimits.MaxAmount)
+        {
+            errors["amount"] = [$"'amount' must be {bounds}; got {amount}."];
+        }
+
+        return amount;
+    }
+
+    private static string? IdempotencyKey(Dictionary<string, JsonElement> fields, Dictionary<string, string[]> errors)
+    {
+        if (!fields.TryGetValue("idempotencyKey", out var value) || value.ValueKind != JsonValueKind.String || value.GetString() is not { Length: > 0 } key)
+        {
+            errors["idempotencyKey"] = ["'idempotencyKey' is required: a string you choose per request (a UUID, say), sent again to retry it."];
+            return null;
+        }
+
+        if (key.Length > CreditsLimits.MaxIdempotencyKeyLength || key.Any(c => c is < '!' or > '~' or '/' or '\\' or '#' or '?'))
+        {
+            errors["idempotencyKey"] = [$"'idempotencyKey' must be 1 to {CreditsLimits.MaxIdempotencyKeyLength} printable ASCII characters without spaces, '/', '\\\\', '#' or '?'."];
+            return null;
+        }
+
+        return key;
+    }
+
+    private static string? Text(Dictionary<string, JsonElement> fields, Dictionary<string, string[]> errors, string name, bool required)
+    {
+        if (!fields.TryGetValue(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required)
+            {
+                errors[name] = [$"'{name}' is required: why the credits are given or taken, up to {CreditsLimits.MaxReasonLength} characters."];
+            }
+
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String || value.GetString() is not { } text || text.Trim().Length == 0 || text.Length > CreditsLimits.MaxReasonLength)
+        {
+            errors[name] = [$"'{name}' must be text of 1 to {CreditsLimits.MaxReasonLength} characters."];
+            return null;
+        }
+
+        return text;
+    }
+
+    private static Dictionary<string, string>? Metadata(Dictionary<string, JsonElement> fields, Dictionary<string, string[]> errors)
+    {
+        if (!fields.TryGetValue("metadata", out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        var limits = $"an object of up to {CreditsLimits.MaxMetadataEntries} string values, keys up to {CreditsLimits.MaxMetadataKeyLength} and values up to {CreditsLimits.MaxMetadataValueLength} characters";
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            errors["metadata"] = [$"'metadata' must be {limits}."];
+            return null;
+        }
+
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in value.EnumerateObject())
+        {
+            if (entry.Value.ValueKind != JsonValueKind.String || entry.Name.Length is 0 or > CreditsLimits.MaxMetadataKeyLength
+                || entry.Value.GetString()!.Length > CreditsLimits.MaxMetadataValueLength || !metadata.TryAdd(entry.Name, entry.Value.GetString()!))
+            {
+                errors["metadata"] = [$"'metadata' must be {limits}; '{entry.Name}' is not."];
+                return null;
+            }
+        }
+
+        if (metadata.Count > CreditsLimits.MaxMetadataEntries)
+        {
+            errors["metadata"] = [$"'metadata' must be {limits}; it has {metadata.Count} entries."];
+            return null;
+        }
+
+        return metadata;
+    }
+}

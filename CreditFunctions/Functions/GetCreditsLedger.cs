@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text;
+using CreditFunctions.Credits;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace CreditFunctions.Functions;
+
+/// <summary>
+/// <c>GET /api/customers/{customerId}/credits/ledger?limit=&amp;continuationToken=</c>: every change of the customer's
+/// credits, newest first, a page at a time; pass the answered <c>continuationToken</c> for the next page.
+/// </summary>
+public sealed class GetCreditsLedger(CreditsService credits)
+{
+    [Function(nameof(GetCreditsLedger))]
+    public async Task<IResult> RunAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = CreditsHttp.CustomerRoute + "/ledger")] HttpRequest request,
+        string customerId,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!CreditsRequests.IsCustomerId(customerId))
+        {
+            return CreditsHttp.BadCustomer(customerId);
+        }
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var limit = CreditsLimits.DefaultLedgerPage;
+        string? token = null;
+        foreach (var (key, values) in request.Query)
+        {
+            var value = values.Count == 1 ? values[0] ?? "" : null;
+            switch (key)
+            {
+                case "code":
+                    break;
+                case "limit" when value is not null && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed is >= 1 and <= CreditsLimits.MaxLedgerPage:
+                    limit = parsed;
+                    break;
+                case "limit":
+                    errors[key] = [$"'limit' must be given once, a whole number from 1 to {CreditsLimits.MaxLedgerPage}."];
+                    break;
+                case "continuationToken" when value is not null && Decode(value) is { } decoded:
+                    token = decoded;
+                    break;
+                case "continuationToken":
+                    errors[key] = ["'continuationToken' must be given once, exactly as an earlier page answered it."];
+                    break;
+                default:
+                    errors[key] = [$"Unknown parameter '{key}'. Use limit and continuationToken."];
+                    break;
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return CreditsHttp.Invalid(errors, "read");
+        }
+
+        var answer = await credits.LedgerAsync(customerId, limit, token, cancellationToken).ConfigureAwait(false);
+        return CreditsHttp.Answer(answer.Value is { } page ? answer with { Value = page with { ContinuationToken = Encode(page.ContinuationToken) } } : answer);
+    }
+
+    // The store's token, made opaque and safe in a URL.
+    private static string? Encode(string? token) =>
+        token is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes(token)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static string? Decode(string value)
+    {
+        var base64 = value.Replace('-', '+').Replace('_', '/');
+        base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
+        try
+        {
+            var token = Encoding.UTF8.GetString(Convert.FromBase64String(base64));
+            return token.Length > 0 && token.All(c => !char.IsControl(c)) ? token : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}

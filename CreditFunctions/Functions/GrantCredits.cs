@@ -1,0 +1,35 @@
+using CreditFunctions.Credits;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace CreditFunctions.Functions;
+
+/// <summary>
+/// <c>POST /api/customers/{customerId}/credits/grants</c> with <c>{ "amount", "idempotencyKey", "expiresAt"?, "reason" }</c>:
+/// a granted bucket (201), or with a negative amount an adjustment that takes credits back, never below zero.
+/// </summary>
+public sealed class GrantCredits(CreditsService credits, TimeProvider time)
+{
+    [Function(nameof(GrantCredits))]
+    public async Task<IResult> RunAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = CreditsHttp.CustomerRoute + "/grants")] HttpRequest request,
+        string customerId,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!CreditsRequests.IsCustomerId(customerId))
+        {
+            return CreditsHttp.BadCustomer(customerId);
+        }
+
+        if (await BoundedBody.ReadAsync(request, CreditsLimits.MaxBodyBytes, cancellationToken).ConfigureAwait(false) is not { } body)
+        {
+            return CreditsHttp.TooLarge();
+        }
+
+        var (grant, errors) = CreditsRequests.ParseGrant(body, time.GetUtcNow());
+        return grant is null
+            ? CreditsHttp.Invalid(errors, "granted")
+            : CreditsHttp.Answer(await credits.GrantAsync(customerId, grant, cancellationToken).ConfigureAwait(false));
+    }
+}

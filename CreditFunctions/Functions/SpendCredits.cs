@@ -1,0 +1,35 @@
+using CreditFunctions.Credits;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace CreditFunctions.Functions;
+
+/// <summary>
+/// <c>POST /api/customers/{customerId}/credits/spend</c> with <c>{ "amount", "idempotencyKey", "reason"?, "metadata"? }</c>:
+/// all or nothing; the same key again answers the first answer and spends nothing.
+/// </summary>
+public sealed class SpendCredits(CreditsService credits)
+{
+    [Function(nameof(SpendCredits))]
+    public async Task<IResult> RunAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = CreditsHttp.CustomerRoute + "/spend")] HttpRequest request,
+        string customerId,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!CreditsRequests.IsCustomerId(customerId))
+        {
+            return CreditsHttp.BadCustomer(customerId);
+        }
+
+        if (await BoundedBody.ReadAsync(request, CreditsLimits.MaxBodyBytes, cancellationToken).ConfigureAwait(false) is not { } body)
+        {
+            return CreditsHttp.TooLarge();
+        }
+
+        var (spend, errors) = CreditsRequests.ParseSpend(body);
+        return spend is null
+            ? CreditsHttp.Invalid(errors, "spent")
+            : CreditsHttp.Answer(await credits.SpendAsync(customerId, spend, cancellationToken).ConfigureAwait(false));
+    }
+}
