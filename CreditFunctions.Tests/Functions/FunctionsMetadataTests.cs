@@ -55,4 +55,18 @@ public class FunctionsMetadataTests
         Assert.Equal(["post"], http.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
         Assert.Equal("Function", http.GetProperty("authLevel").GetString());
     }
+
+    [Theory]
+    [InlineData("GetCredits", "get", "customers/{customerId}/credits")]
+    [InlineData("SpendCredits", "post", "customers/{customerId}/credits/spend")]
+    [InlineData("GrantCredits", "post", "customers/{customerId}/credits/grants")]
+    [InlineData("GetCreditsLedger", "get", "customers/{customerId}/credits/ledger")]
+    public void CreditsApi_RoutesWithFunctionKey(string function, string method, string route)
+    {
+        var http = Binding(function, "httpTrigger");
+
+        Assert.Equal(route, http.GetProperty("route").GetString());
+        Assert.Equal([method], http.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal("Function", http.GetProperty("authLevel").GetString());
+    }
 }

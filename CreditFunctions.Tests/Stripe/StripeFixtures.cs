@@ -153,11 +153,11 @@ internal static class StripeFixtures
     public static string Invoice(
         string id, string subscriptionId, Plan plan, DateTimeOffset periodStart, DateTimeOffset periodEnd,
         string status = "paid", string billingReason = "subscription_cycle", IEnumerable<JsonObject>? lines = null, bool hasMore = false,
-        string? itemId = null)
+        string? itemId = null, string? customerId = null)
     {
         var i = Fixture("invoice");
         i["id"] = id;
-        i["customer"] = "cus_" + subscriptionId[4..];
+        i["customer"] = customerId ?? "cus_" + subscriptionId[4..];
         i["status"] = status;
         i["billing_reason"] = billingReason;
         i["created"] = Unix(periodStart);

@@ -11,7 +11,11 @@ namespace CreditFunctions.Accounts;
 /// </summary>
 public sealed class AccountWriter(ICreditStore store, DueIndex index, TimeProvider time)
 {
-    private const int MaxAttempts = 10;
+    /// <summary>
+    /// Enough for dozens of writers on one customer at once (32 spenders and a run, say); each lost race waits a short,
+    /// random, growing pause so the writers spread out instead of colliding again.
+    /// </summary>
+    private const int MaxAttempts = 60;
 
     /// <summary>
     /// Applies one change. <paramref name="build"/> gets a fresh draft of the account as read (and which attempt this is)
@@ -96,6 +100,7 @@ public sealed class AccountWriter(ICreditStore store, DueIndex index, TimeProvid
                 case AccountWriteResult.Conflict:
                 case AccountWriteResult.ResetRecorded:
                     // Another writer changed the account first (a reset record without its account change cannot be).
+                    await BackOffAsync(attempt, cancellationToken).ConfigureAwait(false);
                     continue;
                 default:
                     var refusal = result.OnRefused?.Invoke(outcome.Result);
@@ -112,6 +117,10 @@ public sealed class AccountWriter(ICreditStore store, DueIndex index, TimeProvid
 
         throw new InvalidOperationException($"The account of {customerId} kept changing during {MaxAttempts} write attempts.");
     }
+
+    /// <summary>Real time, not the business clock: a pause of up to 2^attempt ms (at most 100 ms), at random.</summary>
+    private static Task BackOffAsync(int attempt, CancellationToken cancellationToken) =>
+        Task.Delay(Random.Shared.Next(0, Math.Min(100, 1 << Math.Min(attempt, 7)) + 1), cancellationToken);
 
     private static async Task AbandonAsync(Dictionary<string, DueMove> moves, CustomerAccount? stored, CancellationToken cancellationToken)
     {
