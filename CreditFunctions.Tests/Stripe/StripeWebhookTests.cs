@@ -406,11 +406,12 @@ public class StripeWebhookTests
             await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1L2", "customer.subscription.updated", Now.AddMinutes(-30), "sub_1Lbl", "active", MonthlyPro, PeriodStart)),
             await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1L3", Now, "sub_1Lbl", MonthlyPro, PeriodStart)),
             await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1L4", Now, "sub_1Nobody", MonthlyPro, PeriodStart)),
-            await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1L5", Now, "sub_1Lbl", YearlyTeam, PeriodStart.AddMonths(1))),
-            await WebhookClient.DeliverOkAsync(app, Event("evt_1L6", "customer.created", Now, """{ "id": "cus_1X", "object": "customer" }""")),
         };
+        app.Time.SetUtcNow(PeriodStart.AddMonths(1).AddHours(1));
+        labels.Add(await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1L5", PeriodStart.AddMonths(1), "sub_1Lbl", YearlyTeam, PeriodStart.AddMonths(1))));
+        labels.Add(await WebhookClient.DeliverOkAsync(app, Event("evt_1L6", "customer.created", Now, """{ "id": "cus_1X", "object": "customer" }""")));
 
-        Assert.Equal(["synced; reset", "duplicate", "stale", "synced", "unknown-subscription", "paid-recorded", "ignored"], labels);
+        Assert.Equal(["synced; reset", "duplicate", "stale", "synced", "unknown-subscription", "paid-recorded; reset skipped (period-ended-awaiting-renewal)", "ignored"], labels);
         Assert.All(labels, l => Assert.Contains(l.Split(';')[0], CreditFunctions.Stripe.WebhookResult.All));
     }
 }

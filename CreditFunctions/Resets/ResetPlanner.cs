@@ -42,7 +42,9 @@ public static class ResetPlanner
         }
 
         var periodReset = subscription.LastResetBoundary is { } last && last >= stripe.PeriodStart;
-        var paid = IsPaid(subscription);
+
+        // With past_due allowed, a renewal whose payment failed still gets its allowance: that is what the setting is for.
+        var paid = IsPaid(subscription) || (policy.AllowPastDue && stripe.Status == SubscriptionStatus.PastDue);
         if (!periodReset && !paid)
         {
             var confirmBy = stripe.PeriodStart + policy.Grace;
@@ -104,7 +106,7 @@ public static class ResetPlanner
         var stripe = subscription.Stripe;
         if (now >= waitingSince)
         {
-            var stuck = stripe.Status is SubscriptionStatus.Paused or SubscriptionStatus.Unpaid || stripe.CancelAtPeriodEnd;
+            var stuck = stripe.Status is SubscriptionStatus.Paused or SubscriptionStatus.Unpaid || stripe.CancelAtPeriodEnd || stripe.CollectionPaused;
             return now.AddDays(stuck && now - waitingSince >= DailyLooksFor ? 7 : 1);
         }
 

@@ -24,6 +24,19 @@ public sealed record PaidLine(DateTimeOffset PeriodStart, DateTimeOffset PeriodE
         return match is null ? null : new PaidLine(Utc(match.Period.Start), Utc(match.Period.End), PriceOf(match));
     }
 
+    /// <summary>
+    /// When no line is the plan's (the subscription's item was replaced at the renewal): the period the invoice paid for
+    /// the subscription, the latest-starting non-proration period among its item lines (metered lines, billed in
+    /// arrears, start earlier). Its plan is unknown, so it only records that the period is paid.
+    /// </summary>
+    public static PaidLine? AnyPeriod(IEnumerable<InvoiceLineItem>? lines)
+    {
+        var latest = (lines ?? [])
+            .Where(l => l.Parent?.Type == "subscription_item_details" && l.Parent.SubscriptionItemDetails is { Proration: false } && l.Period is not null)
+            .MaxBy(l => l.Period.Start);
+        return latest is null ? null : new PaidLine(Utc(latest.Period.Start), Utc(latest.Period.End), null);
+    }
+
     private static string? PriceOf(InvoiceLineItem line) =>
         line.Pricing?.PriceDetails is { } details ? details.PriceId ?? details.Price?.Id : null;
 

@@ -20,7 +20,7 @@ public sealed class PlanAllowances(IOptions<StripeOptions> options)
 
         if (price.Metadata is { } metadata
             && metadata.TryGetValue(MetadataKey, out var raw)
-            && int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var credits)
+            && int.TryParse(raw, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out var credits)
             && credits > 0)
         {
             return credits;

@@ -88,12 +88,16 @@ public sealed partial class StripeEventProcessor(
 
         var job = Job(stripeEvent);
         var customerId = invoice.CustomerId ?? await store.FindCustomerAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+        if (!StripeIds.IsSubscription(subscriptionId) || (customerId is not null && !StripeIds.IsCustomer(customerId)))
+        {
+            throw new InvalidDataException($"The invoice's subscription '{subscriptionId}' or customer '{customerId}' is not a Stripe id.");
+        }
+
         var stored = customerId is null ? null : (await store.GetAccountAsync(customerId, cancellationToken).ConfigureAwait(false))?.Find(subscriptionId);
         ResetOutcome? fetchReset = null;
-        if (stored is null && api.IsConfigured)
+        if (stored is null && api.IsConfigured && await TrySyncFromApiAsync(subscriptionId, null, job, cancellationToken).ConfigureAwait(false) is { } fetched)
         {
             // Not stored yet: fetched, stored, and given what is due (its first period is active, so paid).
-            var fetched = await SyncFromApiAsync(subscriptionId, null, job, cancellationToken).ConfigureAwait(false);
             (stored, fetchReset) = (fetched.Stored, fetched.Reset);
         }
 
@@ -113,28 +117,35 @@ public sealed partial class StripeEventProcessor(
             paid = PaidLine.Find(lines, stored.Stripe);
         }
 
-        if (paid is null && api.IsConfigured)
-        {
-            // The plan's item may have been replaced: match against the subscription as Stripe has it now.
-            stored = (await SyncFromApiAsync(subscriptionId, null, job, cancellationToken).ConfigureAwait(false)).Stored ?? stored;
-            paid = PaidLine.Find(lines, stored.Stripe);
-        }
-
+        // No line is the plan's when its item was replaced at the renewal: the period is paid all the same, with a plan
+        // that the period's state (customer.subscription.updated, or the API) tells.
+        paid ??= invoice.Lines?.HasMore == true && !api.IsConfigured ? null : PaidLine.AnyPeriod(lines);
         if (paid is null)
         {
-            var detail = invoice.Lines?.HasMore == true
+            var cut = invoice.Lines?.HasMore == true;
+            var detail = cut
                 ? "the plan's line is not on the first page of the invoice's lines; set Stripe:ApiKey to list them. The period stays unconfirmed (reported by runs) until its payment is seen"
-                : "no line of the invoice is for the plan's subscription item or price";
-            UnmatchedInvoice(logger, stripeEvent.Id, invoice.Id, subscriptionId, detail);
+                : "the invoice pays no billing period (prorations or one-off items only)";
+            if (cut)
+            {
+                UnmatchedInvoice(logger, stripeEvent.Id, invoice.Id, subscriptionId, detail);
+            }
+
             return Ignored(stripeEvent, detail) with { SubscriptionId = subscriptionId };
         }
 
+        if (paid.PeriodStart > time.GetUtcNow().AddDays(1))
+        {
+            // Prebilled: the period has not started. Its renewal is confirmed when it starts (by the API, or reported).
+            return Ignored(stripeEvent, $"the invoice pays a period that has not started ({paid.PeriodStart:O})") with { SubscriptionId = subscriptionId };
+        }
+
         var result = await sync.RecordPaymentAsync(stored.CustomerId, subscriptionId, paid, stripeEvent.Id, job, cancellationToken).ConfigureAwait(false);
-        if (result.Stored is { } recorded && recorded.PaidPeriodStart > recorded.Stripe.PeriodStart && api.IsConfigured)
+        if (result.Stored is { } recorded && recorded.PaidPeriodStart > recorded.Stripe.PeriodStart && api.IsConfigured
+            && await TrySyncFromApiAsync(subscriptionId, paid.PeriodStart, job, cancellationToken).ConfigureAwait(false) is { } current)
         {
             // Paid ahead of the period's state, at another price: the API tells the new period's plan now.
-            var fetched = await SyncFromApiAsync(subscriptionId, paid.PeriodStart, job, cancellationToken).ConfigureAwait(false);
-            result = result with { Stored = fetched.Stored ?? recorded, Reset = fetched.Reset ?? result.Reset };
+            result = result with { Stored = current.Stored ?? recorded, Reset = current.Reset ?? result.Reset };
         }
 
         return Answer(stripeEvent, result with { Reset = result.Reset?.Applied is not null ? result.Reset : fetchReset ?? result.Reset }, payment: true);
@@ -157,6 +168,20 @@ public sealed partial class StripeEventProcessor(
         var subscriptionId = result.Stored?.Id;
         EventApplied(logger, stripeEvent.Id, stripeEvent.Type, subscriptionId, label, reset?.Applied == true);
         return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, label) { SubscriptionId = subscriptionId, Reset = reset };
+    }
+
+    /// <summary>As <see cref="SyncFromApiAsync"/>; null when Stripe does not know the subscription (deleted, or another account's).</summary>
+    private async Task<SyncResult?> TrySyncFromApiAsync(string subscriptionId, DateTimeOffset? paidPeriodStart, ResetJob job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SyncFromApiAsync(subscriptionId, paidPeriodStart, job, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StripeException ex) when (ex.HttpStatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            UnknownToStripe(logger, subscriptionId, ex.Message);
+            return null;
+        }
     }
 
     /// <summary>Stores the subscription as the Stripe API has it now, stamped with Stripe's time of the answer.</summary>
@@ -184,6 +209,9 @@ public sealed partial class StripeEventProcessor(
 
     [LoggerMessage(2203, LogLevel.Warning, "Stripe event {EventId}: invoice {InvoiceId} of {SubscriptionId} was paid but {Detail}")]
     private static partial void UnmatchedInvoice(ILogger logger, string eventId, string invoiceId, string subscriptionId, string detail);
+
+    [LoggerMessage(2205, LogLevel.Warning, "The Stripe API does not know subscription {SubscriptionId} ({Message}): check that Stripe:ApiKey belongs to the account (and mode) the webhooks come from")]
+    private static partial void UnknownToStripe(ILogger logger, string subscriptionId, string message);
 
     [LoggerMessage(2204, LogLevel.Warning, "Stripe event {EventId} ({EventType}) is signed but has an unexpected shape, answered as ignored: {Detail}")]
     private static partial void UnexpectedShape(ILogger logger, string eventId, string eventType, string detail);

@@ -1,6 +1,7 @@
 using CreditFunctions.Resets;
 using Microsoft.Extensions.Logging;
 using Stripe;
+using Subscription = Stripe.Subscription;
 
 namespace CreditFunctions.Stripe;
 
@@ -23,14 +24,26 @@ public sealed partial class StripeRenewalReconciler(
             return null;
         }
 
-        var (fetched, asOf) = await api.GetSubscriptionAsync(stale.Id, cancellationToken).ConfigureAwait(false);
+        Subscription fetched;
+        DateTimeOffset? asOf;
+        try
+        {
+            (fetched, asOf) = await api.GetSubscriptionAsync(stale.Id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StripeException ex) when (ex.HttpStatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            // Deleted in Stripe, or a key of another account or mode: nothing to sync; the run reports it and looks again.
+            UnknownToStripe(logger, stale.Id, ex.Message);
+            return null;
+        }
+
         var view = mapper.Map(fetched) with { AsOf = asOf ?? stale.Stripe.AsOf };
-        var paid = PaidFor(fetched.LatestInvoice, view);
+        var paid = await PaidForAsync(fetched.LatestInvoice, view, cancellationToken).ConfigureAwait(false);
         if (paid is null && view.PeriodStart != stale.PaidPeriodStart)
         {
             await foreach (var invoice in api.ListPaidInvoicesAsync(stale.Id, cancellationToken).ConfigureAwait(false))
             {
-                if (PaidFor(invoice, view) is { } found)
+                if (await PaidForAsync(invoice, view, cancellationToken).ConfigureAwait(false) is { } found)
                 {
                     paid = found;
                     break;
@@ -49,11 +62,29 @@ public sealed partial class StripeRenewalReconciler(
         return result.Stored ?? stale;
     }
 
-    /// <summary>The current period's start, if <paramref name="invoice"/> is paid and its plan line is for that period.</summary>
-    private static DateTimeOffset? PaidFor(Invoice? invoice, Subscriptions.StripeView view) =>
-        invoice is { Status: "paid" } && PaidLine.Find(invoice.Lines?.Data, view) is { } line && line.PeriodStart == view.PeriodStart
-            ? line.PeriodStart
-            : null;
+    /// <summary>
+    /// The current period's start, if <paramref name="invoice"/> is paid and pays that period: the plan's line (listed
+    /// page by page when the invoice's first page does not have it), or, for a replaced item, any period line.
+    /// </summary>
+    private async Task<DateTimeOffset?> PaidForAsync(Invoice? invoice, Subscriptions.StripeView view, CancellationToken cancellationToken)
+    {
+        if (invoice is not { Status: "paid" })
+        {
+            return null;
+        }
+
+        IReadOnlyList<InvoiceLineItem>? lines = invoice.Lines?.Data;
+        if (PaidLine.Find(lines, view) is null && invoice.Lines?.HasMore == true)
+        {
+            lines = await api.ListLinesAsync(invoice.Id, cancellationToken).ConfigureAwait(false);
+        }
+
+        var line = PaidLine.Find(lines, view) ?? PaidLine.AnyPeriod(lines);
+        return line?.PeriodStart == view.PeriodStart ? line.PeriodStart : null;
+    }
+
+    [LoggerMessage(2301, LogLevel.Warning, "The Stripe API does not know subscription {SubscriptionId} ({Message}): check that Stripe:ApiKey belongs to the account (and mode) the webhooks come from")]
+    private static partial void UnknownToStripe(ILogger logger, string subscriptionId, string message);
 
     [LoggerMessage(2300, LogLevel.Information, "Reconciled {SubscriptionId} from the Stripe API: status {Status}, period from {PeriodStart:O}, paid {Paid}, sync {SyncOutcome}")]
     private static partial void Reconciled(ILogger logger, string subscriptionId, string status, DateTimeOffset periodStart, bool paid, SyncOutcome syncOutcome);

@@ -14,6 +14,11 @@ public sealed class StripeSubscriptionMapper(PlanAllowances allowances)
     public StripeView Map(Subscription subscription)
     {
         ArgumentNullException.ThrowIfNull(subscription);
+        if (!StripeIds.IsSubscription(subscription.Id) || !StripeIds.IsCustomer(subscription.CustomerId ?? subscription.Customer?.Id))
+        {
+            throw new InvalidDataException($"The subscription's id '{subscription.Id}' or its customer's is not a Stripe id.");
+        }
+
         var items = subscription.Items?.Data ?? [];
         if (items.Count == 0)
         {
@@ -26,7 +31,7 @@ public sealed class StripeSubscriptionMapper(PlanAllowances allowances)
         return new StripeView
         {
             Id = subscription.Id,
-            CustomerId = subscription.CustomerId ?? subscription.Customer?.Id ?? "",
+            CustomerId = subscription.CustomerId ?? subscription.Customer!.Id,
             PriceId = price.Id,
             ItemId = item.Id,
             Interval = price.Recurring?.Interval ?? "",
@@ -34,6 +39,7 @@ public sealed class StripeSubscriptionMapper(PlanAllowances allowances)
             PeriodStart = CreditPeriods.ToWholeSeconds(new DateTimeOffset(DateTime.SpecifyKind(item.CurrentPeriodStart, DateTimeKind.Utc))),
             PeriodEnd = CreditPeriods.ToWholeSeconds(new DateTimeOffset(DateTime.SpecifyKind(item.CurrentPeriodEnd, DateTimeKind.Utc))),
             CancelAtPeriodEnd = subscription.CancelAtPeriodEnd,
+            CollectionPaused = subscription.PauseCollection is not null,
             MonthlyAllowance = allowances.Resolve(price),
         };
     }

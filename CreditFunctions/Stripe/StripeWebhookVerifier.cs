@@ -49,9 +49,9 @@ public sealed partial class StripeWebhookVerifier(IOptions<StripeOptions> option
             return WebhookVerification.Refused("Not a Stripe event", "The body is signed but is not a Stripe event: " + ex.Message);
         }
 
-        if (stripeEvent is null || string.IsNullOrEmpty(stripeEvent.Id) || string.IsNullOrEmpty(stripeEvent.Type))
+        if (stripeEvent is null || !StripeIds.IsEvent(stripeEvent.Id) || string.IsNullOrEmpty(stripeEvent.Type))
         {
-            return WebhookVerification.Refused("Not a Stripe event", "The body is signed but has no event id or type.");
+            return WebhookVerification.Refused("Not a Stripe event", "The body is signed but has no event id (evt_...) or type.");
         }
 
         if (stripeEvent.Object != "event")

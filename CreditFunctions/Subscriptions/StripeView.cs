@@ -20,6 +20,9 @@ public sealed record StripeView
     public required DateTimeOffset PeriodEnd { get; init; }
     public bool CancelAtPeriodEnd { get; init; }
 
+    /// <summary>Payment collection is paused (<c>pause_collection</c>): invoices are not paid while it lasts.</summary>
+    public bool CollectionPaused { get; init; }
+
     /// <summary>Credits per month; null when the plan is unknown (no metadata and no configured mapping).</summary>
     public int? MonthlyAllowance { get; init; }
 
