@@ -63,7 +63,7 @@ try
             var store = new TimedStore(new TableCreditStore(service, Options.Create(storage)));
             var clock = new FixedClock(DataSet.RunAt);
             var index = new DueIndex(store, Options.Create(options));
-            var resetter = new SubscriptionResetter(new AccountWriter(store, index, clock), store, NullLogger<SubscriptionResetter>.Instance);
+            var resetter = new SubscriptionResetter(new AccountWriter(store, index, clock, Options.Create(options)), store, NullLogger<SubscriptionResetter>.Instance);
             var handler = new CreditResetHandler(store, index, resetter, new NoReconciliation(), clock, Options.Create(options), NullLogger<CreditResetHandler>.Instance);
             ResetRunSummary summary;
             long engineRequests;

@@ -49,6 +49,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<StripeSubscriptionMapper>();
         services.AddSingleton<SubscriptionSync>();
         services.AddSingleton<StripeWebhookVerifier>();
+        services.AddSingleton<StripePurchases>();
         services.AddSingleton<StripeEventProcessor>();
         services.AddSingleton<IRenewalReconciler, StripeRenewalReconciler>();
 

@@ -22,7 +22,7 @@ public class BucketsTests
     [Fact]
     public void InSpendOrder_SoonestExpiringFirst_PlanAtItsNextBoundary_NeverExpiringLast()
     {
-        var order = Buckets.InSpendOrder(Account(), Now);
+        var order = Buckets.InSpendOrder(Account(), Now, CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace);
 
         Assert.Equal(["grant-soon", "plan-sub_1Math", "grant-late", "grant-never"], order.Select(b => b.Id));
         Assert.Equal(Utc(2026, 3, 31, 10), order[1].ExpiresAt);
@@ -34,23 +34,23 @@ public class BucketsTests
         var boundary = Utc(2026, 3, 31, 10);
         var account = Account() with { Grants = [Grant("grant-b", 1, boundary), Grant("grant-a", 1, boundary)] };
 
-        Assert.Equal(["plan-sub_1Math", "grant-a", "grant-b"], Buckets.InSpendOrder(account, Now).Select(b => b.Id));
+        Assert.Equal(["plan-sub_1Math", "grant-a", "grant-b"], Buckets.InSpendOrder(account, Now, CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace).Select(b => b.Id));
     }
 
     [Fact]
     public void Take_CrossesBucketsInSpendOrderAndSaysHowMuchFromEach()
     {
-        var (account, parts) = Buckets.Take(Account(), 150, Now)!.Value;
+        var (account, parts) = Buckets.Take(Account(), 150, Now, CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace)!.Value;
 
         Assert.Equal([new LedgerPart("grant-soon", -20, 0), new LedgerPart("plan-sub_1Math", -100, 0), new LedgerPart("grant-late", -30, 0)], parts);
-        Assert.Equal(50, Buckets.Available(account, Now));
+        Assert.Equal(50, Buckets.Available(account, Now, CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace));
     }
 
     [Fact]
     public void Take_MoreThanAvailable_TakesNothing()
     {
-        Assert.Null(Buckets.Take(Account(), 201, Now));
-        Assert.NotNull(Buckets.Take(Account(), 200, Now));
+        Assert.Null(Buckets.Take(Account(), 201, Now, CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace));
+        Assert.NotNull(Buckets.Take(Account(), 200, Now, CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace));
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public class BucketsTests
     {
         var account = Account() with { Grants = [.. Account().Grants, Grant("grant-spent", 0, null)] };
 
-        var (after, expired) = Buckets.Expire(account, Utc(2026, 4, 1));
+        var (after, expired) = Buckets.Expire(account, Utc(2026, 4, 1), CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace);
 
         var part = Assert.Single(expired);
         Assert.Equal((Utc(2026, 3, 15), new LedgerPart("grant-soon", -20, 0)), (part.At, part.Part));
@@ -71,10 +71,10 @@ public class BucketsTests
         var account = Account();
         var ended = account.With(account.Find("sub_1Math")! is var s ? s with { Stripe = s.Stripe with { Status = SubscriptionStatus.Canceled } } : null!);
 
-        var (after, expired) = Buckets.Expire(ended, Now);
+        var (after, expired) = Buckets.Expire(ended, Now, CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace);
 
         Assert.Contains(expired, e => e.Part == new LedgerPart("plan-sub_1Math", -100, 0));
         Assert.Equal(0, after.Find("sub_1Math")!.Balance);
-        Assert.DoesNotContain(Buckets.InSpendOrder(after, Now), b => b.Kind == BucketKind.Plan);
+        Assert.DoesNotContain(Buckets.InSpendOrder(after, Now, CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace), b => b.Kind == BucketKind.Plan);
     }
 }

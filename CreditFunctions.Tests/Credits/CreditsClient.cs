@@ -34,14 +34,18 @@ internal static class CreditsClient
     public static async Task<List<LedgerEntry>> FullLedgerAsync(ICreditStore store, string customerId)
     {
         var entries = new List<LedgerEntry>();
-        string? token = null;
-        do
+        long? before = null;
+        while (true)
         {
-            var (page, next) = await store.GetLedgerAsync(customerId, 100, token);
+            var page = await store.GetLedgerAsync(customerId, 100, before);
             entries.AddRange(page);
-            token = next;
+            if (page.Count < 100)
+            {
+                break;
+            }
+
+            before = page[^1].Sequence;
         }
-        while (token is not null);
 
         entries.Reverse();
         return entries;

@@ -125,7 +125,7 @@ public class CreditsConcurrencyTests
         Assert.Equal(operation == "spend" ? 200 : 201, retry.Status);
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(retry.Value), System.Text.Json.JsonSerializer.Serialize(again.Value));
         var account = (await store.GetAccountAsync(Customer))!;
-        Assert.Equal(operation == "spend" ? 950 : 1050, Buckets.Available(account, time.GetUtcNow()));
+        Assert.Equal(operation == "spend" ? 950 : 1050, Buckets.Available(account, time.GetUtcNow(), CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace));
         Assert.Single(await store.GetResetHistoryAsync(Customer, "sub_1Crash"), r => r.Boundary == Start.AddMonths(1));
         Assert.Equal(Start.AddMonths(2), account.Find("sub_1Crash")!.DueAt);
 
@@ -140,7 +140,7 @@ public class CreditsConcurrencyTests
     private static CreditsService Service(ICreditStore store, TimeProvider time)
     {
         var options = Options.Create(new ResetOptions());
-        return new CreditsService(new AccountWriter(store, new DueIndex(store, options), time), store, options);
+        return new CreditsService(new AccountWriter(store, new DueIndex(store, options), time, options), store, options);
     }
 
     private static Task<CreditsAnswer<CreditsReceipt>> CallAsync(CreditsService credits, string operation) => operation == "spend"

@@ -19,12 +19,17 @@ internal abstract class DelegatingCreditStore(ICreditStore inner) : ICreditStore
     public virtual Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string customerId, string subscriptionId, CancellationToken cancellationToken = default) =>
         Inner.GetResetHistoryAsync(customerId, subscriptionId, cancellationToken);
 
-    public virtual Task<(IReadOnlyList<LedgerEntry> Entries, string? ContinuationToken)> GetLedgerAsync(
-        string customerId, int limit, string? continuationToken, CancellationToken cancellationToken = default) =>
-        Inner.GetLedgerAsync(customerId, limit, continuationToken, cancellationToken);
+    public virtual Task<IReadOnlyList<LedgerEntry>> GetLedgerAsync(string customerId, int limit, long? before = null, CancellationToken cancellationToken = default) =>
+        Inner.GetLedgerAsync(customerId, limit, before, cancellationToken);
 
     public virtual Task<IdempotencyRecord?> GetIdempotencyAsync(string customerId, string key, CancellationToken cancellationToken = default) =>
         Inner.GetIdempotencyAsync(customerId, key, cancellationToken);
+
+    public virtual Task<PurchaseRecord?> GetPurchaseAsync(string customerId, string purchaseId, CancellationToken cancellationToken = default) =>
+        Inner.GetPurchaseAsync(customerId, purchaseId, cancellationToken);
+
+    public virtual Task<PurchaseRecord?> FindPurchaseByPaymentAsync(string customerId, string paymentIntentId, CancellationToken cancellationToken = default) =>
+        Inner.FindPurchaseByPaymentAsync(customerId, paymentIntentId, cancellationToken);
 
     public virtual Task<bool> HasEventAsync(string customerId, string eventId, CancellationToken cancellationToken = default) =>
         Inner.HasEventAsync(customerId, eventId, cancellationToken);

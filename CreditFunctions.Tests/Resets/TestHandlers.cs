@@ -14,7 +14,7 @@ internal static class TestHandlers
     {
         var wrapped = Options.Create(options);
         var index = new DueIndex(store, wrapped);
-        var resetter = new SubscriptionResetter(new AccountWriter(store, index, time), store, NullLogger<SubscriptionResetter>.Instance);
+        var resetter = new SubscriptionResetter(new AccountWriter(store, index, time, wrapped), store, NullLogger<SubscriptionResetter>.Instance);
         return new CreditResetHandler(store, index, resetter, new NoReconciliation(), time, wrapped, NullLogger<CreditResetHandler>.Instance);
     }
 }

@@ -47,6 +47,15 @@ internal sealed class FakeStripeApi : IDisposable
     /// <summary>GET /v1/invoices/{id}/lines: every line of an invoice.</summary>
     public ConcurrentDictionary<string, List<string>> InvoiceLines { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>GET /v1/checkout/sessions/{id}/line_items.</summary>
+    public ConcurrentDictionary<string, List<string>> SessionLineItems { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>GET /v1/prices/{id}.</summary>
+    public ConcurrentDictionary<string, string> Prices { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>GET /v1/invoice_payments?invoice={id}: the payment intent that paid each invoice.</summary>
+    public ConcurrentDictionary<string, string> InvoicePaymentIntents { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Runs on every request before it is answered (to let time pass on a test's clock, say).</summary>
     public Action? OnRequest { get; set; }
 
@@ -123,6 +132,11 @@ internal sealed class FakeStripeApi : IDisposable
             ["v1", "subscriptions", var id] when Subscriptions.TryGetValue(id, out var json) => (200, json),
             ["v1", "subscriptions"] => (200, Page("/v1/subscriptions", [.. SubscriptionOrder.Select(id => (id, Subscriptions[id]))], query)),
             ["v1", "invoices"] when query["subscription"] is { } id => (200, StripeFixtures.List("/v1/invoices", PaidInvoices.GetValueOrDefault(id) ?? [], hasMore: false)),
+            ["v1", "checkout", "sessions", var id, "line_items"] when SessionLineItems.TryGetValue(id, out var items) =>
+                (200, Page($"/v1/checkout/sessions/{id}/line_items", [.. items.Select(i => (System.Text.Json.Nodes.JsonNode.Parse(i)!["id"]!.GetValue<string>(), i))], query)),
+            ["v1", "prices", var id] when Prices.TryGetValue(id, out var price) => (200, price),
+            ["v1", "invoice_payments"] when query["invoice"] is { } invoice && InvoicePaymentIntents.TryGetValue(invoice, out var intent) =>
+                (200, StripeFixtures.List("/v1/invoice_payments", [$$"""{ "id": "inpay_{{invoice[3..]}}", "object": "invoice_payment", "amount_paid": 1000, "amount_requested": 1000, "created": 1767225600, "currency": "usd", "invoice": "{{invoice}}", "is_default": true, "livemode": false, "payment": { "type": "payment_intent", "payment_intent": "{{intent}}" }, "status": "paid", "status_transitions": { "canceled_at": null, "paid_at": 1767225600 } }"""], hasMore: false)),
             ["v1", "invoices", var id, "lines"] when InvoiceLines.TryGetValue(id, out var lines) =>
                 (200, Page($"/v1/invoices/{id}/lines", [.. lines.Select(l => (System.Text.Json.Nodes.JsonNode.Parse(l)!["id"]!.GetValue<string>(), l))], query)),
             _ => (404, $$"""{ "error": { "code": "resource_missing", "message": "No such object: '{{path}}'", "type": "invalid_request_error" } }"""),

@@ -12,7 +12,8 @@ internal static class StripeFixtures
 {
     public const string ApiVersion = "2026-10-28.endive";
 
-    public sealed record Plan(string PriceId, string Interval, int? CreditsMetadata, string? LookupKey = null, long UnitAmount = 2000, string UsageType = "licensed");
+    public sealed record Plan(
+        string PriceId, string Interval, int? CreditsMetadata, string? LookupKey = null, long UnitAmount = 2000, string UsageType = "licensed", string? RolloverMax = null);
 
     public static readonly Plan MonthlyPro = new("price_1MonthlyPro", "month", 1000);
     public static readonly Plan MonthlyLite = new("price_1MonthlyLite", "month", 300, UnitAmount: 900);
@@ -55,9 +56,18 @@ internal static class StripeFixtures
         p["id"] = plan.PriceId;
         p["created"] = 1704067200;
         p["lookup_key"] = plan.LookupKey;
-        p["metadata"] = plan.CreditsMetadata is { } credits
-            ? new JsonObject { ["credits_per_month"] = credits.ToString(CultureInfo.InvariantCulture) }
-            : new JsonObject();
+        var metadata = new JsonObject();
+        if (plan.CreditsMetadata is { } credits)
+        {
+            metadata["credits_per_month"] = credits.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (plan.RolloverMax is { } rollover)
+        {
+            metadata["credits_rollover_max"] = rollover;
+        }
+
+        p["metadata"] = metadata;
         p["recurring"]!["interval"] = plan.Interval;
         p["recurring"]!["usage_type"] = plan.UsageType;
         p["unit_amount"] = plan.UnitAmount;
@@ -195,6 +205,137 @@ internal static class StripeFixtures
         i["lines"]!["data"] = data;
         i["lines"]!["has_more"] = hasMore;
         i["lines"]!["url"] = $"/v1/invoices/{id}/lines";
+        return i.ToJsonString();
+    }
+
+    /// <summary>A Checkout session in payment mode, from Stripe's published object.</summary>
+    public static string CheckoutSession(
+        string id, string? customerId, string paymentStatus = "paid", IDictionary<string, string>? metadata = null, string? invoiceId = null,
+        string? paymentIntentId = null, string mode = "payment", DateTimeOffset? created = null)
+    {
+        var c = Fixture("checkout.session");
+        c["id"] = id;
+        c["customer"] = customerId;
+        c["customer_creation"] = customerId is null ? null : "always";
+        c["mode"] = mode;
+        c["payment_status"] = paymentStatus;
+        c["status"] = paymentStatus == "unpaid" ? "complete" : "complete";
+        c["created"] = Unix(created ?? DateTimeOffset.UnixEpoch.AddYears(56));
+        c["expires_at"] = Unix((created ?? DateTimeOffset.UnixEpoch.AddYears(56)).AddDays(1));
+        c["invoice"] = invoiceId;
+        c["payment_intent"] = paymentIntentId ?? "pi_" + id[3..];
+        c["amount_subtotal"] = 1000;
+        c["amount_total"] = 1000;
+        c["currency"] = "usd";
+        c["metadata"] = new JsonObject([.. (metadata ?? new Dictionary<string, string>()).Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value))]);
+        return c.ToJsonString();
+    }
+
+    /// <summary>A Checkout session's line item as the API lists it: the price object with its metadata, and the quantity.</summary>
+    public static string SessionLineItem(string id, Plan price, long quantity, IDictionary<string, string>? priceMetadata = null)
+    {
+        var p = PriceObject(price);
+        p["type"] = "one_time";
+        p["recurring"] = null;
+        p["metadata"] = new JsonObject([.. (priceMetadata ?? new Dictionary<string, string>()).Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value))]);
+        return new JsonObject
+        {
+            ["id"] = id,
+            ["object"] = "item",
+            ["amount_discount"] = 0,
+            ["amount_subtotal"] = price.UnitAmount * quantity,
+            ["amount_tax"] = 0,
+            ["amount_total"] = price.UnitAmount * quantity,
+            ["currency"] = "usd",
+            ["description"] = "Credit pack",
+            ["price"] = p,
+            ["quantity"] = quantity,
+        }.ToJsonString();
+    }
+
+    /// <summary>
+    /// A charge after a refund. Stripe's published fixtures above hold no charge, so this follows the Charge object of
+    /// the API reference; amount_refunded is cumulative over the charge's refunds.
+    /// </summary>
+    public static string Charge(string id, string customerId, string paymentIntentId, long amount, long amountRefunded, DateTimeOffset created) =>
+        new JsonObject
+        {
+            ["id"] = id,
+            ["object"] = "charge",
+            ["amount"] = amount,
+            ["amount_captured"] = amount,
+            ["amount_refunded"] = amountRefunded,
+            ["application"] = null,
+            ["application_fee"] = null,
+            ["application_fee_amount"] = null,
+            ["balance_transaction"] = "txn_" + id[3..],
+            ["billing_details"] = new JsonObject { ["address"] = null, ["email"] = "buyer@example.com", ["name"] = null, ["phone"] = null },
+            ["calculated_statement_descriptor"] = "CREDITS",
+            ["captured"] = true,
+            ["created"] = Unix(created),
+            ["currency"] = "usd",
+            ["customer"] = customerId,
+            ["description"] = null,
+            ["disputed"] = false,
+            ["failure_code"] = null,
+            ["failure_message"] = null,
+            ["fraud_details"] = new JsonObject(),
+            ["livemode"] = false,
+            ["metadata"] = new JsonObject(),
+            ["on_behalf_of"] = null,
+            ["outcome"] = new JsonObject { ["network_status"] = "approved_by_network", ["reason"] = null, ["risk_level"] = "normal", ["seller_message"] = "Payment complete.", ["type"] = "authorized" },
+            ["paid"] = true,
+            ["payment_intent"] = paymentIntentId,
+            ["payment_method"] = "pm_1CardVisa",
+            ["payment_method_details"] = new JsonObject { ["card"] = new JsonObject { ["brand"] = "visa", ["last4"] = "4242" }, ["type"] = "card" },
+            ["receipt_email"] = null,
+            ["receipt_url"] = "https://pay.stripe.com/receipts/test_" + id,
+            ["refunded"] = amountRefunded >= amount,
+            ["review"] = null,
+            ["shipping"] = null,
+            ["source_transfer"] = null,
+            ["statement_descriptor"] = null,
+            ["status"] = "succeeded",
+            ["transfer_data"] = null,
+            ["transfer_group"] = null,
+        }.ToJsonString();
+
+    /// <summary>An invoice without a subscription (a one-off invoice, or a Checkout session's), its lines one-off items.</summary>
+    public static string OneOffInvoice(string id, string customerId, IEnumerable<(Plan Price, long Quantity)> lines, IDictionary<string, string>? metadata = null)
+    {
+        var i = JsonNode.Parse(Invoice(id, "sub_none", MonthlyPro, DateTimeOffset.UnixEpoch.AddYears(56), DateTimeOffset.UnixEpoch.AddYears(56), billingReason: "manual", customerId: customerId))!.AsObject();
+        i["parent"] = null;
+        i["metadata"] = new JsonObject([.. (metadata ?? new Dictionary<string, string>()).Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value))]);
+        var data = new JsonArray();
+        foreach (var (price, quantity) in lines)
+        {
+            var line = Fixture("line_item");
+            line["id"] = "il_" + Guid.NewGuid().ToString("N")[..14];
+            line["invoice"] = id;
+            line["quantity"] = quantity;
+            line["amount"] = price.UnitAmount * quantity;
+            line["parent"] = new JsonObject
+            {
+                ["invoice_item_details"] = new JsonObject
+                {
+                    ["invoice_item"] = "ii_" + Guid.NewGuid().ToString("N")[..14],
+                    ["proration"] = false,
+                    ["proration_details"] = new JsonObject { ["credited_items"] = null },
+                    ["subscription"] = null,
+                },
+                ["subscription_item_details"] = null,
+                ["type"] = "invoice_item_details",
+            };
+            line["pricing"] = new JsonObject
+            {
+                ["price_details"] = new JsonObject { ["price"] = price.PriceId, ["product"] = "prod_QXg1hqf4jFNsqG" },
+                ["type"] = "price_details",
+                ["unit_amount_decimal"] = price.UnitAmount.ToString(CultureInfo.InvariantCulture),
+            };
+            data.Add(line);
+        }
+
+        i["lines"]!["data"] = data;
         return i.ToJsonString();
     }
 

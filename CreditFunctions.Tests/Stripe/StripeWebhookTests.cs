@@ -71,7 +71,8 @@ public class StripeWebhookTests
 
         Assert.Equal("synced", result);
         var stored = await Store(app).GetRequiredAsync("sub_1S");
-        Assert.Equal((status, before.Version + 1, before.Balance), (stored.Stripe.Status, stored.Version, stored.Balance));
+        // A canceled subscription's plan credits expire with it (recorded in the same write); other changes keep them.
+        Assert.Equal((status, before.Version + 1, status == "canceled" ? 0 : before.Balance), (stored.Stripe.Status, stored.Version, stored.Balance));
         var due = await Store(app).AllDueAsync();
         if (status == "canceled")
         {
@@ -377,7 +378,7 @@ public class StripeWebhookTests
         var (status, answer) = await WebhookClient.DeliverAsync(app, Event("evt_1OneOff", "invoice.paid", Now, invoice.ToJsonString()));
 
         Assert.Equal((200, "ignored"), (status, answer.GetProperty("result").GetString()));
-        Assert.Equal("not a subscription invoice", answer.GetProperty("detail").GetString());
+        Assert.Contains("credits", answer.GetProperty("detail").GetString(), StringComparison.Ordinal); // not a pack either: no credits known
     }
 
     [Fact]

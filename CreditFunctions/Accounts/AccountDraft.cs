@@ -14,22 +14,52 @@ public sealed class AccountDraft
     private readonly List<AppliedReset> _resets = [];
     private readonly HashSet<string> _touched = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Azure's limit on one transaction, less what a write may add beside the draft's records: the account row, an
+    /// idempotency or purchase record, the event record, and the operation's own ledger entry.
+    /// </summary>
+    private const int RecordBudget = 100 - 5;
+
     /// <param name="read">The account as read; null for a customer not stored yet.</param>
-    public AccountDraft(CustomerAccount? read, string customerId, DateTimeOffset now)
+    public AccountDraft(CustomerAccount? read, string customerId, DateTimeOffset now, ResetPolicy policy)
     {
+        ArgumentNullException.ThrowIfNull(policy);
         Read = read;
         Account = read ?? CustomerAccount.New(customerId);
         Now = now;
-        var (expired, parts) = Buckets.Expire(Account, now);
-        Account = expired;
-        foreach (var (at, part, subscriptionId) in parts.OrderBy(p => p.At))
+        Policy = policy;
+        ExpireDue();
+    }
+
+    public ResetPolicy Policy { get; }
+
+    /// <summary>
+    /// Takes away what has expired by now (granted buckets, rollovers, plan credits whose month ended) in one ledger entry
+    /// however many there are. Run on the copy read, and again on the change (a cancellation ends its plan credits).
+    /// </summary>
+    public void ExpireDue()
+    {
+        var (expired, parts) = Buckets.Expire(Account, Now, Policy.Grace);
+        if (parts.Count == 0)
         {
-            Append(new LedgerEntry
-            {
-                Sequence = 0, At = at, Kind = LedgerKind.Expiry, Parts = [part], BalanceAfter = 0, SubscriptionId = subscriptionId,
-                Reason = subscriptionId is null ? "grant expired" : "subscription ended",
-            });
+            return;
         }
+
+        Account = expired;
+        var subscriptions = parts.Select(p => p.SubscriptionId).Distinct().ToList();
+        Append(new LedgerEntry
+        {
+            Sequence = 0,
+            At = parts.Max(p => p.At),
+            Kind = LedgerKind.Expiry,
+            Parts = [.. parts.Select(p => p.Part)],
+            BalanceAfter = 0,
+            SubscriptionId = subscriptions.Count == 1 ? subscriptions[0] : null,
+            Reason = parts.Count == 1
+                ? parts[0].Part.BucketId.StartsWith("plan-", StringComparison.Ordinal) ? "plan credits ended with their month or subscription"
+                    : parts[0].Part.BucketId.StartsWith("rollover-", StringComparison.Ordinal) ? "rollover expired" : "expired"
+                : $"{parts.Count} buckets expired",
+        });
     }
 
     public CustomerAccount? Read { get; }
@@ -42,7 +72,7 @@ public sealed class AccountDraft
     /// <summary>Subscriptions whose index entry must be placed again by the rule (changed, or looked at by a run).</summary>
     public IReadOnlySet<string> Touched => _touched;
 
-    public long Available => Buckets.Available(Account, Now);
+    public long Available => Buckets.Available(Account, Now, Policy.Grace);
 
     /// <summary>Stores <paramref name="subscription"/> (added or replacing the one with its id) and marks it for the index.</summary>
     public void Put(Subscription subscription)
@@ -92,6 +122,13 @@ public sealed class AccountDraft
                 _touched.Add(id); // Looked at: its entry moves on by the rule whatever the decision.
             }
 
+            if (decision.Boundary is not null && _resets.Count + _ledger.Count + 3 > RecordBudget)
+            {
+                // The write is full (a customer with dozens of subscriptions due at once): the next write applies it.
+                outcomes[id] = ResetOutcome.Skip(SkipReason.Deferred, decision.NextCheck);
+                continue;
+            }
+
             if (decision.Boundary is not { } boundary)
             {
                 if (subscriptionIds is not null || decision.IsNews)
@@ -102,11 +139,43 @@ public sealed class AccountDraft
                 continue;
             }
 
-            var after = job.RecordOnly ? subscription.Balance : subscription.Stripe.MonthlyAllowance!.Value;
+            // Boundary 0 grants the plan the period started with (a downgrade since waits for the next boundary); a
+            // month inside the period grants the plan as it is now.
+            var allowance = boundary == subscription.Stripe.PeriodStart
+                ? subscription.AllowanceInEffect ?? subscription.Stripe.MonthlyAllowance!.Value
+                : subscription.Stripe.MonthlyAllowance!.Value;
+            var rolled = job.RecordOnly ? 0 : Math.Min(subscription.Stripe.RolloverMax, subscription.Balance);
+            var after = job.RecordOnly ? subscription.Balance : allowance;
             if (job.DryRun)
             {
                 outcomes[id] = ResetOutcome.WouldApply(new PlannedReset(id, boundary, subscription.Balance, after), decision.NextCheck);
                 continue;
+            }
+
+            if (rolled > 0)
+            {
+                // Unused credits up to the plan's cap move to a rollover bucket that lives until the next boundary only,
+                // so rollover never piles up; what it held from the month before expired at this boundary.
+                var rollover = new GrantedBucket
+                {
+                    Id = "rollover-" + id,
+                    Kind = BucketKind.Rollover,
+                    Granted = rolled,
+                    Remaining = rolled,
+                    GrantedAt = Now,
+                    ExpiresAt = decision.NextCheck,
+                    Reason = "unused plan credits",
+                    SubscriptionId = id,
+                };
+                Account = Account.With(subscription with { Balance = subscription.Balance - rolled }) with
+                {
+                    Grants = [.. Account.Grants.Where(g => g.Id != rollover.Id), rollover],
+                };
+                Append(new LedgerEntry
+                {
+                    Sequence = 0, At = Now, Kind = LedgerKind.Rollover, BalanceAfter = 0, SubscriptionId = id, Boundary = boundary, RunId = job.RunId,
+                    Parts = [new LedgerPart(subscription.PlanBucketId, -rolled, subscription.Balance - rolled), new LedgerPart(rollover.Id, rolled, rolled)],
+                });
             }
 
             var reset = new AppliedReset
@@ -121,14 +190,15 @@ public sealed class AccountDraft
                 SkippedBoundaries = decision.SkippedBoundaries,
                 RecordOnly = job.RecordOnly,
             };
-            Put(subscription with { Balance = after, LastResetBoundary = boundary });
+            var left = subscription.Balance - rolled;
+            Put(subscription with { Balance = after, LastResetBoundary = boundary, AllowanceInEffect = job.RecordOnly ? subscription.AllowanceInEffect : allowance });
             _resets.Add(reset);
             Append(new LedgerEntry
             {
                 Sequence = 0,
                 At = Now,
                 Kind = LedgerKind.Reset,
-                Parts = [new LedgerPart(subscription.PlanBucketId, after - subscription.Balance, after)],
+                Parts = [new LedgerPart(subscription.PlanBucketId, after - left, after)],
                 BalanceAfter = 0,
                 SubscriptionId = id,
                 Boundary = boundary,

@@ -16,8 +16,11 @@ public sealed record AccountWrite(CustomerAccount Account)
     /// <summary>The Stripe event the change came from, recorded so a redelivery writes nothing.</summary>
     public string? EventId { get; init; }
 
+    /// <summary>A purchase granted now (inserted: it fails if the purchase was granted before) or refunded (updated with If-Match).</summary>
+    public PurchaseRecord? Purchase { get; init; }
+
     /// <summary>Operations in the transaction; Azure takes at most 100.</summary>
-    public int Operations => 1 + Resets.Count + Ledger.Count + (Idempotency is null ? 0 : 1) + (EventId is null ? 0 : 1);
+    public int Operations => 1 + Resets.Count + Ledger.Count + (Idempotency is null ? 0 : 1) + (EventId is null ? 0 : 1) + (Purchase is null ? 0 : 1);
 }
 
 /// <summary>What a conditional account write did.</summary>
@@ -37,6 +40,9 @@ public enum AccountWriteResult
 
     /// <summary>A reset record for one of the (subscription, boundary) keys exists. Nothing was written.</summary>
     ResetRecorded,
+
+    /// <summary>The purchase was granted before (a redelivery, or its other event). Nothing was written.</summary>
+    PurchaseRecorded,
 }
 
 /// <summary>The outcome of a write, and the account's new concurrency token when it was applied.</summary>

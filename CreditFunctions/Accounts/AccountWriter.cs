@@ -9,8 +9,10 @@ namespace CreditFunctions.Accounts;
 /// again and builds again. The index entries of the subscriptions the change touched move with the write (put down
 /// before it, the old ones taken away after it), so a crash between the two never loses a subscription's entry.
 /// </summary>
-public sealed class AccountWriter(ICreditStore store, DueIndex index, TimeProvider time)
+public sealed class AccountWriter(ICreditStore store, DueIndex index, TimeProvider time, Microsoft.Extensions.Options.IOptions<Resets.ResetOptions> options)
 {
+    private readonly Resets.ResetPolicy _policy = options.Value.Policy;
+
     /// <summary>
     /// Enough for dozens of writers on one customer at once (32 spenders and a run, say); each lost race waits a short,
     /// random, growing pause so the writers spread out instead of colliding again.
@@ -36,8 +38,9 @@ public sealed class AccountWriter(ICreditStore store, DueIndex index, TimeProvid
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             var read = attempt == 1 && known is not null ? known : await store.GetAccountAsync(customerId, cancellationToken).ConfigureAwait(false);
-            var draft = new AccountDraft(read, customerId, time.GetUtcNow());
+            var draft = new AccountDraft(read, customerId, time.GetUtcNow(), _policy);
             var result = build(draft, attempt);
+            draft.ExpireDue(); // What the change itself ended (a canceled subscription's plan credits) goes in the same write.
             if (result.Refused is not null)
             {
                 await AbandonAsync(moves, read, cancellationToken).ConfigureAwait(false);
@@ -60,8 +63,10 @@ public sealed class AccountWriter(ICreditStore store, DueIndex index, TimeProvid
                 Ledger = draft.Ledger,
                 Idempotency = result.Idempotency,
                 EventId = result.EventId,
+                Purchase = result.Purchase,
             };
-            if (result.Idempotency is null && draft.Resets.Count == 0 && draft.Ledger.Count == 0 && next.SameContent(read))
+            if (result.Idempotency is null && result.Purchase is null && draft.Resets.Count == 0 && draft.Ledger.Count == 0
+                && (next.SameContent(read) || (read is null && next.Subscriptions.Count == 0 && next.Grants.Count == 0)))
             {
                 // Nothing changed: nothing is written (a sync that changes nothing, a look that moves no entry).
                 await AbandonAsync(moves, read, cancellationToken).ConfigureAwait(false);
@@ -137,6 +142,7 @@ public sealed record DraftResult<T>(T Answer)
 {
     public IdempotencyRecord? Idempotency { get; init; }
     public string? EventId { get; init; }
+    public PurchaseRecord? Purchase { get; init; }
 
     /// <summary>Set to write nothing and answer <see cref="Answer"/> as is (a spend the balance does not cover, say).</summary>
     public string? Refused { get; init; }

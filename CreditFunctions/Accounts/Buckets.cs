@@ -9,40 +9,66 @@ namespace CreditFunctions.Accounts;
 /// </summary>
 /// <remarks>
 /// Spend order: the credits that expire soonest go first. A plan bucket expires at its subscription's next boundary
-/// (when the allowance is set again), a granted bucket at its expiry, one that never expires last. Ties go to plan
-/// buckets before granted ones, then by bucket id, so the order is the same on every run.
+/// (when the allowance is set again), a granted bucket at its expiry, one that never expires last. Ties go to rollover
+/// buckets (last month's credits before this month's), then plan buckets, then the rest, then by bucket id, so the order
+/// is the same on every run.
 /// </remarks>
 public static class Buckets
 {
+    /// <summary>
+    /// Until when a subscription's plan credits can be spent: its next boundary, where the allowance is set again. The
+    /// last month of a billing period stays spendable until the renewal is confirmed, for at most the renewal's grace
+    /// after the period ends; past that, an unconfirmed renewal holds the credits back (they are not spent, and still
+    /// count for a rollover when the renewal comes) instead of letting an unpaid period spend them. Null once the
+    /// subscription has ended (canceled, expired): its plan credits expire with it.
+    /// </summary>
+    public static DateTimeOffset? PlanValidUntil(Subscription subscription, DateTimeOffset now, TimeSpan renewalGrace)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        var stripe = subscription.Stripe;
+        if (SubscriptionStatus.IsTerminal(stripe.Status))
+        {
+            return null;
+        }
+
+        if (subscription.LastResetBoundary is not { } last || last < stripe.PeriodStart)
+        {
+            return stripe.PeriodStart + renewalGrace; // The period moved on and its renewal is not granted yet.
+        }
+
+        var next = CreditPeriods.NextBoundary(stripe.PeriodStart, stripe.PeriodEnd, now);
+        return next == stripe.PeriodEnd ? next + renewalGrace : next;
+    }
+
     /// <summary>Every bucket that holds spendable credits at <paramref name="now"/>, in spend order.</summary>
-    public static IReadOnlyList<BucketView> InSpendOrder(CustomerAccount account, DateTimeOffset now)
+    public static IReadOnlyList<BucketView> InSpendOrder(CustomerAccount account, DateTimeOffset now, TimeSpan renewalGrace)
     {
         ArgumentNullException.ThrowIfNull(account);
         var plans = account.Subscriptions
-            .Where(s => !SubscriptionStatus.IsTerminal(s.Stripe.Status))
-            .Select(s => new BucketView(
-                s.PlanBucketId, BucketKind.Plan, s.Balance,
-                CreditPeriods.NextBoundary(s.Stripe.PeriodStart, s.Stripe.PeriodEnd, now), s.Id, s.Stripe.MonthlyAllowance, null));
+            .Select(s => (Subscription: s, Until: PlanValidUntil(s, now, renewalGrace)))
+            .Where(p => p.Until is { } until && until > now)
+            .Select(p => new BucketView(
+                p.Subscription.PlanBucketId, BucketKind.Plan, p.Subscription.Balance, p.Until, p.Subscription.Id, p.Subscription.Stripe.MonthlyAllowance, null));
         var grants = account.Grants
             .Where(g => !g.IsExpired(now))
             .Select(g => new BucketView(g.Id, g.Kind, g.Remaining, g.ExpiresAt, null, null, g));
         return [.. plans.Concat(grants)
             .OrderBy(b => b.ExpiresAt ?? DateTimeOffset.MaxValue)
-            .ThenBy(b => b.Kind == BucketKind.Plan ? 0 : 1)
+            .ThenBy(b => b.Kind switch { BucketKind.Rollover => 0, BucketKind.Plan => 1, _ => 2 })
             .ThenBy(b => b.Id, StringComparer.Ordinal)];
     }
 
-    public static long Available(CustomerAccount account, DateTimeOffset now) => InSpendOrder(account, now).Sum(b => b.Remaining);
+    public static long Available(CustomerAccount account, DateTimeOffset now, TimeSpan renewalGrace) => InSpendOrder(account, now, renewalGrace).Sum(b => b.Remaining);
 
     /// <summary>
     /// Takes <paramref name="amount"/> credits in spend order, all or nothing: the account after, and what came from which
     /// bucket; null when fewer are available.
     /// </summary>
-    public static (CustomerAccount Account, IReadOnlyList<LedgerPart> Parts)? Take(CustomerAccount account, long amount, DateTimeOffset now)
+    public static (CustomerAccount Account, IReadOnlyList<LedgerPart> Parts)? Take(CustomerAccount account, long amount, DateTimeOffset now, TimeSpan renewalGrace)
     {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(amount);
-        var order = InSpendOrder(account, now);
+        var order = InSpendOrder(account, now, renewalGrace);
         if (order.Sum(b => b.Remaining) < amount)
         {
             return null;
@@ -67,27 +93,36 @@ public static class Buckets
 
     /// <summary>
     /// What has expired by <paramref name="now"/> goes, each with a ledger part: granted buckets past their expiry, and the
-    /// plan bucket of a subscription that has ended. Spent-out grants leave the account without an entry (nothing changes).
+    /// plan bucket and rollover of a subscription that has ended. Spent-out grants leave the account without an entry.
     /// </summary>
-    public static (CustomerAccount Account, IReadOnlyList<(DateTimeOffset At, LedgerPart Part, string? SubscriptionId)> Expired) Expire(CustomerAccount account, DateTimeOffset now)
+    public static (CustomerAccount Account, IReadOnlyList<(DateTimeOffset At, LedgerPart Part, string? SubscriptionId)> Expired) Expire(
+        CustomerAccount account, DateTimeOffset now, TimeSpan renewalGrace)
     {
         ArgumentNullException.ThrowIfNull(account);
         var expired = new List<(DateTimeOffset, LedgerPart, string?)>();
         foreach (var grant in account.Grants.Where(g => g.IsExpired(now) && g.Remaining > 0))
         {
-            expired.Add((grant.ExpiresAt!.Value, new LedgerPart(grant.Id, -grant.Remaining, 0), null));
+            expired.Add((grant.ExpiresAt!.Value, new LedgerPart(grant.Id, -grant.Remaining, 0), grant.SubscriptionId));
         }
 
-        foreach (var ended in account.Subscriptions.Where(s => SubscriptionStatus.IsTerminal(s.Stripe.Status) && s.Balance != 0))
+        // A rollover lives as long as its subscription.
+        var endedIds = account.Subscriptions.Where(s => SubscriptionStatus.IsTerminal(s.Stripe.Status)).Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var rollover in account.Grants.Where(g => !g.IsExpired(now) && g.Remaining > 0 && g.SubscriptionId is { } id && endedIds.Contains(id)))
         {
-            expired.Add((now, new LedgerPart(ended.PlanBucketId, -ended.Balance, 0), ended.Id));
+            expired.Add((now, new LedgerPart(rollover.Id, -rollover.Remaining, 0), rollover.SubscriptionId));
         }
 
-        var kept = account.Grants.Where(g => !g.IsExpired(now) && g.Remaining > 0).ToList();
+        var lapsed = account.Subscriptions.Where(s => s.Balance != 0 && PlanValidUntil(s, now, renewalGrace) is null).ToList();
+        foreach (var plan in lapsed)
+        {
+            expired.Add((now, new LedgerPart(plan.PlanBucketId, -plan.Balance, 0), plan.Id));
+        }
+
+        var kept = account.Grants.Where(g => !g.IsExpired(now) && g.Remaining > 0 && !(g.SubscriptionId is { } id && endedIds.Contains(id))).ToList();
         var next = account with
         {
             Grants = kept.Count == account.Grants.Count ? account.Grants : kept,
-            Subscriptions = [.. account.Subscriptions.Select(s => SubscriptionStatus.IsTerminal(s.Stripe.Status) && s.Balance != 0 ? s with { Balance = 0 } : s)],
+            Subscriptions = [.. account.Subscriptions.Select(s => lapsed.Contains(s) ? s with { Balance = 0 } : s)],
         };
         return (expired.Count == 0 && kept.Count == account.Grants.Count ? account : next, expired);
     }

@@ -23,6 +23,9 @@ public sealed record GrantedBucket
     /// <summary>Where it came from: the idempotency key of the grant, or the Stripe object of a purchase.</summary>
     public string? Source { get; init; }
 
+    /// <summary>For a rollover bucket, the subscription whose unused credits it holds.</summary>
+    public string? SubscriptionId { get; init; }
+
     public bool IsExpired(DateTimeOffset now) => ExpiresAt is { } at && at <= now;
 }
 
@@ -34,4 +37,10 @@ public static class BucketKind
 
     /// <summary>Credits granted through the API: top-ups, promotions, support adjustments.</summary>
     public const string Grant = "grant";
+
+    /// <summary>A subscription's unused credits carried over a boundary (up to its plan's cap), until the next one.</summary>
+    public const string Rollover = "rollover";
+
+    /// <summary>A credit pack bought through Stripe (Checkout or a one-off invoice).</summary>
+    public const string Pack = "pack";
 }

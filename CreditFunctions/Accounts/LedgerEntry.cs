@@ -44,4 +44,16 @@ public static class LedgerKind
     public const string Grant = "grant";
     public const string Adjustment = "adjustment";
     public const string Expiry = "expiry";
+
+    /// <summary>Unused plan credits moved into the rollover bucket at a boundary.</summary>
+    public const string Rollover = "rollover";
+
+    /// <summary>A plan upgraded within its period: the plan bucket raised by the difference at once.</summary>
+    public const string Upgrade = "upgrade";
+
+    /// <summary>A credit pack bought through Stripe.</summary>
+    public const string Purchase = "purchase";
+
+    /// <summary>A purchase refunded (in full or part): its still unspent credits taken back.</summary>
+    public const string Refund = "refund";
 }

@@ -31,8 +31,8 @@ public sealed record BucketAnswer(
 public sealed record CreditsReceipt(
     string CustomerId, string IdempotencyKey, string Kind, long Amount, IReadOnlyList<LedgerPart> Parts, long Available, long LedgerSequence, DateTimeOffset At);
 
-/// <summary>One page of a customer's ledger, newest first.</summary>
-public sealed record LedgerPage(string CustomerId, IReadOnlyList<LedgerEntry> Entries, string? ContinuationToken);
+/// <summary>One page of a customer's ledger, newest first; <see cref="Next"/> is where the next page starts (null at the end).</summary>
+public sealed record LedgerPage(string CustomerId, IReadOnlyList<LedgerEntry> Entries, long? Next);
 
 /// <summary>
 /// The answer of a credits call: a value, or a refusal with its problem type (RFC 9457) and status. The same answer is

@@ -16,6 +16,7 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
 {
     private const string Spend = "spend";
     private const string Grant = "grant";
+    private const int MaxBucketReason = 100;
 
     private readonly ResetPolicy _policy = options.Value.Policy;
 
@@ -34,7 +35,8 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
         return update.Answer;
     }
 
-    public async Task<CreditsAnswer<LedgerPage>> LedgerAsync(string customerId, int limit, string? continuationToken, CancellationToken cancellationToken = default)
+    /// <param name="before">Where the page starts: below this entry's number (the answer of the page before), or the newest.</param>
+    public async Task<CreditsAnswer<LedgerPage>> LedgerAsync(string customerId, int limit, long? before, CancellationToken cancellationToken = default)
     {
         var read = await ReadAsync(customerId, cancellationToken).ConfigureAwait(false);
         if (read.Value is null)
@@ -42,7 +44,10 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
             return NotFound<LedgerPage>(customerId);
         }
 
-        var (entries, next) = await store.GetLedgerAsync(customerId, limit, continuationToken, cancellationToken).ConfigureAwait(false);
+        var entries = await store.GetLedgerAsync(customerId, limit, before, cancellationToken).ConfigureAwait(false);
+
+        // Entries are numbered 1..n without gaps: there is more below the last one unless it was number 1.
+        var next = entries.Count == limit && entries[^1].Sequence > 1 ? entries[^1].Sequence : (long?)null;
         return new(new LedgerPage(customerId, entries, next), StatusCodes200);
     }
 
@@ -58,7 +63,7 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
             }
 
             draft.ApplyDue(Job(draft, request.IdempotencyKey));
-            if (Buckets.Take(draft.Account, request.Amount, draft.Now) is not { } taken)
+            if (Buckets.Take(draft.Account, request.Amount, draft.Now, draft.Policy.Grace) is not { } taken)
             {
                 return Insufficient(draft, request.Amount);
             }
@@ -79,6 +84,11 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
         var fingerprint = Fingerprint(Grant, request.Amount, request.Reason, request.ExpiresAt, null);
         return OnceAsync(customerId, request.IdempotencyKey, Grant, fingerprint, StatusCodes201, draft =>
         {
+            if (draft.Read is null && request.Amount < 0)
+            {
+                return NotFound<CreditsReceipt>(customerId); // Nothing to take back from a customer that is not there.
+            }
+
             draft.ApplyDue(Job(draft, request.IdempotencyKey));
             LedgerEntry entry;
             if (request.Amount > 0)
@@ -97,8 +107,9 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
                     Remaining = request.Amount,
                     GrantedAt = draft.Now,
                     ExpiresAt = request.ExpiresAt,
-                    Reason = request.Reason,
-                    Source = request.IdempotencyKey,
+
+                    // The ledger entry keeps the whole reason and the key; the account keeps its buckets small.
+                    Reason = request.Reason.Length <= MaxBucketReason ? request.Reason : request.Reason[..(MaxBucketReason - 1)] + "…",
                 };
                 draft.SetAccount(draft.Account with { Grants = [.. draft.Account.Grants, bucket] });
                 entry = draft.Append(new LedgerEntry
@@ -110,7 +121,7 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
             else
             {
                 // An adjustment takes credits back in spend order, never below zero.
-                if (Buckets.Take(draft.Account, -request.Amount, draft.Now) is not { } taken)
+                if (Buckets.Take(draft.Account, -request.Amount, draft.Now, draft.Policy.Grace) is not { } taken)
                 {
                     return Insufficient(draft, -request.Amount);
                 }
@@ -143,7 +154,10 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
                 return Replay(seen, operation, fingerprint);
             }
 
-            var update = await writer.UpdateAsync(customerId, (draft, _) =>
+            AccountUpdate<CreditsAnswer<CreditsReceipt>> update;
+            try
+            {
+                update = await writer.UpdateAsync(customerId, (draft, _) =>
             {
                 var answer = change(draft);
                 if (answer.Status == 404)
@@ -160,7 +174,13 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
                         Idempotency = new IdempotencyRecord(key, operation, fingerprint, successStatus, JsonSerializer.Serialize(answer.Value, CreditJson.Options), draft.Now),
                         OnRefused = refused => refused == AccountWriteResult.IdempotencyKeyTaken ? KeyTaken : null,
                     };
-            }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (AccountTooLargeException ex)
+            {
+                return new(null, 409, new CreditsProblem(CreditsProblemType.TooManyGrants, "Account full", ex.Message));
+            }
+
             if (!ReferenceEquals(update.Answer, KeyTaken))
             {
                 return update.Answer;
@@ -202,7 +222,7 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
 
     private static CreditsView View(AccountDraft draft)
     {
-        var buckets = Buckets.InSpendOrder(draft.Account, draft.Now);
+        var buckets = Buckets.InSpendOrder(draft.Account, draft.Now, draft.Policy.Grace);
         return new CreditsView(draft.Account.CustomerId, draft.Now, buckets.Sum(b => b.Remaining), [.. buckets.Select(BucketAnswer.From)]);
     }
 

@@ -29,17 +29,20 @@ public static class CreditsRequests
             DateTimeOffset? expiresAt = null;
             if (fields.TryGetValue("expiresAt", out var value) && value.ValueKind != JsonValueKind.Null)
             {
-                // An offset (or Z) is required: a bare local time would mean different instants on different servers.
+                // ISO 8601 with its offset (or Z) and nothing else: a bare local time, or 01/02/2027, means different
+                // instants to different readers.
                 if (value.ValueKind != JsonValueKind.String
-                    || !DateTime.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var withKind)
-                    || withKind.Kind == DateTimeKind.Unspecified
-                    || !DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+                    || !DateTimeOffset.TryParseExact(value.GetString(), IsoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
                 {
                     errors["expiresAt"] = ["'expiresAt' must be an ISO 8601 time with its offset, such as 2026-12-31T23:59:59Z."];
                 }
                 else if (parsed <= now)
                 {
                     errors["expiresAt"] = [$"'expiresAt' ({parsed:O}) is not in the future; it is now {now:O}."];
+                }
+                else if (parsed > now.AddYears(MaxExpiryYears))
+                {
+                    errors["expiresAt"] = [$"'expiresAt' is more than {MaxExpiryYears} years ahead; leave it out for credits that never expire."];
                 }
                 else if (amount < 0)
                 {
@@ -55,6 +58,11 @@ public static class CreditsRequests
         });
 
     public static bool IsCustomerId(string? value) => value is not null && ManualResetQuery.IsCustomerId(value);
+
+    private const int MaxExpiryYears = 10;
+
+    private static readonly string[] IsoFormats =
+        ["yyyy-MM-dd'T'HH:mm:ss'Z'", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", "yyyy-MM-dd'T'HH:mm:sszzz", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz"];
 
     private static (T? Request, Dictionary<string, string[]> Errors) Parse<T>(
         string body, string[] known, Func<Dictionary<string, JsonElement>, Dictionary<string, string[]>, T?> read)
@@ -74,28 +82,44 @@ public static class CreditsRequests
 
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            try
             {
-                errors["body"] = ["The body must be a JSON object."];
+                return Read(document, known, read, errors);
+            }
+            catch (InvalidOperationException)
+            {
+                // A string with an unpaired surrogate (\ud800) is JSON, but not text: it cannot be read or stored.
+                errors["body"] = ["The body holds a string that is not valid text (an unpaired surrogate escape)."];
                 return (null, errors);
             }
-
-            var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                if (!known.Contains(property.Name, StringComparer.Ordinal))
-                {
-                    errors[property.Name] = [$"Unknown field '{property.Name}'. Fields: {string.Join(", ", known)}."];
-                }
-                else if (!fields.TryAdd(property.Name, property.Value.Clone()))
-                {
-                    errors[property.Name] = [$"'{property.Name}' is given twice."];
-                }
-            }
-
-            var request = read(fields, errors);
-            return errors.Count == 0 ? (request, errors) : (null, errors);
         }
+    }
+
+    private static (T? Request, Dictionary<string, string[]> Errors) Read<T>(
+        JsonDocument document, string[] known, Func<Dictionary<string, JsonElement>, Dictionary<string, string[]>, T?> read, Dictionary<string, string[]> errors)
+        where T : class
+    {
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            errors["body"] = ["The body must be a JSON object."];
+            return (null, errors);
+        }
+
+        var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            if (!known.Contains(property.Name, StringComparer.Ordinal))
+            {
+                errors[property.Name] = [$"Unknown field '{property.Name}'. Fields: {string.Join(", ", known)}."];
+            }
+            else if (!fields.TryAdd(property.Name, property.Value.Clone()))
+            {
+                errors[property.Name] = [$"'{property.Name}' is given twice."];
+            }
+        }
+
+        var request = read(fields, errors);
+        return errors.Count == 0 ? (request, errors) : (null, errors);
     }
 
     private static long Amount(Dictionary<string, JsonElement> fields, Dictionary<string, string[]> errors, bool allowNegative)
@@ -109,7 +133,7 @@ public static class CreditsRequests
             return 0;
         }
 
-        if (amount == 0 || (!allowNegative && amount < 0) || Math.Abs(amount) > CreditsLimits.MaxAmount)
+        if (amount == 0 || (!allowNegative && amount < 0) || amount is < -CreditsLimits.MaxAmount or > CreditsLimits.MaxAmount)
         {
             errors["amount"] = [$"'amount' must be {bounds}; got {amount}."];
         }
@@ -186,6 +210,6 @@ public static class CreditsRequests
             return null;
         }
 
-        return metadata;
+        return metadata.Count == 0 ? null : metadata; // {} and no metadata are the same request
     }
 }

@@ -26,7 +26,7 @@ public sealed class GetCreditsLedger(CreditsService credits)
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var limit = CreditsLimits.DefaultLedgerPage;
-        string? token = null;
+        long? before = null;
         foreach (var (key, values) in request.Query)
         {
             var value = values.Count == 1 ? values[0] ?? "" : null;
@@ -40,11 +40,11 @@ public sealed class GetCreditsLedger(CreditsService credits)
                 case "limit":
                     errors[key] = [$"'limit' must be given once, a whole number from 1 to {CreditsLimits.MaxLedgerPage}."];
                     break;
-                case "continuationToken" when value is not null && Decode(value) is { } decoded:
-                    token = decoded;
+                case "continuationToken" when value is not null && Decode(value, customerId) is { } decoded:
+                    before = decoded;
                     break;
                 case "continuationToken":
-                    errors[key] = ["'continuationToken' must be given once, exactly as an earlier page answered it."];
+                    errors[key] = ["'continuationToken' must be given once, exactly as an earlier page of this customer's ledger answered it."];
                     break;
                 default:
                     errors[key] = [$"Unknown parameter '{key}'. Use limit and continuationToken."];
@@ -57,22 +57,27 @@ public sealed class GetCreditsLedger(CreditsService credits)
             return CreditsHttp.Invalid(errors, "read");
         }
 
-        var answer = await credits.LedgerAsync(customerId, limit, token, cancellationToken).ConfigureAwait(false);
-        return CreditsHttp.Answer(answer.Value is { } page ? answer with { Value = page with { ContinuationToken = Encode(page.ContinuationToken) } } : answer);
+        var answer = await credits.LedgerAsync(customerId, limit, before, cancellationToken).ConfigureAwait(false);
+        return answer.Value is { } page
+            ? TypedResults.Json(new { page.CustomerId, page.Entries, ContinuationToken = Encode(customerId, page.Next) }, CreditJson.Options)
+            : CreditsHttp.Answer(answer);
     }
 
-    // The store's token, made opaque and safe in a URL.
-    private static string? Encode(string? token) =>
-        token is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes(token)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    // The cursor names the customer and the entry the next page starts below, opaque and safe in a URL.
+    private static string? Encode(string customerId, long? next) =>
+        next is not { } below ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes($"{customerId}:{below.ToString(CultureInfo.InvariantCulture)}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private static string? Decode(string value)
+    private static long? Decode(string value, string customerId)
     {
         var base64 = value.Replace('-', '+').Replace('_', '/');
         base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
         try
         {
-            var token = Encoding.UTF8.GetString(Convert.FromBase64String(base64));
-            return token.Length > 0 && token.All(c => !char.IsControl(c)) ? token : null;
+            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(base64)).Split(':');
+            return parts.Length == 2 && parts[0] == customerId
+                && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var below) && below > 1
+                ? below
+                : null;
         }
         catch (FormatException)
         {

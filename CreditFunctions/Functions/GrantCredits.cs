@@ -22,9 +22,10 @@ public sealed class GrantCredits(CreditsService credits, TimeProvider time)
             return CreditsHttp.BadCustomer(customerId);
         }
 
-        if (await BoundedBody.ReadAsync(request, CreditsLimits.MaxBodyBytes, cancellationToken).ConfigureAwait(false) is not { } body)
+        var (body, refusal) = await CreditsHttp.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        if (body is null)
         {
-            return CreditsHttp.TooLarge();
+            return refusal!;
         }
 
         var (grant, errors) = CreditsRequests.ParseGrant(body, time.GetUtcNow());

@@ -74,9 +74,9 @@ public static partial class ManualResetQuery
 
     public static bool IsCustomerId(string value) => CustomerIdPattern().IsMatch(value);
 
-    [GeneratedRegex("^cus_[A-Za-z0-9]{1,250}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^cus_[A-Za-z0-9]{1,250}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex CustomerIdPattern();
 
-    [GeneratedRegex("^sub_[A-Za-z0-9]{1,250}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^sub_[A-Za-z0-9]{1,250}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex SubscriptionIdPattern();
 }

@@ -24,7 +24,16 @@ public sealed class StripeWebhook(StripeWebhookVerifier verifier, StripeEventPro
         ArgumentNullException.ThrowIfNull(request);
 
         // The signature covers the exact bytes Stripe sent, so the body is read raw, never model-bound, and never past the cap.
-        var body = await BoundedBody.ReadAsync(request, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        string? body;
+        try
+        {
+            body = await BoundedBody.ReadAsync(request, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            return TypedResults.Problem("The body is not UTF-8 text; Stripe sends UTF-8 JSON.", statusCode: StatusCodes.Status400BadRequest, title: "Not a Stripe event");
+        }
+
         if (body is null)
         {
             return TypedResults.Problem(

@@ -15,6 +15,9 @@ public static class SkipReason
     public const string SubscriptionMissing = "subscription-missing";
     public const string AwaitingRenewal = "period-ended-awaiting-renewal";
 
+    /// <summary>The customer's write had no room for it (dozens of subscriptions due at once); the next write applies it.</summary>
+    public const string Deferred = "deferred";
+
     /// <summary>The current period started more than the grace ago and its payment has not been seen.</summary>
     public const string RenewalUnconfirmed = "renewal-unconfirmed";
 }

@@ -30,7 +30,7 @@ public sealed class SubscriptionResetter(AccountWriter writer, ICreditStore stor
         if (job.DryRun)
         {
             var read = known ?? await store.GetAccountAsync(customerId, cancellationToken).ConfigureAwait(false);
-            return Log(new AccountDraft(read, customerId, job.AsOf).ApplyDue(job, subscriptionIds, decided), job, read);
+            return Log(new AccountDraft(read, customerId, job.AsOf, job.Policy).ApplyDue(job, subscriptionIds, decided), job, read);
         }
 
         var update = await writer.UpdateAsync(

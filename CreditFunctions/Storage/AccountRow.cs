@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using CreditFunctions.Accounts;
@@ -8,15 +6,14 @@ using CreditFunctions.Subscriptions;
 namespace CreditFunctions.Storage;
 
 /// <summary>
-/// The account row: the subscriptions and granted buckets as JSON, each split over numbered columns because Azure caps
-/// a string property at 64 KiB (32K characters); plain columns for what an operator looks for in a table browser.
+/// The account row: the subscriptions and granted buckets as JSON split over numbered columns (<see cref="JsonColumns"/>),
+/// beside plain columns for what an operator looks for in a table browser. Room for about 250 subscriptions and well
+/// over the 1,000 open grants the API allows, within the 1 MiB an entity may hold.
 /// </summary>
 internal static class AccountRow
 {
-    private const int ChunkChars = 30_000;
-
-    /// <summary>Columns per JSON field: with two fields, about 720 KB of the 1 MiB an entity may hold.</summary>
-    private const int MaxChunks = 6;
+    private const int SubscriptionChunks = 3;
+    private const int GrantChunks = 12;
 
     public static TableEntity ToEntity(CustomerAccount account)
     {
@@ -27,8 +24,16 @@ internal static class AccountRow
             ["SubscriptionCount"] = account.Subscriptions.Count,
             ["GrantCount"] = account.Grants.Count,
         };
-        Write(entity, "Subscriptions", JsonSerializer.Serialize(account.Subscriptions, CreditJson.Options), account.CustomerId);
-        Write(entity, "Grants", JsonSerializer.Serialize(account.Grants, CreditJson.Options), account.CustomerId);
+        if (!JsonColumns.TryWrite(entity, "Subscriptions", account.Subscriptions, SubscriptionChunks))
+        {
+            throw new AccountTooLargeException(account.CustomerId, "subscriptions");
+        }
+
+        if (!JsonColumns.TryWrite(entity, "Grants", account.Grants, GrantChunks))
+        {
+            throw new AccountTooLargeException(account.CustomerId, "granted buckets");
+        }
+
         if (account.ConcurrencyToken is { } token)
         {
             entity.ETag = new ETag(token);
@@ -40,41 +45,12 @@ internal static class AccountRow
     public static CustomerAccount FromEntity(TableEntity entity) => new()
     {
         CustomerId = entity.PartitionKey,
-        Subscriptions = JsonSerializer.Deserialize<List<Subscription>>(Read(entity, "Subscriptions"), CreditJson.Options) ?? [],
-        Grants = JsonSerializer.Deserialize<List<GrantedBucket>>(Read(entity, "Grants"), CreditJson.Options) ?? [],
+        Subscriptions = JsonColumns.Read<List<Subscription>>(entity, "Subscriptions") ?? [],
+        Grants = JsonColumns.Read<List<GrantedBucket>>(entity, "Grants") ?? [],
         LedgerSequence = entity.GetInt64("LedgerSequence") ?? 0,
         Version = entity.GetInt64("Version") ?? 0,
         ConcurrencyToken = entity.ETag.ToString(),
     };
-
-    private static void Write(TableEntity entity, string field, string json, string customerId)
-    {
-        var chunks = (json.Length + ChunkChars - 1) / ChunkChars;
-        if (chunks > MaxChunks)
-        {
-            throw new AccountTooLargeException(customerId, field);
-        }
-
-        for (var i = 0; i < chunks; i++)
-        {
-            entity[field + i] = json.Substring(i * ChunkChars, Math.Min(ChunkChars, json.Length - (i * ChunkChars)));
-        }
-
-        // A replace drops columns the new version does not have, so a shrinking field leaves no old chunk behind.
-        entity[field + "Chunks"] = chunks;
-    }
-
-    private static string Read(TableEntity entity, string field)
-    {
-        var chunks = entity.GetInt32(field + "Chunks") ?? 0;
-        var json = new StringBuilder();
-        for (var i = 0; i < chunks; i++)
-        {
-            json.Append(entity.GetString(field + i));
-        }
-
-        return chunks == 0 ? "[]" : json.ToString();
-    }
 }
 
 /// <summary>An account grew past what one row holds (hundreds of subscriptions, or thousands of open grants).</summary>

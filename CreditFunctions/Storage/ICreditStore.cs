@@ -21,11 +21,15 @@ public interface ICreditStore
     /// <summary>The applied resets of one subscription, oldest boundary first.</summary>
     Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string customerId, string subscriptionId, CancellationToken cancellationToken = default);
 
-    /// <summary>One page of the customer's ledger, newest first, and the token for the next page (null at the end).</summary>
-    Task<(IReadOnlyList<LedgerEntry> Entries, string? ContinuationToken)> GetLedgerAsync(
-        string customerId, int limit, string? continuationToken, CancellationToken cancellationToken = default);
+    /// <summary>Up to <paramref name="limit"/> of the customer's ledger entries numbered below <paramref name="before"/> (all when null), newest first.</summary>
+    Task<IReadOnlyList<LedgerEntry>> GetLedgerAsync(string customerId, int limit, long? before = null, CancellationToken cancellationToken = default);
 
     Task<IdempotencyRecord?> GetIdempotencyAsync(string customerId, string key, CancellationToken cancellationToken = default);
+
+    Task<PurchaseRecord?> GetPurchaseAsync(string customerId, string purchaseId, CancellationToken cancellationToken = default);
+
+    /// <summary>The customer's purchase paid with <paramref name="paymentIntentId"/>, if any.</summary>
+    Task<PurchaseRecord?> FindPurchaseByPaymentAsync(string customerId, string paymentIntentId, CancellationToken cancellationToken = default);
 
     /// <summary>Whether the Stripe event <paramref name="eventId"/> was recorded with a write of the customer's account.</summary>
     Task<bool> HasEventAsync(string customerId, string eventId, CancellationToken cancellationToken = default);

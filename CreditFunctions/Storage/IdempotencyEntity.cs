@@ -1,35 +1,40 @@
-using Azure;
 using Azure.Data.Tables;
 using CreditFunctions.Accounts;
 
 namespace CreditFunctions.Storage;
 
-/// <summary>An idempotency key's record in the customer's partition, written with the change it made.</summary>
-public sealed class IdempotencyEntity : ITableEntity
+/// <summary>
+/// An idempotency key's record in the customer's partition, written with the change it made; the stored answer split
+/// over columns like the account (a spend across hundreds of buckets answers with all of them).
+/// </summary>
+internal static class IdempotencyEntity
 {
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
+    private const int ResponseChunks = 8;
 
-    public string Key { get; set; } = "";
-    public string Operation { get; set; } = "";
-    public string Fingerprint { get; set; } = "";
-    public int Status { get; set; }
-    public string Response { get; set; } = "";
-    public DateTimeOffset CreatedAt { get; set; }
-
-    public static IdempotencyEntity From(string customerId, IdempotencyRecord record) => new()
+    public static TableEntity From(string customerId, IdempotencyRecord record)
     {
-        PartitionKey = customerId,
-        RowKey = Keys.IdempotencyRow(record.Key),
-        Key = record.Key,
-        Operation = record.Operation,
-        Fingerprint = record.Fingerprint,
-        Status = record.Status,
-        Response = record.Response,
-        CreatedAt = record.CreatedAt,
-    };
+        ArgumentNullException.ThrowIfNull(record);
+        var entity = new TableEntity(customerId, Keys.IdempotencyRow(record.Key))
+        {
+            ["Key"] = record.Key,
+            ["Operation"] = record.Operation,
+            ["Fingerprint"] = record.Fingerprint,
+            ["Status"] = record.Status,
+            ["CreatedAt"] = record.CreatedAt,
+        };
+        if (!JsonColumns.TryWriteText(entity, "Response", record.Response, ResponseChunks))
+        {
+            throw new InvalidOperationException($"The answer to idempotency key '{record.Key}' of {customerId} is too large to store.");
+        }
 
-    public IdempotencyRecord ToRecord() => new(Key, Operation, Fingerprint, Status, Response, CreatedAt);
+        return entity;
+    }
+
+    public static IdempotencyRecord ToRecord(TableEntity entity) => new(
+        entity.GetString("Key") ?? "",
+        entity.GetString("Operation") ?? "",
+        entity.GetString("Fingerprint") ?? "",
+        entity.GetInt32("Status") ?? 0,
+        JsonColumns.ReadText(entity, "Response") ?? "",
+        entity.GetDateTimeOffset("CreatedAt") ?? default);
 }

@@ -11,6 +11,7 @@ internal static class Keys
     public const string EventRowPrefix = "event-";
     public const string LedgerRowPrefix = "ledger-";
     public const string IdempotencyRowPrefix = "idem-";
+    public const string PurchaseRowPrefix = "purchase-";
 
     /// <summary>The directory row of a subscription (partition = subscription id): which customer it belongs to.</summary>
     public const string DirectoryRow = "customer";
@@ -29,6 +30,8 @@ internal static class Keys
         LedgerRowPrefix + (long.MaxValue - sequence).ToString("D19", CultureInfo.InvariantCulture);
 
     public static string IdempotencyRow(string key) => IdempotencyRowPrefix + key;
+
+    public static string PurchaseRow(string purchaseId) => PurchaseRowPrefix + purchaseId;
 
     /// <summary>The first key after every key that starts with <paramref name="prefix"/>, for range queries.</summary>
     public static string After(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);

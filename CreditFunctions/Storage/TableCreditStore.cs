@@ -104,6 +104,15 @@ public sealed class TableCreditStore : ICreditStore
             kinds.Add(AccountWriteResult.EventRecorded);
         }
 
+        if (write.Purchase is { } purchase)
+        {
+            var entity = PurchaseEntity.From(customerId, purchase);
+            actions.Add(purchase.ConcurrencyToken is null
+                ? new(TableTransactionActionType.Add, entity)
+                : new(TableTransactionActionType.UpdateReplace, entity, new ETag(purchase.ConcurrencyToken)));
+            kinds.Add(purchase.ConcurrencyToken is null ? AccountWriteResult.PurchaseRecorded : AccountWriteResult.Conflict);
+        }
+
         foreach (var reset in write.Resets)
         {
             actions.Add(new(TableTransactionActionType.Add, ResetRecordEntity.From(customerId, reset)));
@@ -113,7 +122,7 @@ public sealed class TableCreditStore : ICreditStore
         foreach (var entry in write.Ledger)
         {
             // Numbered from the account's own sequence, which the If-Match guards: a clash is a concurrent write.
-            actions.Add(new(TableTransactionActionType.Add, LedgerEntity.From(customerId, entry)));
+            actions.Add(new(TableTransactionActionType.Add, LedgerEntity.ToTableEntity(customerId, entry)));
             kinds.Add(AccountWriteResult.Conflict);
         }
 
@@ -145,28 +154,56 @@ public sealed class TableCreditStore : ICreditStore
         return history;
     }
 
-    public async Task<(IReadOnlyList<LedgerEntry> Entries, string? ContinuationToken)> GetLedgerAsync(
-        string customerId, int limit, string? continuationToken, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<LedgerEntry>> GetLedgerAsync(string customerId, int limit, long? before = null, CancellationToken cancellationToken = default)
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+
+        // Inverted sequence numbers: "below before" is every row key after before's.
+        var from = before is { } below ? Keys.LedgerRow(below) : Keys.LedgerRowPrefix;
         var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {customerId} and RowKey ge {Keys.LedgerRowPrefix} and RowKey lt {Keys.After(Keys.LedgerRowPrefix)}");
-        var pages = _customers.QueryAsync<LedgerEntity>(filter, limit, cancellationToken: cancellationToken).AsPages(continuationToken, limit);
-        await foreach (var page in pages.ConfigureAwait(false))
+            $"PartitionKey eq {customerId} and RowKey gt {from} and RowKey lt {Keys.After(Keys.LedgerRowPrefix)}");
+        var entries = new List<LedgerEntry>(limit);
+        await foreach (var entity in _customers.QueryAsync<TableEntity>(filter, Math.Min(limit, PageSize), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            return ([.. page.Values.Select(e => e.ToEntry())], page.ContinuationToken);
+            entries.Add(LedgerEntity.FromTableEntity(entity));
+            if (entries.Count == limit)
+            {
+                break;
+            }
         }
 
-        return ([], null);
+        return entries;
     }
 
     public async Task<IdempotencyRecord?> GetIdempotencyAsync(string customerId, string key, CancellationToken cancellationToken = default)
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
         var response = await _customers
-            .GetEntityIfExistsAsync<IdempotencyEntity>(customerId, Keys.IdempotencyRow(key), cancellationToken: cancellationToken)
+            .GetEntityIfExistsAsync<TableEntity>(customerId, Keys.IdempotencyRow(key), cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        return response.HasValue ? IdempotencyEntity.ToRecord(response.Value!) : null;
+    }
+
+    public async Task<PurchaseRecord?> GetPurchaseAsync(string customerId, string purchaseId, CancellationToken cancellationToken = default)
+    {
+        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+        var response = await _customers
+            .GetEntityIfExistsAsync<PurchaseEntity>(customerId, Keys.PurchaseRow(purchaseId), cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         return response.HasValue ? response.Value!.ToRecord() : null;
+    }
+
+    public async Task<PurchaseRecord?> FindPurchaseByPaymentAsync(string customerId, string paymentIntentId, CancellationToken cancellationToken = default)
+    {
+        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {customerId} and RowKey ge {Keys.PurchaseRowPrefix} and RowKey lt {Keys.After(Keys.PurchaseRowPrefix)} and PaymentIntentId eq {paymentIntentId}");
+        await foreach (var entity in _customers.QueryAsync<PurchaseEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            return entity.ToRecord();
+        }
+
+        return null;
     }
 
     public async Task<bool> HasEventAsync(string customerId, string eventId, CancellationToken cancellationToken = default)

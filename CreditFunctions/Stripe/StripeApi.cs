@@ -69,6 +69,31 @@ public sealed class StripeApi
         return lines;
     }
 
+    /// <summary>Every line item of a Checkout session, each with its price (and the price's metadata).</summary>
+    public async Task<IReadOnlyList<LineItem>> ListSessionLineItemsAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        var items = new List<LineItem>();
+        var options = new global::Stripe.Checkout.SessionLineItemListOptions { Limit = 100 };
+        await foreach (var item in new global::Stripe.Checkout.SessionLineItemService(Client).ListAutoPagingAsync(sessionId, options, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            items.Add(item);
+        }
+
+        return items;
+    }
+
+    public Task<Price> GetPriceAsync(string priceId, CancellationToken cancellationToken = default) =>
+        new PriceService(Client).GetAsync(priceId, cancellationToken: cancellationToken);
+
+    /// <summary>The payment intent that paid an invoice (invoices carry their payments only when asked for them).</summary>
+    public async Task<string?> GetInvoicePaymentIntentAsync(string invoiceId, CancellationToken cancellationToken = default)
+    {
+        var payments = await new InvoicePaymentService(Client)
+            .ListAsync(new InvoicePaymentListOptions { Invoice = invoiceId, Status = "paid" }, cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        return payments.Data.Select(p => p.Payment?.PaymentIntentId).FirstOrDefault(id => id is not null);
+    }
+
     /// <summary>One page of every subscription in the account, all statuses, in Stripe's order.</summary>
     public Task<StripeList<Subscription>> ListSubscriptionsAsync(string? startingAfter, int limit, CancellationToken cancellationToken = default) =>
         new SubscriptionService(Client).ListAsync(

@@ -17,6 +17,7 @@ public sealed partial class StripeEventProcessor(
     SubscriptionSync sync,
     StripeSubscriptionMapper mapper,
     StripeApi api,
+    StripePurchases purchases,
     ICreditStore store,
     TimeProvider time,
     IOptions<ResetOptions> options,
@@ -31,6 +32,15 @@ public sealed partial class StripeEventProcessor(
         EventTypes.CustomerSubscriptionResumed,
     };
 
+    /// <summary>Every event type this endpoint acts on: enable these on the webhook endpoint.</summary>
+    public static readonly IReadOnlySet<string> HandledEvents = new HashSet<string>(SubscriptionEvents, StringComparer.Ordinal)
+    {
+        EventTypes.InvoicePaid,
+        EventTypes.CheckoutSessionCompleted,
+        EventTypes.CheckoutSessionAsyncPaymentSucceeded,
+        EventTypes.ChargeRefunded,
+    };
+
     private readonly ResetPolicy _policy = options.Value.Policy;
 
     public async Task<WebhookOutcome> ProcessAsync(Event stripeEvent, CancellationToken cancellationToken = default)
@@ -42,9 +52,15 @@ public sealed partial class StripeEventProcessor(
             {
                 Subscription subscription when SubscriptionEvents.Contains(stripeEvent.Type) =>
                     await SubscriptionEventAsync(stripeEvent, subscription, cancellationToken).ConfigureAwait(false),
+                Invoice invoice when stripeEvent.Type == EventTypes.InvoicePaid && invoice.Parent?.SubscriptionDetails?.SubscriptionId is null =>
+                    await purchases.InvoicePaidAsync(stripeEvent, invoice, cancellationToken).ConfigureAwait(false),
                 Invoice invoice when stripeEvent.Type == EventTypes.InvoicePaid =>
                     await InvoicePaidAsync(stripeEvent, invoice, cancellationToken).ConfigureAwait(false),
-                _ => Ignored(stripeEvent, SubscriptionEvents.Contains(stripeEvent.Type) || stripeEvent.Type == EventTypes.InvoicePaid
+                global::Stripe.Checkout.Session session when stripeEvent.Type is EventTypes.CheckoutSessionCompleted or EventTypes.CheckoutSessionAsyncPaymentSucceeded =>
+                    await purchases.CheckoutPaidAsync(stripeEvent, session, cancellationToken).ConfigureAwait(false),
+                Charge charge when stripeEvent.Type == EventTypes.ChargeRefunded =>
+                    await purchases.ChargeRefundedAsync(stripeEvent, charge, cancellationToken).ConfigureAwait(false),
+                _ => Ignored(stripeEvent, HandledEvents.Contains(stripeEvent.Type)
                     ? "the event does not carry the object its type promises"
                     : "not an event type this endpoint acts on"),
             };

@@ -14,12 +14,12 @@ public static partial class StripeIds
 
     public static bool IsCustomer(string? id) => id is not null && CustomerPattern().IsMatch(id);
 
-    [GeneratedRegex("^evt_[A-Za-z0-9_]{1,250}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^evt_[A-Za-z0-9_]{1,250}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex EventPattern();
 
-    [GeneratedRegex("^sub_[A-Za-z0-9_]{1,250}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^sub_[A-Za-z0-9_]{1,250}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex SubscriptionPattern();
 
-    [GeneratedRegex("^cus_[A-Za-z0-9_]{1,250}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^cus_[A-Za-z0-9_]{1,250}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex CustomerPattern();
 }

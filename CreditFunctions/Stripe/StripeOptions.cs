@@ -20,6 +20,13 @@ public sealed class StripeOptions : IValidatableObject
     /// <summary>Where the Stripe API is; only changed for tests or an egress proxy.</summary>
     public Uri? ApiBase { get; set; }
 
+    /// <summary>
+    /// The most unused plan credits carried over a boundary for prices without <c>credits_rollover_max</c> metadata;
+    /// 0 (the default) turns rollover off.
+    /// </summary>
+    [Range(0, 1_000_000_000, ErrorMessage = "Stripe:DefaultRolloverMax must be a whole number from {1} to {2}; 0 turns rollover off.")]
+    public int DefaultRolloverMax { get; set; }
+
     /// <summary>How long one Stripe API request may take before it counts as failed (it is tried twice at most).</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -9,7 +9,7 @@ namespace CreditFunctions.Stripe;
 /// Reads a Stripe subscription (API 2026-10-28.endive) into a <see cref="StripeView"/>. The billing period lives on
 /// the subscription items (<c>items.data[].current_period_start/end</c>), not on the subscription.
 /// </summary>
-public sealed class StripeSubscriptionMapper(PlanAllowances allowances)
+public sealed partial class StripeSubscriptionMapper(PlanAllowances allowances, Microsoft.Extensions.Logging.ILogger<StripeSubscriptionMapper> logger)
 {
     public StripeView Map(Subscription subscription)
     {
@@ -41,6 +41,10 @@ public sealed class StripeSubscriptionMapper(PlanAllowances allowances)
             CancelAtPeriodEnd = subscription.CancelAtPeriodEnd,
             CollectionPaused = subscription.PauseCollection is not null,
             MonthlyAllowance = allowances.Resolve(price),
+            RolloverMax = allowances.RolloverMax(price, bad => BadMetadata(logger, subscription.Id, bad)),
         };
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(2500, Microsoft.Extensions.Logging.LogLevel.Error, "Subscription {SubscriptionId}: {Problem}")]
+    private static partial void BadMetadata(Microsoft.Extensions.Logging.ILogger logger, string subscriptionId, string problem);
 }

@@ -57,7 +57,7 @@ public sealed partial class SubscriptionSync(AccountWriter writer, ICreditStore 
                 return SyncOutcome.Unchanged;
             }
 
-            draft.Put(next);
+            PutWithPlanChange(draft, existing, next, eventId);
             return existing is null ? SyncOutcome.Created : SyncOutcome.Applied;
         }, cancellationToken);
     }
@@ -95,9 +95,48 @@ public sealed partial class SubscriptionSync(AccountWriter writer, ICreditStore 
                 return SyncOutcome.Unchanged;
             }
 
-            draft.Put(next);
+            PutWithPlanChange(draft, existing, next, eventId);
             return SyncOutcome.Applied;
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="next"/> with the allowance its current month is granted with. A new period starts with its
+    /// own plan. Within a period an upgrade raises the plan bucket at once by the difference (once per change, with a
+    /// ledger entry naming the event), and a downgrade waits for the next boundary: what was paid for is kept until then.
+    /// </summary>
+    private static void PutWithPlanChange(AccountDraft draft, Subscription? existing, Subscription next, string? eventId)
+    {
+        var incoming = next.Stripe.MonthlyAllowance;
+        if (existing is null || existing.Stripe.PeriodStart != next.Stripe.PeriodStart)
+        {
+            draft.Put(next with { AllowanceInEffect = incoming });
+            return;
+        }
+
+        var inEffect = existing.AllowanceInEffect ?? existing.Stripe.MonthlyAllowance;
+        if (incoming is not { } raised || inEffect is not { } current || raised <= current)
+        {
+            draft.Put(next with { AllowanceInEffect = inEffect });
+            return;
+        }
+
+        var granted = existing.LastResetBoundary is { } last && last >= existing.Stripe.PeriodStart;
+        if (!granted)
+        {
+            // The month is not granted yet (its payment is awaited): it will be granted with the larger plan.
+            draft.Put(next with { AllowanceInEffect = raised });
+            return;
+        }
+
+        var balance = next.Balance + (raised - current);
+        draft.Put(next with { AllowanceInEffect = raised, Balance = balance });
+        draft.Append(new LedgerEntry
+        {
+            Sequence = 0, At = draft.Now, Kind = LedgerKind.Upgrade, BalanceAfter = 0, SubscriptionId = next.Id, RunId = eventId,
+            Parts = [new LedgerPart(next.PlanBucketId, raised - current, balance)],
+            Reason = $"plan upgraded from {current} to {raised} credits a month",
+        });
     }
 
     /// <param name="change">Changes the draft (or not) and says what it did; stale and tied changes write nothing.</param>

@@ -8,6 +8,9 @@ public sealed record WebhookOutcome(string EventId, string EventType, string Res
 {
     public string? SubscriptionId { get; init; }
 
+    /// <summary>The customer of a purchase or refund.</summary>
+    public string? CustomerId { get; init; }
+
     /// <summary>The reset the event led to, or why a due one was not applied; null when nothing was due.</summary>
     public WebhookReset? Reset { get; init; }
 
@@ -51,5 +54,14 @@ public static class WebhookResult
     /// <summary>An invoice for a subscription that is not stored, and no API key to fetch it; nothing was written.</summary>
     public const string UnknownSubscription = "unknown-subscription";
 
-    public static readonly IReadOnlyList<string> All = [Synced, PaidRecorded, Unchanged, Duplicate, Stale, Ignored, UnknownSubscription];
+    /// <summary>A credit pack's credits were granted.</summary>
+    public const string Granted = "granted";
+
+    /// <summary>A refund's share of a pack's unspent credits was taken back.</summary>
+    public const string Refunded = "refunded";
+
+    /// <summary>A paid purchase whose credits cannot be told (no metadata, bad metadata, no customer): logged as an error.</summary>
+    public const string NotGranted = "not-granted";
+
+    public static readonly IReadOnlyList<string> All = [Synced, PaidRecorded, Unchanged, Duplicate, Stale, Ignored, UnknownSubscription, Granted, Refunded, NotGranted];
 }

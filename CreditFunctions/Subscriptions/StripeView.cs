@@ -26,6 +26,9 @@ public sealed record StripeView
     /// <summary>Credits per month; null when the plan is unknown (no metadata and no configured mapping).</summary>
     public int? MonthlyAllowance { get; init; }
 
+    /// <summary>The most unused plan credits carried over a boundary (price metadata <c>credits_rollover_max</c>); 0 for none.</summary>
+    public int RolloverMax { get; init; }
+
     /// <summary>When Stripe produced this state (the creation time of the event that carried it); orders deliveries.</summary>
     public DateTimeOffset? AsOf { get; init; }
 }

@@ -15,6 +15,13 @@ public sealed record Subscription
     /// <summary>What is left of this subscription's plan bucket.</summary>
     public long Balance { get; init; }
 
+    /// <summary>
+    /// The monthly allowance the current credit month is granted with: the plan at the period's start, raised by an
+    /// upgrade within the period, kept through a downgrade (which takes effect at the next boundary). Null before the
+    /// first sync that knew it; the plan's allowance counts then.
+    /// </summary>
+    public int? AllowanceInEffect { get; init; }
+
     /// <summary>The latest boundary whose reset has been applied: resets only ever move this forward.</summary>
     public DateTimeOffset? LastResetBoundary { get; init; }
 

@@ -1,0 +1,63 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure.Data.Tables;
+
+namespace CreditFunctions.Storage;
+
+/// <summary>
+/// JSON kept in table columns: compact (no nulls), and split over numbered columns because Azure caps a string property
+/// at 64 KiB (32K UTF-16 characters) while a whole entity may hold 1 MiB.
+/// </summary>
+internal static class JsonColumns
+{
+    private const int ChunkChars = 30_000;
+
+    public static JsonSerializerOptions Options { get; } = new(CreditJson.Options) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    /// <returns>False when the JSON needs more than <paramref name="maxChunks"/> columns.</returns>
+    public static bool TryWrite<T>(TableEntity entity, string field, T value, int maxChunks) =>
+        TryWriteText(entity, field, JsonSerializer.Serialize(value, Options), maxChunks);
+
+    /// <returns>False when the text needs more than <paramref name="maxChunks"/> columns.</returns>
+    public static bool TryWriteText(TableEntity entity, string field, string json, int maxChunks)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        ArgumentNullException.ThrowIfNull(json);
+        var chunks = (json.Length + ChunkChars - 1) / ChunkChars;
+        if (chunks > maxChunks)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < chunks; i++)
+        {
+            entity[field + i] = json.Substring(i * ChunkChars, Math.Min(ChunkChars, json.Length - (i * ChunkChars)));
+        }
+
+        // A replace drops columns the new version does not have, so a shrinking field leaves no old chunk behind.
+        entity[field + "Chunks"] = chunks;
+        return true;
+    }
+
+    public static T? Read<T>(TableEntity entity, string field) =>
+        ReadText(entity, field) is { } json ? JsonSerializer.Deserialize<T>(json, Options) : default;
+
+    public static string? ReadText(TableEntity entity, string field)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        var chunks = entity.GetInt32(field + "Chunks") ?? 0;
+        if (chunks == 0)
+        {
+            return null;
+        }
+
+        var text = new StringBuilder();
+        for (var i = 0; i < chunks; i++)
+        {
+            text.Append(entity.GetString(field + i));
+        }
+
+        return text.ToString();
+    }
+}
