@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Reflection;
 using Azure;
@@ -8,7 +9,9 @@ using CreditFunctions.Benchmarks;
 using CreditFunctions.Resets;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
+using CreditFunctions.Telemetry;
 using CreditFunctions.Tests.Azurite;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -63,8 +66,9 @@ try
             var store = new TimedStore(new TableCreditStore(service, Options.Create(storage)));
             var clock = new FixedClock(DataSet.RunAt);
             var index = new DueIndex(store, Options.Create(options));
-            var resetter = new SubscriptionResetter(new AccountWriter(store, index, clock, Options.Create(options)), store, NullLogger<SubscriptionResetter>.Instance);
-            var handler = new CreditResetHandler(store, index, resetter, new NoReconciliation(), clock, Options.Create(options), NullLogger<CreditResetHandler>.Instance);
+            var metrics = new CreditMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+            var resetter = new SubscriptionResetter(new AccountWriter(store, index, clock, metrics, Options.Create(options)), store, NullLogger<SubscriptionResetter>.Instance);
+            var handler = new CreditResetHandler(store, index, resetter, new NoReconciliation(), clock, metrics, Options.Create(options), NullLogger<CreditResetHandler>.Instance);
             ResetRunSummary summary;
             long engineRequests;
             var sampler = await MemorySampler.StartAsync();

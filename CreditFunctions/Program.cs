@@ -4,5 +4,5 @@ using Microsoft.Extensions.Hosting;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
-builder.Services.AddCreditFunctions();
+builder.Services.AddCreditFunctions(builder.Configuration);
 builder.Build().Run();

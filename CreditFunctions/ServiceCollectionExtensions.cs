@@ -5,6 +5,8 @@ using CreditFunctions.Resets;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
 using CreditFunctions.Stripe;
+using CreditFunctions.Telemetry;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -14,10 +16,13 @@ namespace CreditFunctions;
 /// <summary>The app's registrations, shared by Program.cs and the tests so both build the same container.</summary>
 public static class ServiceCollectionExtensions
 {
-    public static IServiceCollection AddCreditFunctions(this IServiceCollection services)
+    public static IServiceCollection AddCreditFunctions(this IServiceCollection services, IConfiguration configuration)
     {
         // Time
         services.TryAddSingleton(TimeProvider.System);
+
+        // Telemetry
+        services.AddCreditTelemetry(configuration);
 
         // Storage
         services.AddOptions<StorageOptions>()
@@ -37,7 +42,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<AccountWriter>();
         services.AddSingleton<SubscriptionResetter>();
         services.AddSingleton<CreditResetHandler>();
-        services.AddHostedService<TimerScheduleAnnouncer>();
+        services.AddHostedService<StartupAnnouncer>();
 
         // Stripe
         services.AddOptions<StripeOptions>()

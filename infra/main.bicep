@@ -26,8 +26,23 @@ param maximumInstanceCount int = 100
 @description('Memory per instance, in MB.')
 param instanceMemoryMB int = 2048
 
-@description('Object id of the deploying user or principal; gets Key Vault Secrets Officer and Table Data Reader. azd fills it in.')
+@description('Object id of the deploying user or principal; gets Key Vault Secrets Officer and Table Data Reader on the app\'s tables. azd fills it in.')
 param principalId string = ''
+
+@allowed(['User', 'Group', 'ServicePrincipal'])
+@description('What principalId is: User for a person, ServicePrincipal for a CI pipeline. azd fills it in.')
+param principalType string = 'User'
+
+@allowed(['Standard_ZRS', 'Standard_LRS', 'Standard_GZRS', 'Standard_GRS'])
+@description('Storage redundancy: zone-redundant by default; Standard_LRS in a region without availability zones.')
+param storageSku string = 'Standard_ZRS'
+
+@description('Email address for the alerts (no daily run, failed runs, stuck renewals, refused webhooks); empty: alerts show in the portal only.')
+param alertEmail string = ''
+
+@minValue(1)
+@description('Refused webhook deliveries within an hour that raise the refused-webhooks alert.')
+param refusedWebhooksThreshold int = 3
 
 @secure()
 @description('Stripe webhook signing secret (whsec_...); leave empty to set it in Key Vault after deployment.')
@@ -37,12 +52,16 @@ param stripeWebhookSecret string = ''
 @description('Stripe secret or restricted key for reconciliation; leave empty to set it in Key Vault later, or never.')
 param stripeApiKey string = ''
 
+@description('Set true to have the app read the Stripe API with a StripeApiKey secret you put into Key Vault yourself (reconciliation, pack prices, the import); on anyway when stripeApiKey is given.')
+param useStripeApi bool = false
+
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var tags = {
   'azd-env-name': environmentName
   application: 'creditfunctions'
 }
 var tablePrefix = 'Credits'
+var tableNames = ['${tablePrefix}Customers', '${tablePrefix}Subscriptions', '${tablePrefix}Due', '${tablePrefix}Runs']
 var deploymentContainerName = 'app-package-${take(token, 7)}'
 var functionAppName = 'func-credits-${token}'
 
@@ -69,7 +88,8 @@ module storage 'app/storage.bicep' = {
     tags: tags
     storageAccountName: 'st${token}'
     deploymentContainerName: deploymentContainerName
-    tableNames: ['${tablePrefix}Customers', '${tablePrefix}Subscriptions', '${tablePrefix}Due', '${tablePrefix}Runs']
+    tableNames: tableNames
+    skuName: storageSku
   }
 }
 
@@ -88,10 +108,24 @@ module roles 'app/roles.bicep' = {
   name: 'roles'
   params: {
     storageAccountName: storage.outputs.name
+    tableNames: tableNames
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     keyVaultName: keyVault.outputs.name
     identityPrincipalId: identity.properties.principalId
     operatorPrincipalId: principalId
+    operatorPrincipalType: principalType
+  }
+}
+
+module operations 'app/operations.bicep' = {
+  name: 'operations'
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    namePrefix: 'credits-${token}'
+    alertEmail: alertEmail
+    refusedWebhooksThreshold: refusedWebhooksThreshold
   }
 }
 
@@ -113,6 +147,7 @@ module function 'app/function.bicep' = {
     keyVaultUri: keyVault.outputs.uri
     tablePrefix: tablePrefix
     allowPastDue: allowPastDue
+    useStripeApi: useStripeApi || !empty(stripeApiKey)
     planCredits: join(map(items(planCredits), entry => '${entry.key}=${entry.value}'), ';')
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
@@ -126,3 +161,4 @@ output STRIPE_WEBHOOK_URL string = 'https://${function.outputs.defaultHostName}/
 output KEY_VAULT_NAME string = keyVault.outputs.name
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output WORKBOOK_ID string = operations.outputs.workbookId

@@ -49,4 +49,13 @@ public class LocalSettingsExampleTests
             Assert.True(values.ContainsKey($"{section}:{property.Name}"), $"local.settings.json.example lacks {section}__{property.Name}");
         }
     }
+
+    [Fact]
+    public void Example_ListsTheTelemetrySettings_EmptySoNothingIsExportedLocally()
+    {
+        var values = ExampleValues();
+
+        Assert.Equal("", values[CreditFunctions.Telemetry.CreditTelemetry.ConnectionStringSetting]);
+        Assert.Equal("", values[CreditFunctions.Telemetry.CreditTelemetry.AuthenticationStringSetting]);
+    }
 }

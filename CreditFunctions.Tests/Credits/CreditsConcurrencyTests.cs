@@ -140,7 +140,7 @@ public class CreditsConcurrencyTests
     private static CreditsService Service(ICreditStore store, TimeProvider time)
     {
         var options = Options.Create(new ResetOptions());
-        return new CreditsService(new AccountWriter(store, new DueIndex(store, options), time, options), store, options);
+        return new CreditsService(new AccountWriter(store, new DueIndex(store, options), time, TestMetrics.Create(), options), store, options);
     }
 
     private static Task<CreditsAnswer<CreditsReceipt>> CallAsync(CreditsService credits, string operation) => operation == "spend"

@@ -55,7 +55,7 @@ internal sealed class AppHost : IAsyncDisposable
         logs = new ListLoggerProvider();
         builder.Logging.AddProvider(logs);
         builder.Services.AddSingleton<TimeProvider>(time);
-        builder.Services.AddCreditFunctions();
+        builder.Services.AddCreditFunctions(builder.Configuration);
         services?.Invoke(builder.Services);
         return builder.Build();
     }

@@ -6,14 +6,26 @@ namespace CreditFunctions.Tests.Functions;
 /// <summary>The contract with the Functions host: what the build's functions.metadata declares.</summary>
 public class FunctionsMetadataTests
 {
-    private static JsonElement Binding(string functionName, string type)
+    private static JsonElement Function(string functionName)
     {
         var path = typeof(FunctionsMetadataTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "FunctionsMetadataPath").Value!;
         Assert.True(File.Exists(path), $"The app's build did not write {path}");
         using var document = JsonDocument.Parse(File.ReadAllText(path));
-        var function = document.RootElement.EnumerateArray().Single(f => f.GetProperty("name").GetString() == functionName);
-        return function.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString() == type).Clone();
+        return document.RootElement.EnumerateArray().Single(f => f.GetProperty("name").GetString() == functionName).Clone();
+    }
+
+    private static JsonElement Binding(string functionName, string type) =>
+        Function(functionName).GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString() == type);
+
+    [Fact]
+    public void Timer_FailedRunIsRetriedWithBoundedExponentialBackoff()
+    {
+        var retry = Function("ResetCreditsTimer").GetProperty("retry");
+
+        Assert.Equal("exponentialBackoff", retry.GetProperty("strategy").GetString());
+        Assert.Equal(5, retry.GetProperty("maxRetryCount").GetInt32());
+        Assert.Equal(("00:01:00", "00:15:00"), (retry.GetProperty("minimumInterval").GetString(), retry.GetProperty("maximumInterval").GetString()));
     }
 
     [Fact]

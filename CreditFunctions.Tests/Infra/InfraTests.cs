@@ -5,7 +5,11 @@ using CreditFunctions.Stripe;
 using CreditFunctions.Resets;
 using CreditFunctions.Storage;
 using CreditFunctions.Tests.Azurite;
+using CreditFunctions.Telemetry;
 using CreditFunctions.Tests.Functions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using static CreditFunctions.Tests.TestSubscriptions;
 
 namespace CreditFunctions.Tests.Infra;
@@ -74,27 +78,97 @@ public partial class InfraTests
         Assert.Contains("@Microsoft.KeyVault(SecretUri=", settings["Stripe__ApiKey"], StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task AppSettings_WithResolvedValues_StartTheApp()
+    /// <summary>A Key Vault reference's value when it does not resolve: App Service passes the reference text itself.</summary>
+    private static string Unresolved(string compiled)
     {
-        // What the platform hands the app: the Bicep's names, Key Vault references resolved to the stored secrets.
-        var values = AppSettings().Keys.ToDictionary(
+        var format = KeyVaultFormat().Match(compiled);
+        Assert.True(format.Success, $"not a Key Vault reference: {compiled}");
+        return format.Value.Replace("{0}", "https://kv-credits.vault.azure.net/", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The app settings as the platform hands them to the app: the Bicep's names; Key Vault references resolved to the
+    /// stored secret, or left as their own text when the secret is missing; the API key empty while the Stripe API is off.
+    /// </summary>
+    private static Dictionary<string, string?> AsThePlatformPassesThem(bool webhookSecretResolves, string apiKey)
+    {
+        var compiled = AppSettings();
+        return compiled.Keys.ToDictionary(
             name => name.Replace("__", ":", StringComparison.Ordinal),
             name => (string?)(name switch
             {
                 "CreditStorage__TableServiceUri" => "https://stcredits.table.core.windows.net/",
-                "CreditStorage__ClientId" or "AzureWebJobsStorage__clientId" => Guid.NewGuid().ToString(),
+                "CreditStorage__ClientId" or "AzureWebJobsStorage__clientId" => "00000000-0000-0000-0000-00000000c1d0",
                 "CreditStorage__TablePrefix" => "Credits",
                 "Reset__AllowPastDue" => "False",
-                "Stripe__WebhookSecret" => "whsec_resolvedFromKeyVault",
-                "Stripe__ApiKey" => "rk_test_resolvedFromKeyVault",
+                "APPLICATIONINSIGHTS_CONNECTION_STRING" => "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
+                "APPLICATIONINSIGHTS_AUTHENTICATION_STRING" => "ClientId=00000000-0000-0000-0000-00000000c1d0;Authorization=AAD",
+                "Stripe__WebhookSecret" => webhookSecretResolves ? "whsec_resolvedFromKeyVault" : Unresolved(compiled[name]),
+                "Stripe__ApiKey" => apiKey switch
+                {
+                    "off" => "",
+                    "resolved" => "rk_test_resolvedFromKeyVault",
+                    _ => Unresolved(compiled[name]),
+                },
                 "Stripe__PlanCredits" => "price_1Abc=1000",
                 _ => "value",
             }));
-        using var host = AppHost.Build(Utc(2026, 1, 1), values, out _, out _);
+    }
+
+    [Theory]
+    [InlineData("off", false)]
+    [InlineData("resolved", true)]
+    [InlineData("unresolved", false)]
+    public async Task AppSettings_AsThePlatformPassesThem_StartTheAppWithOrWithoutTheOptionalApiKey(string apiKey, bool stripeApiOn)
+    {
+        using var host = AppHost.Build(Utc(2026, 1, 1), AsThePlatformPassesThem(webhookSecretResolves: true, apiKey), out _, out var logs);
 
         await host.StartAsync();
         await host.StopAsync();
+
+        Assert.Equal(stripeApiOn, host.Services.GetRequiredService<StripeApi>().IsConfigured);
+        Assert.Equal(apiKey == "unresolved", logs.Entries.Any(e =>
+            e.Level == LogLevel.Warning && e.Message.Contains("Stripe:ApiKey is a Key Vault reference the platform could not resolve", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task AppSettings_WebhookSecretReferenceUnresolved_StopsTheStartNamingTheSettingAndTheSecret()
+    {
+        using var host = AppHost.Build(Utc(2026, 1, 1), AsThePlatformPassesThem(webhookSecretResolves: false, "resolved"), out _, out _);
+
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("Stripe:WebhookSecret is a Key Vault reference the platform could not resolve", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("StripeWebhookSecret", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AppSettings_WithApplicationInsights_ExportMetricsAndTracesWithTheAppsIdentity()
+    {
+        var settings = AsThePlatformPassesThem(webhookSecretResolves: true, "off");
+        using var host = AppHost.Build(Utc(2026, 1, 1), settings, out _, out _);
+
+        await host.StartAsync();
+        await host.StopAsync();
+
+        Assert.NotNull(host.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
+        Assert.NotNull(host.Services.GetService<OpenTelemetry.Trace.TracerProvider>());
+        Assert.IsType<Azure.Identity.ManagedIdentityCredential>(CreditTelemetry.Credential(settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]));
+        Assert.Null(CreditTelemetry.Credential(null));
+    }
+
+    [Fact]
+    public void StripeApiKey_IsEmptyUnlessTheStripeApiIsTurnedOn()
+    {
+        var apiKey = BicepCli.Resources(BicepCli.Template).Single(r => r["type"]?.GetValue<string>() == "Microsoft.Web/sites/config")["properties"]!["Stripe__ApiKey"]!.GetValue<string>();
+        var function = BicepCli.Resources(BicepCli.Template).Single(r => r["name"]?.GetValue<string>() == "function");
+
+        Assert.StartsWith("[if(parameters('useStripeApi'), format('@Microsoft.KeyVault(SecretUri=", apiKey, StringComparison.Ordinal);
+        Assert.EndsWith(", '')]", apiKey, StringComparison.Ordinal);
+        Assert.Equal(
+            "[or(parameters('useStripeApi'), not(empty(parameters('stripeApiKey'))))]",
+            function["properties"]!["parameters"]!["useStripeApi"]!["value"]!.GetValue<string>());
+        Assert.False(BicepCli.Template["parameters"]!["useStripeApi"]!["defaultValue"]!.GetValue<bool>());
     }
 
     [Fact]
@@ -138,6 +212,9 @@ public partial class InfraTests
         Assert.Equal(("dotnet-isolated", "10.0"), (runtime["name"]!.GetValue<string>(), runtime["version"]!.GetValue<string>()));
         Assert.Equal("UserAssigned", site["identity"]!["type"]!.GetValue<string>());
     }
+
+    [GeneratedRegex(@"@Microsoft\.KeyVault\(SecretUri=\{0\}secrets/[A-Za-z]+\)")]
+    private static partial Regex KeyVaultFormat();
 
     [GeneratedRegex(@"whsec_[A-Za-z0-9]{8,}|(sk|rk)_(live|test)_[A-Za-z0-9]{8,}|AccountKey=|InstrumentationKey=|SharedAccessSignature=|listKeys\(")]
     private static partial Regex SecretPattern();

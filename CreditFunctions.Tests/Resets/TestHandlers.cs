@@ -13,8 +13,9 @@ internal static class TestHandlers
     public static CreditResetHandler Create(ICreditStore store, TimeProvider time, ResetOptions options)
     {
         var wrapped = Options.Create(options);
+        var metrics = TestMetrics.Create();
         var index = new DueIndex(store, wrapped);
-        var resetter = new SubscriptionResetter(new AccountWriter(store, index, time, wrapped), store, NullLogger<SubscriptionResetter>.Instance);
-        return new CreditResetHandler(store, index, resetter, new NoReconciliation(), time, wrapped, NullLogger<CreditResetHandler>.Instance);
+        var resetter = new SubscriptionResetter(new AccountWriter(store, index, time, metrics, wrapped), store, NullLogger<SubscriptionResetter>.Instance);
+        return new CreditResetHandler(store, index, resetter, new NoReconciliation(), time, metrics, wrapped, NullLogger<CreditResetHandler>.Instance);
     }
 }

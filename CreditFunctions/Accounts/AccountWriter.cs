@@ -1,5 +1,6 @@
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
+using CreditFunctions.Telemetry;
 
 namespace CreditFunctions.Accounts;
 
@@ -9,7 +10,8 @@ namespace CreditFunctions.Accounts;
 /// again and builds again. The index entries of the subscriptions the change touched move with the write (put down
 /// before it, the old ones taken away after it), so a crash between the two never loses a subscription's entry.
 /// </summary>
-public sealed class AccountWriter(ICreditStore store, DueIndex index, TimeProvider time, Microsoft.Extensions.Options.IOptions<Resets.ResetOptions> options)
+public sealed class AccountWriter(
+    ICreditStore store, DueIndex index, TimeProvider time, CreditMetrics metrics, Microsoft.Extensions.Options.IOptions<Resets.ResetOptions> options)
 {
     private readonly Resets.ResetPolicy _policy = options.Value.Policy;
 
@@ -93,6 +95,7 @@ public sealed class AccountWriter(ICreditStore store, DueIndex index, TimeProvid
             switch (outcome.Result)
             {
                 case AccountWriteResult.Applied:
+                    Measure(write);
                     var stored = write.Account with { ConcurrencyToken = outcome.ConcurrencyToken };
                     foreach (var (id, move) in moves)
                     {
@@ -121,6 +124,19 @@ public sealed class AccountWriter(ICreditStore store, DueIndex index, TimeProvid
         }
 
         throw new InvalidOperationException($"The account of {customerId} kept changing during {MaxAttempts} write attempts.");
+    }
+
+    private void Measure(AccountWrite write)
+    {
+        foreach (var reset in write.Resets.Where(r => !r.RecordOnly))
+        {
+            metrics.ResetApplied(reset.Trigger);
+        }
+
+        foreach (var entry in write.Ledger)
+        {
+            metrics.LedgerEntryAppended(entry.Kind, entry.Amount);
+        }
     }
 
     /// <summary>Real time, not the business clock: a pause of up to 2^attempt ms (at most 100 ms), at random.</summary>

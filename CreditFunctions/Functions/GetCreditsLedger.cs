@@ -3,6 +3,7 @@ using System.Text;
 using CreditFunctions.Credits;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
 
 namespace CreditFunctions.Functions;
 
@@ -10,15 +11,20 @@ namespace CreditFunctions.Functions;
 /// <c>GET /api/customers/{customerId}/credits/ledger?limit=&amp;continuationToken=</c>: every change of the customer's
 /// credits, newest first, a page at a time; pass the answered <c>continuationToken</c> for the next page.
 /// </summary>
-public sealed class GetCreditsLedger(CreditsService credits)
+public sealed class GetCreditsLedger(CreditsService credits, ILogger<GetCreditsLedger> logger)
 {
     [Function(nameof(GetCreditsLedger))]
-    public async Task<IResult> RunAsync(
+    public Task<IResult> RunAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = CreditsHttp.CustomerRoute + "/ledger")] HttpRequest request,
         string customerId,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return HttpFailures.GuardAsync(nameof(GetCreditsLedger), logger, () => AnswerAsync(request, customerId, cancellationToken), cancellationToken);
+    }
+
+    private async Task<IResult> AnswerAsync(HttpRequest request, string customerId, CancellationToken cancellationToken)
+    {
         if (!CreditsRequests.IsCustomerId(customerId))
         {
             return CreditsHttp.BadCustomer(customerId);

@@ -1,6 +1,7 @@
 using CreditFunctions.Credits;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
 
 namespace CreditFunctions.Functions;
 
@@ -8,15 +9,20 @@ namespace CreditFunctions.Functions;
 /// <c>POST /api/customers/{customerId}/credits/grants</c> with <c>{ "amount", "idempotencyKey", "expiresAt"?, "reason" }</c>:
 /// a granted bucket (201), or with a negative amount an adjustment that takes credits back, never below zero.
 /// </summary>
-public sealed class GrantCredits(CreditsService credits, TimeProvider time)
+public sealed class GrantCredits(CreditsService credits, TimeProvider time, ILogger<GrantCredits> logger)
 {
     [Function(nameof(GrantCredits))]
-    public async Task<IResult> RunAsync(
+    public Task<IResult> RunAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = CreditsHttp.CustomerRoute + "/grants")] HttpRequest request,
         string customerId,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return HttpFailures.GuardAsync(nameof(GrantCredits), logger, () => AnswerAsync(request, customerId, cancellationToken), cancellationToken);
+    }
+
+    private async Task<IResult> AnswerAsync(HttpRequest request, string customerId, CancellationToken cancellationToken)
+    {
         if (!CreditsRequests.IsCustomerId(customerId))
         {
             return CreditsHttp.BadCustomer(customerId);

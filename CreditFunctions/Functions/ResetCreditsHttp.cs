@@ -1,23 +1,31 @@
+using System.Text.Json;
 using CreditFunctions.Resets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
 
 namespace CreditFunctions.Functions;
 
 /// <summary>
 /// The manual twin of the timer: <c>POST /api/credits/reset[?dryRun=true][&amp;customerId=cus_...][&amp;subscriptionId=sub_...]</c> with a
-/// function key. Answers the run summary; the run is time-boxed well inside Azure's 230-second HTTP limit.
+/// function key. Answers the run summary (500 problem details carrying it when some subscriptions failed); the run is
+/// time-boxed well inside Azure's 230-second HTTP limit.
 /// </summary>
-public sealed class ResetCreditsHttp(CreditResetHandler handler)
+public sealed class ResetCreditsHttp(CreditResetHandler handler, ILogger<ResetCreditsHttp> logger)
 {
     public const string Route = "credits/reset";
 
     [Function(nameof(ResetCreditsHttp))]
-    public async Task<IResult> RunAsync(
+    public Task<IResult> RunAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = Route)] HttpRequest request,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return HttpFailures.GuardAsync(nameof(ResetCreditsHttp), logger, () => AnswerAsync(request, cancellationToken), cancellationToken);
+    }
+
+    private async Task<IResult> AnswerAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
         var (resetRequest, errors) = ManualResetQuery.Parse(request.Query);
         if (resetRequest is null)
         {
@@ -36,6 +44,19 @@ public sealed class ResetCreditsHttp(CreditResetHandler handler)
                 title: missing.StartsWith("cus_", StringComparison.Ordinal) ? "Customer not found" : "Subscription not found");
         }
 
-        return TypedResults.Json(result.Summary, CreditJson.Options);
+        var summary = result.Summary!;
+        if (summary.Counts.Failed > 0)
+        {
+            // What the run committed stays; the failed subscriptions stay due, so calling again retries only them.
+            return TypedResults.Problem(
+                detail: $"The run failed for {summary.Counts.Failed} subscription(s) and reset {summary.Counts.Reset}; what it reset stays, "
+                    + "and the failed ones stay due: call again (or let the timer) to retry them. The app's logs say why each failed.",
+                statusCode: StatusCodes.Status500InternalServerError,
+                title: "Reset run finished with failures",
+                type: "reset-run-failed",
+                extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { ["summary"] = JsonSerializer.SerializeToElement(summary, CreditJson.Options) });
+        }
+
+        return TypedResults.Json(summary, CreditJson.Options);
     }
 }

@@ -10,7 +10,15 @@ public sealed partial class ResetCreditsTimer(CreditResetHandler handler, ILogge
     /// <summary>NCRONTAB with seconds: 02:00:00 every day, in UTC (Linux plans ignore WEBSITE_TIME_ZONE).</summary>
     public const string Schedule = "0 0 2 * * *";
 
+    /// <summary>
+    /// A run that fails (the store unreachable at 02:00, or some subscriptions failing) is tried again after 1, 2, 4, 8
+    /// and 15 minutes instead of tomorrow. A retried run resumes: it reads the due index again, where what was applied is
+    /// no longer due, so nothing is applied twice.
+    /// </summary>
+    public const int MaxRetries = 5;
+
     [Function(nameof(ResetCreditsTimer))]
+    [ExponentialBackoffRetry(MaxRetries, "00:01:00", "00:15:00")]
     public async Task RunAsync(
         [TimerTrigger(Schedule, RunOnStartup = false, UseMonitor = true)] TimerInfo timer,
         CancellationToken cancellationToken)

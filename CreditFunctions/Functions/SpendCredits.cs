@@ -1,6 +1,7 @@
 using CreditFunctions.Credits;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
 
 namespace CreditFunctions.Functions;
 
@@ -8,15 +9,20 @@ namespace CreditFunctions.Functions;
 /// <c>POST /api/customers/{customerId}/credits/spend</c> with <c>{ "amount", "idempotencyKey", "reason"?, "metadata"? }</c>:
 /// all or nothing; the same key again answers the first answer and spends nothing.
 /// </summary>
-public sealed class SpendCredits(CreditsService credits)
+public sealed class SpendCredits(CreditsService credits, ILogger<SpendCredits> logger)
 {
     [Function(nameof(SpendCredits))]
-    public async Task<IResult> RunAsync(
+    public Task<IResult> RunAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = CreditsHttp.CustomerRoute + "/spend")] HttpRequest request,
         string customerId,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return HttpFailures.GuardAsync(nameof(SpendCredits), logger, () => AnswerAsync(request, customerId, cancellationToken), cancellationToken);
+    }
+
+    private async Task<IResult> AnswerAsync(HttpRequest request, string customerId, CancellationToken cancellationToken)
+    {
         if (!CreditsRequests.IsCustomerId(customerId))
         {
             return CreditsHttp.BadCustomer(customerId);

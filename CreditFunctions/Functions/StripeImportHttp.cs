@@ -1,6 +1,7 @@
 using CreditFunctions.Stripe;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Stripe;
 
@@ -11,16 +12,21 @@ namespace CreditFunctions.Functions;
 /// back-fill of subscriptions that existed in Stripe before the app. Time-boxed like the manual reset; call again with
 /// the answered <c>nextStartingAfter</c> until <c>complete</c>.
 /// </summary>
-public sealed class StripeImportHttp(StripeImport import)
+public sealed class StripeImportHttp(StripeImport import, ILogger<StripeImportHttp> logger)
 {
     public const string Route = "stripe/import";
 
     [Function(nameof(StripeImportHttp))]
-    public async Task<IResult> RunAsync(
+    public Task<IResult> RunAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = Route)] HttpRequest request,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return HttpFailures.GuardAsync(nameof(StripeImportHttp), logger, () => AnswerAsync(request, cancellationToken), cancellationToken);
+    }
+
+    private async Task<IResult> AnswerAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
         var (importRequest, errors) = Parse(request.Query);
         if (importRequest is null)
         {

@@ -1,6 +1,8 @@
 using CreditFunctions.Stripe;
+using CreditFunctions.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
 
 namespace CreditFunctions.Functions;
 
@@ -9,12 +11,21 @@ namespace CreditFunctions.Functions;
 /// authentication. Refused deliveries get 400 (413 for a body over <see cref="MaxBodyBytes"/>) with problem details and
 /// write nothing; accepted ones get 200 with what the event did.
 /// </summary>
-public sealed class StripeWebhook(StripeWebhookVerifier verifier, StripeEventProcessor processor)
+public sealed class StripeWebhook(StripeWebhookVerifier verifier, StripeEventProcessor processor, CreditMetrics metrics, ILogger<StripeWebhook> logger)
 {
     public const string Route = "stripe/webhook";
 
     /// <summary>Stripe's events are a few KB (an invoice carries at most one page of lines); anything this big is not one.</summary>
     public const int MaxBodyBytes = 256 * 1024;
+
+    /// <summary>The <c>event_type</c> of deliveries refused before their event could be trusted, so none is named.</summary>
+    public const string UnverifiedEventType = "unverified";
+
+    /// <summary>The metric <c>result</c> of a delivery refused with 400/413 (bad signature, body or API version).</summary>
+    public const string Refused = "refused";
+
+    /// <summary>The metric <c>result</c> of a verified delivery that failed (Stripe retries it).</summary>
+    public const string Failed = "failed";
 
     [Function(nameof(StripeWebhook))]
     public async Task<IResult> RunAsync(
@@ -31,27 +42,43 @@ public sealed class StripeWebhook(StripeWebhookVerifier verifier, StripeEventPro
         }
         catch (System.Text.DecoderFallbackException)
         {
-            return TypedResults.Problem("The body is not UTF-8 text; Stripe sends UTF-8 JSON.", statusCode: StatusCodes.Status400BadRequest, title: "Not a Stripe event");
+            return Refuse(TypedResults.Problem("The body is not UTF-8 text; Stripe sends UTF-8 JSON.", statusCode: StatusCodes.Status400BadRequest, title: "Not a Stripe event"));
         }
 
         if (body is null)
         {
-            return TypedResults.Problem(
+            return Refuse(TypedResults.Problem(
                 detail: $"The body is larger than {MaxBodyBytes / 1024} KB; Stripe's events are far smaller. Nothing was read or written.",
                 statusCode: StatusCodes.Status413PayloadTooLarge,
-                title: "Body too large");
+                title: "Body too large"));
         }
 
         var verification = verifier.Verify(body, request.Headers["Stripe-Signature"].ToString());
         if (verification.Event is not { } stripeEvent)
         {
-            return TypedResults.Problem(
+            return Refuse(TypedResults.Problem(
                 detail: verification.ProblemDetail,
                 statusCode: StatusCodes.Status400BadRequest,
-                title: verification.ProblemTitle);
+                title: verification.ProblemTitle));
         }
 
-        var outcome = await processor.ProcessAsync(stripeEvent, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Json(outcome, CreditJson.Options);
+        var answer = await HttpFailures.GuardAsync(nameof(StripeWebhook), logger, async () =>
+        {
+            var outcome = await processor.ProcessAsync(stripeEvent, cancellationToken).ConfigureAwait(false);
+            metrics.WebhookReceived(stripeEvent.Type, outcome.Result);
+            return TypedResults.Json(outcome, CreditJson.Options);
+        }, cancellationToken).ConfigureAwait(false);
+        if (answer is IStatusCodeHttpResult { StatusCode: >= 500 })
+        {
+            metrics.WebhookReceived(stripeEvent.Type, Failed);
+        }
+
+        return answer;
+    }
+
+    private IResult Refuse(IResult problem)
+    {
+        metrics.WebhookReceived(UnverifiedEventType, Refused);
+        return problem;
     }
 }

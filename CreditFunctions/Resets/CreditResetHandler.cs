@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using CreditFunctions.Accounts;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
+using CreditFunctions.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -19,6 +20,7 @@ public sealed class CreditResetHandler(
     SubscriptionResetter resetter,
     IRenewalReconciler reconciler,
     TimeProvider time,
+    CreditMetrics metrics,
     IOptions<ResetOptions> options,
     ILogger<CreditResetHandler> logger)
 {
@@ -59,6 +61,12 @@ public sealed class CreditResetHandler(
         {
             // Stopped from outside (the host shutting down): what was committed stays, and the record says so.
             await SaveSummaryAsync(run, remaining, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        catch (Exception)
+        {
+            // The run itself failed (the due index unreadable, say): what it committed stays; the rest is still due.
+            metrics.RunFinished(request.Trigger, RunOutcome.Aborted, request.DryRun, time.GetElapsedTime(run.Started), run.Recorder.ExaminedCount);
             throw;
         }
 
@@ -221,13 +229,21 @@ public sealed class CreditResetHandler(
             {
                 reconciled = true;
             }
-            else if (decision.SkipReason == SkipReason.AwaitingRenewal)
-            {
-                ResetLog.RenewalMissing(logger, id, subscription.Stripe.PeriodEnd);
-            }
             else
             {
-                ResetLog.RenewalUnconfirmed(logger, id, subscription.Stripe.PeriodStart);
+                if (decision.SkipReason == SkipReason.AwaitingRenewal)
+                {
+                    ResetLog.RenewalMissing(logger, id, subscription.Stripe.PeriodEnd);
+                }
+                else
+                {
+                    ResetLog.RenewalUnconfirmed(logger, id, subscription.Stripe.PeriodStart);
+                }
+
+                if (decision.WaitingSince is { } since)
+                {
+                    metrics.RenewalWaiting(decision.SkipReason!, run.AsOf - since);
+                }
             }
         }
 
@@ -259,6 +275,7 @@ public sealed class CreditResetHandler(
         ResetLog.RunFinished(
             logger, summary.RunId, summary.Counts.Examined, summary.Counts.Reset, summary.Counts.Skipped, summary.Counts.Failed,
             summary.Remaining, (long)summary.Duration.TotalMilliseconds);
+        metrics.RunFinished(summary.Trigger, RunOutcome.Of(summary), summary.DryRun, summary.Duration, summary.Counts.Examined);
         try
         {
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -293,7 +310,7 @@ public sealed class CreditResetHandler(
         }
     }
 
-    private static void Record(Run run, string subscriptionId, ResetOutcome outcome)
+    private void Record(Run run, string subscriptionId, ResetOutcome outcome)
     {
         if (outcome.Applied is not null)
         {
@@ -306,18 +323,21 @@ public sealed class CreditResetHandler(
         else
         {
             run.Recorder.Skipped(subscriptionId, outcome.SkipReason!);
+            metrics.ResetSkipped(run.Request.Trigger, outcome.SkipReason!);
         }
     }
 
     private void Skip(Run run, string subscriptionId, string reason)
     {
         run.Recorder.Skipped(subscriptionId, reason);
+        metrics.ResetSkipped(run.Request.Trigger, reason);
         ResetLog.ResetSkipped(logger, subscriptionId, reason, run.Id);
     }
 
     private void Fail(Run run, string subscriptionId, Exception exception)
     {
         run.Recorder.Failed();
+        metrics.ResetFailed(run.Request.Trigger);
         ResetLog.ResetFailed(logger, exception, subscriptionId, run.Id);
     }
 

@@ -22,6 +22,12 @@ public sealed record ResetDecision
     public bool NeedsStripe { get; init; }
 
     /// <summary>
+    /// With <see cref="NeedsStripe"/>: since when the subscription has been waiting on Stripe (its period's end, or the end
+    /// of its renewal's grace). What operators are alerted on once it passes a day.
+    /// </summary>
+    public DateTimeOffset? WaitingSince { get; init; }
+
+    /// <summary>
     /// Whether there is anything to act on or tell: a boundary to apply, or a reason a reset that is owed cannot be
     /// applied. Nothing due, already applied, and subscriptions that are over (no next check) are not news.
     /// </summary>

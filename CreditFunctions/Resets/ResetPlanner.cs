@@ -38,7 +38,10 @@ public static class ResetPlanner
         if (now >= stripe.PeriodEnd)
         {
             // The renewal (boundary 0 of the next period) is Stripe's to announce; until it does, keep looking.
-            return new ResetDecision { SkipReason = SkipReason.AwaitingRenewal, NeedsStripe = true, NextCheck = NextCheck(subscription, now, stripe.PeriodEnd) };
+            return new ResetDecision
+            {
+                SkipReason = SkipReason.AwaitingRenewal, NeedsStripe = true, WaitingSince = stripe.PeriodEnd, NextCheck = NextCheck(subscription, now, stripe.PeriodEnd),
+            };
         }
 
         var periodReset = subscription.LastResetBoundary is { } last && last >= stripe.PeriodStart;
@@ -50,7 +53,7 @@ public static class ResetPlanner
             var confirmBy = stripe.PeriodStart + policy.Grace;
             return now < confirmBy
                 ? new ResetDecision { SkipReason = SkipReason.NotDue, NextCheck = confirmBy }
-                : new ResetDecision { SkipReason = SkipReason.RenewalUnconfirmed, NeedsStripe = true, NextCheck = NextCheck(subscription, now, confirmBy) };
+                : new ResetDecision { SkipReason = SkipReason.RenewalUnconfirmed, NeedsStripe = true, WaitingSince = confirmBy, NextCheck = NextCheck(subscription, now, confirmBy) };
         }
 
         var passed = CreditPeriods.InPeriodBoundaries(stripe.PeriodStart, stripe.PeriodEnd).TakeWhile(b => b <= now).Prepend(stripe.PeriodStart).ToList();

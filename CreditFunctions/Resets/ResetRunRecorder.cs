@@ -17,6 +17,8 @@ internal sealed class ResetRunRecorder
 
     public void Examined() => Interlocked.Increment(ref _examined);
 
+    public int ExaminedCount => Volatile.Read(ref _examined);
+
     public void Reset() => Interlocked.Increment(ref _reset);
 
     public void Failed() => Interlocked.Increment(ref _failed);

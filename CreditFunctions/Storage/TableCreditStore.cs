@@ -61,10 +61,18 @@ public sealed class TableCreditStore : ICreditStore
 
     private async Task CreateTablesAsync()
     {
-        await _customers.CreateIfNotExistsAsync().ConfigureAwait(false);
-        await _directory.CreateIfNotExistsAsync().ConfigureAwait(false);
-        await _due.CreateIfNotExistsAsync().ConfigureAwait(false);
-        await _runs.CreateIfNotExistsAsync().ConfigureAwait(false);
+        foreach (var table in new[] { _customers, _directory, _due, _runs })
+        {
+            try
+            {
+                await table.CreateIfNotExistsAsync().ConfigureAwait(false);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 403)
+            {
+                // In Azure the app's role is scoped to its own tables, which the deployment created: creating a table
+                // is an account-level right it does not have. A table that is really missing fails its first use.
+            }
+        }
     }
 
     public async Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default)

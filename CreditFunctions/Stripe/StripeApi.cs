@@ -18,7 +18,7 @@ public sealed class StripeApi
     public StripeApi(IOptions<StripeOptions> options)
     {
         var value = options.Value;
-        if (string.IsNullOrWhiteSpace(value.ApiKey))
+        if (value.UsableApiKey is not { } apiKey)
         {
             return;
         }
@@ -26,7 +26,7 @@ public sealed class StripeApi
         var http = new HttpClient { Timeout = value.RequestTimeout };
         _client = new StripeClient(new StripeClientOptions
         {
-            ApiKey = value.ApiKey,
+            ApiKey = apiKey,
             ApiBase = value.ApiBase?.ToString().TrimEnd('/'),
             HttpClient = new SystemNetHttpClient(http, MaxNetworkRetries, appInfo: null, enableTelemetry: false),
         });

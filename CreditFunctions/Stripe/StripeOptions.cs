@@ -1,21 +1,35 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace CreditFunctions.Stripe;
 
 /// <summary>Stripe settings, bound from the <c>Stripe</c> section (<c>Stripe__WebhookSecret</c> and so on).</summary>
-public sealed class StripeOptions : IValidatableObject
+public sealed partial class StripeOptions : IValidatableObject
 {
     public const string SectionName = "Stripe";
 
+    /// <summary>
+    /// What App Service hands the app, as is, for a Key Vault reference it could not resolve (the secret is missing, or
+    /// the identity may not read it).
+    /// </summary>
+    public const string KeyVaultReferencePrefix = "@Microsoft.KeyVault(";
+
     /// <summary>The endpoint's signing secret (<c>whsec_...</c>); in Azure a Key Vault reference.</summary>
     [Required(ErrorMessage = "Stripe:WebhookSecret is required: the endpoint's signing secret (whsec_...), from the Dashboard or 'stripe listen'.")]
-    [RegularExpression("^whsec_[A-Za-z0-9_]+$", ErrorMessage = "Stripe:WebhookSecret must look like whsec_... (the endpoint's signing secret).")]
     public string WebhookSecret { get; set; } = "";
 
-    /// <summary>Secret or restricted key for reconciliation (read subscriptions and invoices); empty turns reconciliation off.</summary>
-    [RegularExpression("^((sk|rk)_(test|live)_[A-Za-z0-9]+)?$", ErrorMessage = "Stripe:ApiKey must be empty or a secret/restricted key (sk_... or rk_...).")]
+    /// <summary>
+    /// Secret or restricted key for reconciliation and purchases (read subscriptions, invoices, prices); empty turns them
+    /// off. A Key Vault reference that did not resolve also leaves them off (with a warning at start), so the app starts
+    /// without this optional secret.
+    /// </summary>
     public string? ApiKey { get; set; }
+
+    /// <summary>The API key to use: null when none is set or its Key Vault reference did not resolve.</summary>
+    public string? UsableApiKey => string.IsNullOrWhiteSpace(ApiKey) || ApiKeyIsUnresolvedReference ? null : ApiKey;
+
+    public bool ApiKeyIsUnresolvedReference => IsUnresolvedReference(ApiKey);
 
     /// <summary>Where the Stripe API is; only changed for tests or an egress proxy.</summary>
     public Uri? ApiBase { get; set; }
@@ -40,6 +54,23 @@ public sealed class StripeOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (IsUnresolvedReference(WebhookSecret))
+        {
+            yield return new ValidationResult(
+                $"Stripe:WebhookSecret is a Key Vault reference the platform could not resolve ({WebhookSecret.Trim()}): create the secret it names "
+                + "(az keyvault secret set --name StripeWebhookSecret ...), check that the app's identity may read it (Key Vault Secrets User), then restart the app.",
+                [nameof(WebhookSecret)]);
+        }
+        else if (!string.IsNullOrEmpty(WebhookSecret) && !WebhookSecretPattern().IsMatch(WebhookSecret))
+        {
+            yield return new ValidationResult("Stripe:WebhookSecret must look like whsec_... (the endpoint's signing secret).", [nameof(WebhookSecret)]);
+        }
+
+        if (!string.IsNullOrEmpty(ApiKey) && !ApiKeyIsUnresolvedReference && !ApiKeyPattern().IsMatch(ApiKey))
+        {
+            yield return new ValidationResult("Stripe:ApiKey must be empty or a secret/restricted key (sk_... or rk_...).", [nameof(ApiKey)]);
+        }
+
         ParsePlanCredits(PlanCredits, out var errors);
         foreach (var error in errors)
         {
@@ -80,4 +111,13 @@ public sealed class StripeOptions : IValidatableObject
 
         return map;
     }
+
+    private static bool IsUnresolvedReference(string? value) =>
+        value?.TrimStart().StartsWith(KeyVaultReferencePrefix, StringComparison.OrdinalIgnoreCase) == true;
+
+    [GeneratedRegex(@"\Awhsec_[A-Za-z0-9_]+\z")]
+    private static partial Regex WebhookSecretPattern();
+
+    [GeneratedRegex(@"\A(sk|rk)_(test|live)_[A-Za-z0-9]+\z")]
+    private static partial Regex ApiKeyPattern();
 }

@@ -13,6 +13,9 @@ param applicationInsightsConnectionString string
 param keyVaultUri string
 param tablePrefix string
 param allowPastDue bool
+
+@description('Whether the app reads the Stripe API (reconciliation, pack prices, the import): sets Stripe__ApiKey to the Key Vault reference.')
+param useStripeApi bool
 param planCredits string
 param maximumInstanceCount int
 param instanceMemoryMB int
@@ -90,9 +93,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 
       Reset__AllowPastDue: string(allowPastDue)
 
-      // Secrets stay in Key Vault; the platform resolves these references with the app's identity.
+      // Secrets stay in Key Vault; the platform resolves these references with the app's identity. The API key is
+      // optional: empty unless reconciliation is on, and even then a reference that does not resolve leaves it off.
       Stripe__WebhookSecret: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/StripeWebhookSecret)'
-      Stripe__ApiKey: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/StripeApiKey)'
+      Stripe__ApiKey: useStripeApi ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/StripeApiKey)' : ''
       Stripe__PlanCredits: planCredits
     }
   }

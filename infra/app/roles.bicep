@@ -1,5 +1,8 @@
-// Role assignments: what the app's identity may do, and (optionally) what the deploying operator may do.
+// Role assignments: what the app's identity may do, and (optionally) what the deploying operator may do. Nothing more
+// than the app uses: blobs for the host (timer lease, schedule monitor, deployment package), its own tables, telemetry
+// and the Stripe secrets. No queue role: the app uses no queues.
 param storageAccountName string
+param tableNames array
 param applicationInsightsName string
 param keyVaultName string
 param identityPrincipalId string
@@ -7,9 +10,12 @@ param identityPrincipalId string
 @description('Object id of the operator running the deployment (azd sets it); empty to skip the operator\'s roles.')
 param operatorPrincipalId string
 
+@allowed(['User', 'Group', 'ServicePrincipal'])
+@description('What kind of principal the operator is (a CI pipeline deploys as a ServicePrincipal).')
+param operatorPrincipalType string
+
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
@@ -21,6 +27,18 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
 
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource appTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = [
+  for tableName in tableNames: {
+    parent: tableService
+    name: tableName
+  }
+]
+
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
 }
@@ -29,16 +47,26 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: keyVaultName
 }
 
-var storageRoles = [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]
+// The Functions host keeps its leases and timer monitor in blob containers it creates itself: account scope.
+resource appBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identityPrincipalId, roles.storageBlobDataOwner)
+  scope: storage
+  properties: {
+    principalId: identityPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+  }
+}
 
-resource appStorageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for roleId in storageRoles: {
-    name: guid(storage.id, identityPrincipalId, roleId)
-    scope: storage
+// The app's data: each of its tables, not the account.
+resource appTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (tableName, i) in tableNames: {
+    name: guid(appTables[i].id, identityPrincipalId, roles.storageTableDataContributor)
+    scope: appTables[i]
     properties: {
       principalId: identityPrincipalId
       principalType: 'ServicePrincipal'
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
     }
   }
 ]
@@ -68,15 +96,20 @@ resource operatorSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04
   scope: vault
   properties: {
     principalId: operatorPrincipalId
+    principalType: operatorPrincipalType
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
   }
 }
 
-resource operatorTableReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorPrincipalId)) {
-  name: guid(storage.id, operatorPrincipalId, roles.storageTableDataReader)
-  scope: storage
-  properties: {
-    principalId: operatorPrincipalId
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataReader)
+// Read-only, on the app's tables: run summaries, accounts and ledgers for support questions.
+resource operatorTableReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (tableName, i) in tableNames: if (!empty(operatorPrincipalId)) {
+    name: guid(appTables[i].id, operatorPrincipalId, roles.storageTableDataReader)
+    scope: appTables[i]
+    properties: {
+      principalId: operatorPrincipalId
+      principalType: operatorPrincipalType
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataReader)
+    }
   }
-}
+]

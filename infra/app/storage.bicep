@@ -6,13 +6,16 @@ param storageAccountName string
 param deploymentContainerName string
 param tableNames array
 
+@description('Redundancy of the account: Standard_ZRS (zone-redundant) where the region has availability zones, else Standard_LRS.')
+param skuName string
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: storageAccountName
   location: location
   tags: tags
   kind: 'StorageV2'
   sku: {
-    name: 'Standard_LRS'
+    name: skuName
   }
   properties: {
     allowSharedKeyAccess: false

@@ -1,0 +1,69 @@
+using System.Runtime.CompilerServices;
+using Azure;
+using CreditFunctions.Accounts;
+using CreditFunctions.Scheduling;
+using CreditFunctions.Storage;
+using CreditFunctions.Tests.Functions;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CreditFunctions.Tests.Resets;
+
+/// <summary>
+/// A real store that can be made to fail as Azure Table Storage does: every call while <see cref="Failure"/> is set, or
+/// only the account reads and writes of the customers in <see cref="FailingCustomers"/>.
+/// </summary>
+internal sealed class OutageStore(ICreditStore inner) : DelegatingCreditStore(inner)
+{
+    /// <summary>No answer at all: what the SDK throws once its retries give up on the network.</summary>
+    public static RequestFailedException Unreachable() => new(0, "Connection refused (127.0.0.1:10002)");
+
+    public static RequestFailedException Denied() =>
+        new(403, "This request is not authorized to perform this operation using this permission.", "AuthorizationPermissionMismatch", null);
+
+    public Exception? Failure { get; set; }
+
+    /// <summary>The app with this store around its real one.</summary>
+    public static async Task<(AppHost App, OutageStore Outage)> StartAppAsync(DateTimeOffset now)
+    {
+        OutageStore? outage = null;
+        var app = await AppHost.StartAsync(now, services: s =>
+            s.AddSingleton<ICreditStore>(sp => outage = new OutageStore(sp.GetRequiredService<TableCreditStore>())));
+        _ = app.Services.GetRequiredService<ICreditStore>();
+        return (app, outage!);
+    }
+
+    public HashSet<string> FailingCustomers { get; } = [];
+
+    public override Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default) =>
+        Check<CustomerAccount?>(customerId) ?? base.GetAccountAsync(customerId, cancellationToken);
+
+    public override Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default) =>
+        Check<AccountWriteOutcome>(write.Account.CustomerId) ?? base.TryWriteAccountAsync(write, cancellationToken);
+
+    public override Task<IdempotencyRecord?> GetIdempotencyAsync(string customerId, string key, CancellationToken cancellationToken = default) =>
+        Check<IdempotencyRecord?>(customerId) ?? base.GetIdempotencyAsync(customerId, key, cancellationToken);
+
+    public override Task<bool> HasEventAsync(string customerId, string eventId, CancellationToken cancellationToken = default) =>
+        Check<bool>(customerId) ?? base.HasEventAsync(customerId, eventId, cancellationToken);
+
+    public override Task<string?> FindCustomerAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
+        Check<string?>(null) ?? base.FindCustomerAsync(subscriptionId, cancellationToken);
+
+    public override async IAsyncEnumerable<DueEntry> ReadDueAsync(DateTimeOffset asOf, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (Failure is { } failure)
+        {
+            throw failure;
+        }
+
+        await foreach (var entry in base.ReadDueAsync(asOf, cancellationToken))
+        {
+            yield return entry;
+        }
+    }
+
+    private Task<T>? Check<T>(string? customerId) =>
+        Failure is { } failure ? Task.FromException<T>(failure)
+        : customerId is not null && FailingCustomers.Contains(customerId) ? Task.FromException<T>(Unreachable())
+        : null;
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics.Metrics;
+using CreditFunctions.Resets;
+
+namespace CreditFunctions.Telemetry;
+
+/// <summary>
+/// The app's metrics, on one <see cref="Meter"/> named <see cref="MeterName"/>. In Azure they reach Application
+/// Insights' <c>customMetrics</c> under these names, with the tags as <c>customDimensions</c>; the alert rules and the
+/// workbook in <c>infra/app/operations.bicep</c> query exactly these. Tags are low-cardinality: never a customer or
+/// subscription id.
+/// </summary>
+public sealed class CreditMetrics
+{
+    public const string MeterName = "CreditFunctions";
+
+    public const string ResetsApplied = "credits.resets.applied";
+    public const string ResetsSkipped = "credits.resets.skipped";
+    public const string ResetsFailed = "credits.resets.failed";
+    public const string RunsFinished = "credits.runs.finished";
+    public const string RunsDuration = "credits.runs.duration";
+    public const string RunsDue = "credits.runs.due";
+    public const string RenewalsWaiting = "credits.renewals.waiting";
+    public const string WebhooksReceived = "credits.webhooks.received";
+    public const string LedgerAppended = "credits.ledger.appended";
+
+    public const string TriggerTag = "trigger";
+    public const string OutcomeTag = "outcome";
+    public const string DryRunTag = "dry_run";
+    public const string ReasonTag = "reason";
+    public const string EventTypeTag = "event_type";
+    public const string ResultTag = "result";
+    public const string KindTag = "kind";
+
+    /// <summary>Every instrument and the tags it carries: what the infra tests hold the alert and workbook queries to.</summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Instruments = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
+    {
+        [ResetsApplied] = [TriggerTag],
+        [ResetsSkipped] = [TriggerTag, ReasonTag],
+        [ResetsFailed] = [TriggerTag],
+        [RunsFinished] = [TriggerTag, OutcomeTag, DryRunTag],
+        [RunsDuration] = [TriggerTag, OutcomeTag],
+        [RunsDue] = [TriggerTag],
+        [RenewalsWaiting] = [ReasonTag],
+        [WebhooksReceived] = [EventTypeTag, ResultTag],
+        [LedgerAppended] = [KindTag],
+    };
+
+    private readonly Counter<long> _resetsApplied;
+    private readonly Counter<long> _resetsSkipped;
+    private readonly Counter<long> _resetsFailed;
+    private readonly Counter<long> _runsFinished;
+    private readonly Histogram<double> _runsDuration;
+    private readonly Histogram<long> _runsDue;
+    private readonly Histogram<double> _renewalsWaiting;
+    private readonly Counter<long> _webhooksReceived;
+    private readonly Histogram<long> _ledgerAppended;
+
+    public CreditMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+        _resetsApplied = meter.CreateCounter<long>(ResetsApplied, "{reset}", "Resets applied (one per subscription and boundary), by what applied them.");
+        _resetsSkipped = meter.CreateCounter<long>(ResetsSkipped, "{subscription}", "Due subscriptions a run looked at and did not reset, by reason.");
+        _resetsFailed = meter.CreateCounter<long>(ResetsFailed, "{subscription}", "Subscriptions whose reset failed in a run; they stay due for the next one.");
+        _runsFinished = meter.CreateCounter<long>(RunsFinished, "{run}", "Reset runs by outcome: succeeded, failed (some subscriptions), remaining (time budget reached), aborted (the run itself failed).");
+        _runsDuration = meter.CreateHistogram<double>(RunsDuration, "s", "How long reset runs took.");
+        _runsDue = meter.CreateHistogram<long>(RunsDue, "{subscription}", "Due subscriptions a run looked at: the backlog it found.");
+        _renewalsWaiting = meter.CreateHistogram<double>(RenewalsWaiting, "h",
+            "For each subscription a run reports period-ended-awaiting-renewal or renewal-unconfirmed (and Stripe's API could not settle): how long it has been waiting.");
+        _webhooksReceived = meter.CreateCounter<long>(WebhooksReceived, "{event}", "Stripe webhook deliveries by event type and result (refused: bad signature, body or API version).");
+        _ledgerAppended = meter.CreateHistogram<long>(LedgerAppended, "{credit}", "Ledger entries written, by kind; the value is the credits the entry moved (spent, granted, reset ...).");
+    }
+
+    public void ResetApplied(ResetTrigger trigger) => _resetsApplied.Add(1, new KeyValuePair<string, object?>(TriggerTag, Label(trigger)));
+
+    public void ResetSkipped(ResetTrigger trigger, string reason) =>
+        _resetsSkipped.Add(1, new KeyValuePair<string, object?>(TriggerTag, Label(trigger)), new KeyValuePair<string, object?>(ReasonTag, reason));
+
+    public void ResetFailed(ResetTrigger trigger) => _resetsFailed.Add(1, new KeyValuePair<string, object?>(TriggerTag, Label(trigger)));
+
+    public void RunFinished(ResetTrigger trigger, string outcome, bool dryRun, TimeSpan duration, int due)
+    {
+        var triggerTag = new KeyValuePair<string, object?>(TriggerTag, Label(trigger));
+        var outcomeTag = new KeyValuePair<string, object?>(OutcomeTag, outcome);
+        _runsFinished.Add(1, triggerTag, outcomeTag, new KeyValuePair<string, object?>(DryRunTag, dryRun ? "true" : "false"));
+        _runsDuration.Record(duration.TotalSeconds, triggerTag, outcomeTag);
+        _runsDue.Record(due, triggerTag);
+    }
+
+    public void RenewalWaiting(string reason, TimeSpan waited) =>
+        _renewalsWaiting.Record(Math.Max(0, waited.TotalHours), new KeyValuePair<string, object?>(ReasonTag, reason));
+
+    public void WebhookReceived(string eventType, string result) =>
+        _webhooksReceived.Add(1, new KeyValuePair<string, object?>(EventTypeTag, eventType), new KeyValuePair<string, object?>(ResultTag, result));
+
+    public void LedgerEntryAppended(string kind, long amount) =>
+        _ledgerAppended.Record(Math.Abs(amount), new KeyValuePair<string, object?>(KindTag, kind));
+
+    /// <summary>The tag value of a trigger: its name in lower case (<c>timer</c>, <c>manual</c>, <c>webhook</c> ...).</summary>
+    public static string Label(ResetTrigger trigger) => trigger.ToString().ToLowerInvariant();
+}
+
+/// <summary>The outcomes of <see cref="CreditMetrics.RunsFinished"/>.</summary>
+public static class RunOutcome
+{
+    public const string Succeeded = "succeeded";
+
+    /// <summary>Some subscriptions failed; they stay due. What else the run did is committed.</summary>
+    public const string Failed = "failed";
+
+    /// <summary>The run reached its time budget with due entries left; the next run picks them up.</summary>
+    public const string Remaining = "remaining";
+
+    /// <summary>The run itself failed before it finished (the store unreachable, say); nothing it did not commit happened.</summary>
+    public const string Aborted = "aborted";
+
+    public static readonly IReadOnlyList<string> All = [Succeeded, Failed, Remaining, Aborted];
+
+    public static string Of(ResetRunSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        return summary.Counts.Failed > 0 ? Failed : summary.Remaining ? Remaining : Succeeded;
+    }
+}

@@ -1,0 +1,143 @@
+// What tells an operator that something is off, and the picture of what the app did: an action group (email), log
+// alert rules and a workbook. Every query reads the app's own metrics in Application Insights' customMetrics (names
+// credits.*, tags in customDimensions), as CreditFunctions/Telemetry/CreditMetrics.cs publishes them.
+param location string
+param tags object
+param applicationInsightsName string
+param namePrefix string
+
+@description('Where alerts are sent; empty: the alert rules still fire and show in the portal, but nobody is emailed.')
+param alertEmail string
+
+@minValue(1)
+@description('Refused webhook deliveries (bad signature, body or API version) within an hour that raise the alert.')
+param refusedWebhooksThreshold int
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(alertEmail)) {
+  name: '${namePrefix}-alerts'
+  location: 'global'
+  tags: tags
+  properties: {
+    groupShortName: 'credits'
+    enabled: true
+    emailReceivers: [
+      {
+        name: 'operator'
+        emailAddress: alertEmail
+        useCommonAlertSchema: true
+      }
+    ]
+  }
+}
+
+var actions = empty(alertEmail) ? {} : { actionGroups: [actionGroup.id] }
+
+var alerts = [
+  {
+    name: 'no-timer-run'
+    displayName: 'CreditFunctions: no completed daily reset run in 26 hours'
+    description: 'The 02:00 UTC timer run has not finished (succeeded, failed or remaining) for 26 hours: the app is stopped, not deployed, or every run aborts. Resets are late until it runs.'
+    severity: 1
+    evaluationFrequency: 'PT1H'
+    windowSize: 'P2D'
+    query: 'customMetrics\n| where timestamp > ago(26h)\n| where name == \'credits.runs.finished\'\n| where tostring(customDimensions.trigger) == \'timer\' and tostring(customDimensions.outcome) != \'aborted\'\n| summarize runs = count()'
+    measure: 'runs'
+    aggregation: 'Total'
+    operator: 'LessThan'
+    threshold: 1
+  }
+  {
+    name: 'run-failed'
+    displayName: 'CreditFunctions: a reset run had failures'
+    description: 'A run (timer or manual) failed for some subscriptions, or aborted. What it committed stays; the failed subscriptions stay due and the timer retries. The run\'s logs say why.'
+    severity: 1
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    query: 'customMetrics\n| where name == \'credits.runs.finished\'\n| where tostring(customDimensions.outcome) in (\'failed\', \'aborted\')\n| summarize runs = count()'
+    measure: 'runs'
+    aggregation: 'Total'
+    operator: 'GreaterThan'
+    threshold: 0
+  }
+  {
+    name: 'renewal-stuck'
+    displayName: 'CreditFunctions: a renewal has waited on Stripe for more than a day'
+    description: 'A run reported a subscription period-ended-awaiting-renewal or renewal-unconfirmed that has been waiting over 24 hours: its invoice.paid (or renewal) did not arrive and the Stripe API could not settle it. Check the webhook endpoint\'s deliveries, or set Stripe:ApiKey.'
+    severity: 2
+    evaluationFrequency: 'PT1H'
+    windowSize: 'P1D'
+    query: 'customMetrics\n| where name == \'credits.renewals.waiting\'\n| where tostring(customDimensions.reason) in (\'period-ended-awaiting-renewal\', \'renewal-unconfirmed\')\n| summarize hours = max(valueMax)'
+    measure: 'hours'
+    aggregation: 'Maximum'
+    operator: 'GreaterThan'
+    threshold: 24
+  }
+  {
+    name: 'webhooks-refused'
+    displayName: 'CreditFunctions: Stripe webhook deliveries refused'
+    description: 'Webhook deliveries were refused (400/413): usually a wrong signing secret (StripeWebhookSecret) or an endpoint API version other than the app\'s. Stripe retries them for three days; fix the secret or version and they go through.'
+    severity: 2
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT1H'
+    query: 'customMetrics\n| where name == \'credits.webhooks.received\'\n| where tostring(customDimensions.result) == \'refused\'\n| summarize refused = sum(valueSum)'
+    measure: 'refused'
+    aggregation: 'Total'
+    operator: 'GreaterThanOrEqual'
+    threshold: refusedWebhooksThreshold
+  }
+]
+
+resource alertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
+  for alert in alerts: {
+    name: '${namePrefix}-${alert.name}'
+    location: location
+    tags: tags
+    kind: 'LogAlert'
+    properties: {
+      displayName: alert.displayName
+      description: alert.description
+      severity: alert.severity
+      enabled: true
+      scopes: [appInsights.id]
+      evaluationFrequency: alert.evaluationFrequency
+      windowSize: alert.windowSize
+      autoMitigate: true
+      criteria: {
+        allOf: [
+          {
+            query: alert.query
+            timeAggregation: alert.aggregation
+            metricMeasureColumn: alert.measure
+            operator: alert.operator
+            threshold: alert.threshold
+            failingPeriods: {
+              numberOfEvaluationPeriods: 1
+              minFailingPeriodsToAlert: 1
+            }
+          }
+        ]
+      }
+      actions: actions
+    }
+  }
+]
+
+resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
+  name: guid(appInsights.id, 'creditfunctions-workbook')
+  location: location
+  tags: tags
+  kind: 'shared'
+  properties: {
+    displayName: 'CreditFunctions operations'
+    category: 'workbook'
+    sourceId: appInsights.id
+    serializedData: loadTextContent('workbook.json')
+  }
+}
+
+output workbookId string = workbook.id
+output alertRuleNames array = [for (alert, i) in alerts: alertRules[i].name]
