@@ -1,0 +1,47 @@
+using CreditFunctions.Functions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace CreditFunctions.Tests.Functions;
+
+/// <summary>
+/// The app's HTTP functions on real HTTP at 127.0.0.1, routed as the Functions host routes them (<c>/api/...</c>), for
+/// clients that must be tried over the wire (the demo script). The app's clock follows the wall clock on every request.
+/// Functions Core Tools cannot run on the build machine; this is the part of the host such clients see.
+/// </summary>
+internal sealed class LocalFunctionsServer : IAsyncDisposable
+{
+    private readonly WebApplication _web;
+
+    private LocalFunctionsServer(WebApplication web) => _web = web;
+
+    public string BaseAddress => _web.Urls.Single();
+
+    public static async Task<LocalFunctionsServer> StartAsync(AppHost app)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var web = builder.Build();
+        T Now<T>()
+        {
+            app.Time.SetUtcNow(DateTimeOffset.UtcNow);
+            return app.Function<T>();
+        }
+
+        web.MapPost("/api/" + StripeWebhook.Route, (HttpRequest r, CancellationToken ct) => Now<StripeWebhook>().RunAsync(r, ct));
+        web.MapPost("/api/" + ResetCreditsHttp.Route, (HttpRequest r, CancellationToken ct) => Now<ResetCreditsHttp>().RunAsync(r, ct));
+        web.MapGet("/api/customers/{customerId}/credits", (HttpRequest r, string customerId, CancellationToken ct) => Now<GetCredits>().RunAsync(r, customerId, ct));
+        web.MapPost("/api/customers/{customerId}/credits/spend", (HttpRequest r, string customerId, CancellationToken ct) => Now<SpendCredits>().RunAsync(r, customerId, ct));
+        web.MapPost("/api/customers/{customerId}/credits/grants", (HttpRequest r, string customerId, CancellationToken ct) => Now<GrantCredits>().RunAsync(r, customerId, ct));
+        web.MapGet("/api/customers/{customerId}/credits/ledger", (HttpRequest r, string customerId, CancellationToken ct) => Now<GetCreditsLedger>().RunAsync(r, customerId, ct));
+        await web.StartAsync();
+        return new LocalFunctionsServer(web);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _web.StopAsync();
+        await _web.DisposeAsync();
+    }
+}
