@@ -143,16 +143,19 @@ public partial class OperationsInfraTests
     }
 
     [Fact]
-    public void Roles_NoQueueRole_TableRolesScopedToTheAppsTables_OperatorWithPrincipalType()
+    public void Roles_NoQueueRole_OperatorReadsOnlyTheAppsTablesWithItsPrincipalType()
     {
         var assignments = BicepCli.Resources(BicepCli.Template).Where(r => r["type"]!.GetValue<string>() == "Microsoft.Authorization/roleAssignments").ToList();
         const string QueueDataContributor = "974c5e8b-45b9-4653-ba55-5f855dd0fb88";
 
         Assert.DoesNotContain(QueueDataContributor, BicepCli.Template.ToJsonString(), StringComparison.Ordinal);
-        var tableRoles = assignments.Where(a => a["properties"]!["roleDefinitionId"]!.GetValue<string>().Contains("storageTableData", StringComparison.Ordinal)).ToList();
-        Assert.Equal(2, tableRoles.Count); // the app's contributor and the operator's reader, each one per table
-        Assert.All(tableRoles, a => Assert.Contains("Microsoft.Storage/storageAccounts/tableServices/tables", a["scope"]!.GetValue<string>(), StringComparison.Ordinal));
-        Assert.All(tableRoles, a => Assert.Equal("[length(parameters('tableNames'))]", a["copy"]!["count"]!.GetValue<string>()));
+        var operatorReader = Assert.Single(assignments, a => a["properties"]!["roleDefinitionId"]!.GetValue<string>().Contains("storageTableDataReader", StringComparison.Ordinal));
+        Assert.Contains("Microsoft.Storage/storageAccounts/tableServices/tables", operatorReader["scope"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("[length(parameters('tableNames'))]", operatorReader["copy"]!["count"]!.GetValue<string>());
+
+        // The app's table role stays on the account: the Functions host creates its own tables there (diagnostic events).
+        var appTables = Assert.Single(assignments, a => a["properties"]!["roleDefinitionId"]!.GetValue<string>().Contains("storageTableDataContributor", StringComparison.Ordinal));
+        Assert.Equal("[resourceId('Microsoft.Storage/storageAccounts', parameters('storageAccountName'))]", appTables["scope"]!.GetValue<string>());
         Assert.All(assignments, a => Assert.NotNull(a["properties"]!["principalType"]));
         Assert.Equal("User", BicepCli.Template["parameters"]!["principalType"]!["defaultValue"]!.GetValue<string>());
     }

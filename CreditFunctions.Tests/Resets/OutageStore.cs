@@ -9,10 +9,11 @@ using Microsoft.Extensions.DependencyInjection;
 namespace CreditFunctions.Tests.Resets;
 
 /// <summary>
-/// A real store that can be made to fail as Azure Table Storage does: every call while <see cref="Failure"/> is set, or
-/// only the account reads and writes of the customers in <see cref="FailingCustomers"/>.
+/// A real store that can be made to fail as Azure Table Storage does: every call while <see cref="Failure"/> is set; only
+/// the account reads and writes of the customers in <see cref="FailingCustomers"/> (each with its own failure); or the
+/// due index's read after <see cref="DueReadsBeforeFailure"/> entries.
 /// </summary>
-internal sealed class OutageStore(ICreditStore inner) : DelegatingCreditStore(inner)
+internal class OutageStore(ICreditStore inner) : DelegatingCreditStore(inner)
 {
     /// <summary>No answer at all: what the SDK throws once its retries give up on the network.</summary>
     public static RequestFailedException Unreachable() => new(0, "Connection refused (127.0.0.1:10002)");
@@ -32,7 +33,10 @@ internal sealed class OutageStore(ICreditStore inner) : DelegatingCreditStore(in
         return (app, outage!);
     }
 
-    public HashSet<string> FailingCustomers { get; } = [];
+    public Dictionary<string, Func<Exception>> FailingCustomers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>When set, reading the due index fails with <see cref="Unreachable"/> after this many entries.</summary>
+    public int? DueReadsBeforeFailure { get; set; }
 
     public override Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default) =>
         Check<CustomerAccount?>(customerId) ?? base.GetAccountAsync(customerId, cancellationToken);
@@ -56,14 +60,20 @@ internal sealed class OutageStore(ICreditStore inner) : DelegatingCreditStore(in
             throw failure;
         }
 
+        var read = 0;
         await foreach (var entry in base.ReadDueAsync(asOf, cancellationToken))
         {
+            if (read++ == DueReadsBeforeFailure)
+            {
+                throw Unreachable();
+            }
+
             yield return entry;
         }
     }
 
     private Task<T>? Check<T>(string? customerId) =>
         Failure is { } failure ? Task.FromException<T>(failure)
-        : customerId is not null && FailingCustomers.Contains(customerId) ? Task.FromException<T>(Unreachable())
+        : customerId is not null && FailingCustomers.TryGetValue(customerId, out var customerFailure) ? Task.FromException<T>(customerFailure())
         : null;
 }

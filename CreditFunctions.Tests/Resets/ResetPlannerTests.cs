@@ -69,7 +69,27 @@ public class ResetPlannerTests
         Assert.Null(decision.Boundary);
         Assert.True(decision.NeedsStripe);
         Assert.Equal(SkipReason.AwaitingRenewal, decision.SkipReason);
-        Assert.Equal(Utc(2028, 4, 2, 2), decision.NextCheck);
+        Assert.Equal(Utc(2028, 4, 2), decision.NextCheck); // the start of the next UTC day: whatever minute tomorrow's run starts at, it looks
+        Assert.Equal(Start.AddYears(1), decision.WaitingSince);
+    }
+
+    [Theory]
+    [InlineData("paused", false, false)]
+    [InlineData("unpaid", false, false)]
+    [InlineData("active", true, false)]
+    [InlineData("active", false, true)]
+    public void Plan_PeriodEndedForASubscriptionStripeWillNotRenew_IsNoWaitOnStripe_AndIsLookedAtWeeklyAfterAWeek(string status, bool cancelAtPeriodEnd, bool collectionPaused)
+    {
+        var yearly = Yearly("sub_a", Start, status);
+        var subscription = yearly with { Stripe = yearly.Stripe with { CancelAtPeriodEnd = cancelAtPeriodEnd, CollectionPaused = collectionPaused } };
+
+        var dayAfter = ResetPlanner.Plan(subscription, Start.AddYears(1).AddDays(1), new ResetPolicy());
+        var weekAfter = ResetPlanner.Plan(subscription, Start.AddYears(1).AddDays(8), new ResetPolicy());
+
+        Assert.Equal(SkipReason.AwaitingRenewal, dayAfter.SkipReason);
+        Assert.Null(dayAfter.WaitingSince);
+        Assert.Equal(Utc(2026, 2, 2), dayAfter.NextCheck);
+        Assert.Equal(Utc(2026, 2, 8).AddDays(7), weekAfter.NextCheck);
     }
 
     [Fact]

@@ -113,7 +113,7 @@ public sealed class ReconciliationTests : IDisposable
         Assert.Equal([new SkippedSubscription("sub_1Quiet", SkipReason.AwaitingRenewal)], summary.Skipped);
         Assert.Single(app.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("sub_1Quiet: billing period ended", StringComparison.Ordinal));
         Assert.Empty(_stripe.Requests);
-        Assert.Equal([NextRun.AddDays(1)], (await store.AllDueAsync()).Select(d => d.DueAt)); // looked at again tomorrow
+        Assert.Equal([Utc(2026, 2, 17)], (await store.AllDueAsync()).Select(d => d.DueAt)); // looked at again tomorrow, from the start of the day
     }
 
     [Fact]

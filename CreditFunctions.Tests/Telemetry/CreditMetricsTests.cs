@@ -66,7 +66,7 @@ public class CreditMetricsTests
         using var metrics = new MetricCapture(app.Services);
         await Store(app).SeedAsync(Yearly("sub_1MetOk", Start), Utc(2025, 2, 28, 10));
         await Store(app).SeedAsync(Yearly("sub_1MetFails", Start), Utc(2025, 2, 28, 10));
-        outage.FailingCustomers.Add("cus_1MetFails");
+        outage.FailingCustomers["cus_1MetFails"] = OutageStore.Unreachable;
 
         await app.Services.GetRequiredService<CreditResetHandler>().RunAsync(new ResetRequest(ResetTrigger.Manual));
 
@@ -84,7 +84,9 @@ public class CreditMetricsTests
         outage.Failure = OutageStore.Unreachable();
 
         // Thrown, so the Functions host retries the run (see the timer's retry policy).
-        await Assert.ThrowsAsync<Azure.RequestFailedException>(() => app.Function<ResetCreditsTimer>().RunAsync(new TimerInfo(), CancellationToken.None));
+        var aborted = await Assert.ThrowsAsync<ResetRunAbortedException>(() => app.Function<ResetCreditsTimer>().RunAsync(new TimerInfo(), CancellationToken.None));
+        Assert.IsType<Azure.RequestFailedException>(aborted.InnerException);
+        Assert.True(aborted.Summary.Aborted);
 
         Assert.Single(metrics.Of(CreditMetrics.RunsFinished, "trigger=timer", "outcome=aborted", "dry_run=false"));
     }
@@ -103,6 +105,43 @@ public class CreditMetricsTests
         var waiting = Assert.Single(metrics.Of(CreditMetrics.RenewalsWaiting, "reason=period-ended-awaiting-renewal"));
         Assert.Equal(30, waiting.Value, precision: 6);
         Assert.Equal(1, metrics.Sum(CreditMetrics.ResetsSkipped, "trigger=timer", "reason=period-ended-awaiting-renewal"));
+    }
+
+    [Fact]
+    public async Task Run_PausedSubscriptionPastItsPeriod_IsNotAStuckRenewal()
+    {
+        var periodStart = Utc(2025, 2, 10, 9);
+        var periodEnd = periodStart.AddMonths(1);
+        await using var app = await AppHost.StartAsync(periodEnd.AddDays(20));
+        using var metrics = new MetricCapture(app.Services);
+        await Store(app).SeedAsync(Monthly("sub_1MetPaused", periodStart, "paused"), periodEnd);
+
+        await app.Services.GetRequiredService<CreditResetHandler>().RunAsync(new ResetRequest(ResetTrigger.Timer));
+
+        Assert.Equal(1, metrics.Sum(CreditMetrics.ResetsSkipped, "reason=period-ended-awaiting-renewal"));
+        Assert.Empty(metrics.Of(CreditMetrics.RenewalsWaiting));
+    }
+
+    [Fact]
+    public async Task DailyRuns_StartingAtSlightlyDifferentTimes_LookAtAWaitingRenewalEveryDay()
+    {
+        var periodStart = Utc(2025, 2, 10, 9);
+        var periodEnd = periodStart.AddMonths(1);
+        await using var app = await AppHost.StartAsync(periodEnd);
+        using var metrics = new MetricCapture(app.Services);
+        await Store(app).SeedAsync(Monthly("sub_1MetDaily", periodStart), periodEnd);
+        var handler = app.Services.GetRequiredService<CreditResetHandler>();
+
+        // Cold and warm starts: each day's run begins a few seconds earlier or later than the day before.
+        var examined = new List<int>();
+        foreach (var start in new[] { Utc(2025, 3, 11, 2).AddSeconds(40), Utc(2025, 3, 12, 2).AddSeconds(3), Utc(2025, 3, 13, 2).AddSeconds(25), Utc(2025, 3, 14, 2) })
+        {
+            app.Time.SetUtcNow(start);
+            examined.Add((await handler.RunAsync(new ResetRequest(ResetTrigger.Timer))).Summary!.Counts.Examined);
+        }
+
+        Assert.Equal([1, 1, 1, 1], examined);
+        Assert.Equal(4, metrics.Of(CreditMetrics.RenewalsWaiting).Count);
     }
 
     [Fact]

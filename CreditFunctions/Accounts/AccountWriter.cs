@@ -123,7 +123,7 @@ public sealed class AccountWriter(
             }
         }
 
-        throw new InvalidOperationException($"The account of {customerId} kept changing during {MaxAttempts} write attempts.");
+        throw new AccountContentionException(customerId, MaxAttempts);
     }
 
     private void Measure(AccountWrite write)

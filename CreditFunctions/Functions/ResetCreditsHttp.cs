@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CreditFunctions.Resets;
+using CreditFunctions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
@@ -47,10 +48,18 @@ public sealed class ResetCreditsHttp(CreditResetHandler handler, ILogger<ResetCr
         var summary = result.Summary!;
         if (summary.Counts.Failed > 0)
         {
-            // What the run committed stays; the failed subscriptions stay due, so calling again retries only them.
+            // What the run committed stays; the failed subscriptions stay due, so calling again retries only them. A run
+            // whose every failure was the store not answering is an outage (503); anything else needs a look (500).
+            if (summary.Failures.Count == summary.Counts.Failed
+                && summary.Failures.All(f => f.Error == StoreFailure.Label(StoreFailureKind.Unavailable)))
+            {
+                return HttpFailures.Answer(StoreFailureKind.Unavailable, null, summary);
+            }
+
             return TypedResults.Problem(
                 detail: $"The run failed for {summary.Counts.Failed} subscription(s) and reset {summary.Counts.Reset}; what it reset stays, "
-                    + "and the failed ones stay due: call again (or let the timer) to retry them. The app's logs say why each failed.",
+                    + "and the failed ones stay due: call again (or let the timer) to retry them. The summary's failures say which kind "
+                    + "each was, the app's logs why.",
                 statusCode: StatusCodes.Status500InternalServerError,
                 title: "Reset run finished with failures",
                 type: "reset-run-failed",

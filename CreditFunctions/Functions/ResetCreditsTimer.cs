@@ -11,9 +11,10 @@ public sealed partial class ResetCreditsTimer(CreditResetHandler handler, ILogge
     public const string Schedule = "0 0 2 * * *";
 
     /// <summary>
-    /// A run that fails (the store unreachable at 02:00, or some subscriptions failing) is tried again after 1, 2, 4, 8
-    /// and 15 minutes instead of tomorrow. A retried run resumes: it reads the due index again, where what was applied is
-    /// no longer due, so nothing is applied twice.
+    /// A run that fails (the store unreachable at 02:00, or some subscriptions failing) is tried again up to this many
+    /// times instead of tomorrow: the host waits about a minute, then roughly twice as long each time (randomized, at most
+    /// 15 minutes). A retried run resumes: it reads the due index again, where what was applied is no longer due, so
+    /// nothing is applied twice.
     /// </summary>
     public const int MaxRetries = 5;
 

@@ -33,52 +33,46 @@ public sealed class StripeWebhook(StripeWebhookVerifier verifier, StripeEventPro
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-
-        // The signature covers the exact bytes Stripe sent, so the body is read raw, never model-bound, and never past the cap.
-        string? body;
-        try
-        {
-            body = await BoundedBody.ReadAsync(request, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
-        }
-        catch (System.Text.DecoderFallbackException)
-        {
-            return Refuse(TypedResults.Problem("The body is not UTF-8 text; Stripe sends UTF-8 JSON.", statusCode: StatusCodes.Status400BadRequest, title: "Not a Stripe event"));
-        }
-
-        if (body is null)
-        {
-            return Refuse(TypedResults.Problem(
-                detail: $"The body is larger than {MaxBodyBytes / 1024} KB; Stripe's events are far smaller. Nothing was read or written.",
-                statusCode: StatusCodes.Status413PayloadTooLarge,
-                title: "Body too large"));
-        }
-
-        var verification = verifier.Verify(body, request.Headers["Stripe-Signature"].ToString());
-        if (verification.Event is not { } stripeEvent)
-        {
-            return Refuse(TypedResults.Problem(
-                detail: verification.ProblemDetail,
-                statusCode: StatusCodes.Status400BadRequest,
-                title: verification.ProblemTitle));
-        }
-
+        var eventType = UnverifiedEventType;
+        string? result = null;
         var answer = await HttpFailures.GuardAsync(nameof(StripeWebhook), logger, async () =>
         {
+            // The signature covers the exact bytes Stripe sent, so the body is read raw, never model-bound, and never past the cap.
+            string? body;
+            try
+            {
+                body = await BoundedBody.ReadAsync(request, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+            }
+            catch (System.Text.DecoderFallbackException)
+            {
+                return TypedResults.Problem("The body is not UTF-8 text; Stripe sends UTF-8 JSON.", statusCode: StatusCodes.Status400BadRequest, title: "Not a Stripe event");
+            }
+
+            if (body is null)
+            {
+                return TypedResults.Problem(
+                    detail: $"The body is larger than {MaxBodyBytes / 1024} KB; Stripe's events are far smaller. Nothing was read or written.",
+                    statusCode: StatusCodes.Status413PayloadTooLarge,
+                    title: "Body too large");
+            }
+
+            var verification = verifier.Verify(body, request.Headers["Stripe-Signature"].ToString());
+            if (verification.Event is not { } stripeEvent)
+            {
+                return TypedResults.Problem(
+                    detail: verification.ProblemDetail,
+                    statusCode: StatusCodes.Status400BadRequest,
+                    title: verification.ProblemTitle);
+            }
+
+            eventType = stripeEvent.Type;
             var outcome = await processor.ProcessAsync(stripeEvent, cancellationToken).ConfigureAwait(false);
-            metrics.WebhookReceived(stripeEvent.Type, outcome.Result);
+            result = outcome.Result;
             return TypedResults.Json(outcome, CreditJson.Options);
         }, cancellationToken).ConfigureAwait(false);
-        if (answer is IStatusCodeHttpResult { StatusCode: >= 500 })
-        {
-            metrics.WebhookReceived(stripeEvent.Type, Failed);
-        }
 
+        // Every delivery is counted once: its answer's label, else refused (4xx: nothing was trusted) or failed (5xx: Stripe retries).
+        metrics.WebhookReceived(eventType, result ?? (answer is IStatusCodeHttpResult { StatusCode: >= 500 } ? Failed : Refused));
         return answer;
-    }
-
-    private IResult Refuse(IResult problem)
-    {
-        metrics.WebhookReceived(UnverifiedEventType, Refused);
-        return problem;
     }
 }

@@ -63,11 +63,12 @@ public sealed class CreditResetHandler(
             await SaveSummaryAsync(run, remaining, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
-        catch (Exception)
+        catch (Exception ex)
         {
-            // The run itself failed (the due index unreadable, say): what it committed stays; the rest is still due.
-            metrics.RunFinished(request.Trigger, RunOutcome.Aborted, request.DryRun, time.GetElapsedTime(run.Started), run.Recorder.ExaminedCount);
-            throw;
+            // The run itself failed (the due index unreadable, say): what it committed stays, the rest is still due, and
+            // the record and the caller are told both.
+            var summary = await SaveSummaryAsync(run, remaining: true, CancellationToken.None, aborted: true).ConfigureAwait(false);
+            throw new ResetRunAbortedException(summary, ex);
         }
 
         return ResetRunResult.Completed(await SaveSummaryAsync(run, remaining, cancellationToken).ConfigureAwait(false));
@@ -268,10 +269,10 @@ public sealed class CreditResetHandler(
         }
     }
 
-    private async Task<ResetRunSummary> SaveSummaryAsync(Run run, bool remaining, CancellationToken cancellationToken)
+    private async Task<ResetRunSummary> SaveSummaryAsync(Run run, bool remaining, CancellationToken cancellationToken, bool aborted = false)
     {
         var summary = run.Recorder.ToSummary(
-            run.Id, run.Request.Trigger, run.AsOf, run.Request.DryRun, run.Request.SubscriptionId ?? run.Request.CustomerId, remaining, time.GetElapsedTime(run.Started));
+            run.Id, run.Request.Trigger, run.AsOf, run.Request.DryRun, run.Request.SubscriptionId ?? run.Request.CustomerId, remaining, time.GetElapsedTime(run.Started), aborted);
         ResetLog.RunFinished(
             logger, summary.RunId, summary.Counts.Examined, summary.Counts.Reset, summary.Counts.Skipped, summary.Counts.Failed,
             summary.Remaining, (long)summary.Duration.TotalMilliseconds);
@@ -336,7 +337,7 @@ public sealed class CreditResetHandler(
 
     private void Fail(Run run, string subscriptionId, Exception exception)
     {
-        run.Recorder.Failed();
+        run.Recorder.Failed(subscriptionId, StoreFailure.Label(StoreFailure.Classify(exception)));
         metrics.ResetFailed(run.Request.Trigger);
         ResetLog.ResetFailed(logger, exception, subscriptionId, run.Id);
     }

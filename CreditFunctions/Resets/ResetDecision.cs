@@ -22,8 +22,9 @@ public sealed record ResetDecision
     public bool NeedsStripe { get; init; }
 
     /// <summary>
-    /// With <see cref="NeedsStripe"/>: since when the subscription has been waiting on Stripe (its period's end, or the end
-    /// of its renewal's grace). What operators are alerted on once it passes a day.
+    /// With <see cref="NeedsStripe"/>, for a subscription Stripe is expected to renew: since when it has been waiting on
+    /// Stripe (its period's end, or the end of its renewal's grace). What operators are alerted on once it passes a day.
+    /// Null for one paused, unpaid or ending: its wait is its state, not a lost delivery.
     /// </summary>
     public DateTimeOffset? WaitingSince { get; init; }
 

@@ -40,7 +40,10 @@ public static class ResetPlanner
             // The renewal (boundary 0 of the next period) is Stripe's to announce; until it does, keep looking.
             return new ResetDecision
             {
-                SkipReason = SkipReason.AwaitingRenewal, NeedsStripe = true, WaitingSince = stripe.PeriodEnd, NextCheck = NextCheck(subscription, now, stripe.PeriodEnd),
+                SkipReason = SkipReason.AwaitingRenewal,
+                NeedsStripe = true,
+                WaitingSince = ExpectsRenewal(stripe) ? stripe.PeriodEnd : null,
+                NextCheck = NextCheck(subscription, now, stripe.PeriodEnd),
             };
         }
 
@@ -53,7 +56,13 @@ public static class ResetPlanner
             var confirmBy = stripe.PeriodStart + policy.Grace;
             return now < confirmBy
                 ? new ResetDecision { SkipReason = SkipReason.NotDue, NextCheck = confirmBy }
-                : new ResetDecision { SkipReason = SkipReason.RenewalUnconfirmed, NeedsStripe = true, WaitingSince = confirmBy, NextCheck = NextCheck(subscription, now, confirmBy) };
+                : new ResetDecision
+                {
+                    SkipReason = SkipReason.RenewalUnconfirmed,
+                    NeedsStripe = true,
+                    WaitingSince = ExpectsRenewal(stripe) ? confirmBy : null,
+                    NextCheck = NextCheck(subscription, now, confirmBy),
+                };
         }
 
         var passed = CreditPeriods.InPeriodBoundaries(stripe.PeriodStart, stripe.PeriodEnd).TakeWhile(b => b <= now).Prepend(stripe.PeriodStart).ToList();
@@ -93,6 +102,16 @@ public static class ResetPlanner
         subscription.PaidPeriodStart == subscription.Stripe.PeriodStart
         || (subscription.LastResetBoundary is null && subscription.Stripe.Status is SubscriptionStatus.Active or SubscriptionStatus.Trialing);
 
+    /// <summary>
+    /// Whether Stripe is expected to renew the subscription on its own: not while it is paused or unpaid, its collection
+    /// paused, or it is set to end with its period. Such a wait is the customer's state, not a lost delivery.
+    /// </summary>
+    public static bool ExpectsRenewal(StripeView stripe)
+    {
+        ArgumentNullException.ThrowIfNull(stripe);
+        return !(stripe.Status is SubscriptionStatus.Paused or SubscriptionStatus.Unpaid || stripe.CancelAtPeriodEnd || stripe.CollectionPaused);
+    }
+
     /// <summary>Why the plan itself gives no credits, if it does not: no allowance known, or a period shorter than a month.</summary>
     private static string? PlanProblem(StripeView stripe) =>
         stripe.MonthlyAllowance is null ? SkipReason.UnknownPlan
@@ -102,15 +121,17 @@ public static class ResetPlanner
     /// <summary>
     /// When the subscription needs its next decision once this one is carried out: its next in-period boundary after
     /// now, else its period end (when the renewal is due). Past <paramref name="waitingSince"/> (the period end, or the
-    /// end of the renewal's grace) it is waiting on Stripe: daily, and weekly after a week for one that cannot progress.
+    /// end of the renewal's grace) it is waiting on Stripe: from the next UTC day on, daily, and weekly after a week for one
+    /// Stripe will not renew on its own (<see cref="ExpectsRenewal"/>).
     /// </summary>
     private static DateTimeOffset NextCheck(Subscription subscription, DateTimeOffset now, DateTimeOffset waitingSince)
     {
         var stripe = subscription.Stripe;
         if (now >= waitingSince)
         {
-            var stuck = stripe.Status is SubscriptionStatus.Paused or SubscriptionStatus.Unpaid || stripe.CancelAtPeriodEnd || stripe.CollectionPaused;
-            return now.AddDays(stuck && now - waitingSince >= DailyLooksFor ? 7 : 1);
+            // At the start of a UTC day, so each day's run finds it whatever minute it starts at.
+            var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+            return today.AddDays(!ExpectsRenewal(stripe) && now - waitingSince >= DailyLooksFor ? 7 : 1);
         }
 
         foreach (var boundary in CreditPeriods.InPeriodBoundaries(stripe.PeriodStart, stripe.PeriodEnd))

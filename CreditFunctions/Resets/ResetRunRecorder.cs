@@ -10,6 +10,7 @@ internal sealed class ResetRunRecorder
     private readonly Dictionary<string, int> _skippedByReason = new(StringComparer.Ordinal);
     private readonly List<SkippedSubscription> _skipped = [];
     private readonly List<PlannedReset> _planned = [];
+    private readonly List<FailedSubscription> _failures = [];
     private int _examined;
     private int _reset;
     private int _failed;
@@ -21,7 +22,14 @@ internal sealed class ResetRunRecorder
 
     public void Reset() => Interlocked.Increment(ref _reset);
 
-    public void Failed() => Interlocked.Increment(ref _failed);
+    public void Failed(string subscriptionId, string error)
+    {
+        Interlocked.Increment(ref _failed);
+        lock (_gate)
+        {
+            Add(_failures, new FailedSubscription(subscriptionId, error));
+        }
+    }
 
     public void Skipped(string subscriptionId, string reason)
     {
@@ -42,7 +50,7 @@ internal sealed class ResetRunRecorder
     }
 
     public ResetRunSummary ToSummary(
-        string runId, ResetTrigger trigger, DateTimeOffset asOf, bool dryRun, string? subscriptionId, bool remaining, TimeSpan duration)
+        string runId, ResetTrigger trigger, DateTimeOffset asOf, bool dryRun, string? subscriptionId, bool remaining, TimeSpan duration, bool aborted = false)
     {
         lock (_gate)
         {
@@ -60,6 +68,8 @@ internal sealed class ResetRunRecorder
                     _failed),
                 Skipped = [.. _skipped.OrderBy(s => s.SubscriptionId, StringComparer.Ordinal)],
                 PlannedResets = [.. _planned.OrderBy(p => p.SubscriptionId, StringComparer.Ordinal)],
+                Failures = [.. _failures.OrderBy(f => f.SubscriptionId, StringComparer.Ordinal)],
+                Aborted = aborted,
                 ListsTruncated = _truncated,
                 Remaining = remaining,
                 Duration = duration,

@@ -16,11 +16,20 @@ public sealed record ResetRunSummary
     /// <summary>On a dry run, each reset the run would apply (up to <see cref="ResetRunRecorder.MaxListed"/>).</summary>
     public required IReadOnlyList<PlannedReset> PlannedResets { get; init; }
 
+    /// <summary>Each subscription whose reset failed and what kind of failure it was (up to <see cref="ResetRunRecorder.MaxListed"/>).</summary>
+    public IReadOnlyList<FailedSubscription> Failures { get; init; } = [];
+
     /// <summary>True when the list fields were cut at <see cref="ResetRunRecorder.MaxListed"/> entries; the counts are always whole.</summary>
     public bool ListsTruncated { get; init; }
 
     /// <summary>True when the run stopped at its time budget with due entries left; the next call or run picks them up.</summary>
     public required bool Remaining { get; init; }
+
+    /// <summary>
+    /// True when the run itself failed before it finished (the due index could not be read, say): the counts are what it
+    /// did until then, all of it committed; what it did not reach is still due.
+    /// </summary>
+    public bool Aborted { get; init; }
     public required TimeSpan Duration { get; init; }
 }
 
@@ -30,5 +39,8 @@ public sealed record ResetCounts(int Examined, int Reset, IReadOnlyDictionary<st
 }
 
 public sealed record SkippedSubscription(string SubscriptionId, string Reason);
+
+/// <summary>A subscription whose reset failed in a run, and the kind of failure (one of <see cref="Storage.StoreFailure"/>'s labels).</summary>
+public sealed record FailedSubscription(string SubscriptionId, string Error);
 
 public sealed record PlannedReset(string SubscriptionId, DateTimeOffset Boundary, long BalanceBefore, long BalanceAfter);

@@ -63,15 +63,7 @@ public sealed class TableCreditStore : ICreditStore
     {
         foreach (var table in new[] { _customers, _directory, _due, _runs })
         {
-            try
-            {
-                await table.CreateIfNotExistsAsync().ConfigureAwait(false);
-            }
-            catch (RequestFailedException ex) when (ex.Status == 403)
-            {
-                // In Azure the app's role is scoped to its own tables, which the deployment created: creating a table
-                // is an account-level right it does not have. A table that is really missing fails its first use.
-            }
+            await table.CreateIfNotExistsAsync().ConfigureAwait(false);
         }
     }
 

@@ -119,6 +119,6 @@ public static class RunOutcome
     public static string Of(ResetRunSummary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        return summary.Counts.Failed > 0 ? Failed : summary.Remaining ? Remaining : Succeeded;
+        return summary.Aborted ? Aborted : summary.Counts.Failed > 0 ? Failed : summary.Remaining ? Remaining : Succeeded;
     }
 }

@@ -56,7 +56,7 @@ var alerts = [
     description: 'A run (timer or manual) failed for some subscriptions, or aborted. What it committed stays; the failed subscriptions stay due and the timer retries. The run\'s logs say why.'
     severity: 1
     evaluationFrequency: 'PT15M'
-    windowSize: 'PT15M'
+    windowSize: 'PT30M' // twice the frequency: metrics reach the table a few minutes late
     query: 'customMetrics\n| where name == \'credits.runs.finished\'\n| where tostring(customDimensions.outcome) in (\'failed\', \'aborted\')\n| summarize runs = count()'
     measure: 'runs'
     aggregation: 'Total'
@@ -66,10 +66,10 @@ var alerts = [
   {
     name: 'renewal-stuck'
     displayName: 'CreditFunctions: a renewal has waited on Stripe for more than a day'
-    description: 'A run reported a subscription period-ended-awaiting-renewal or renewal-unconfirmed that has been waiting over 24 hours: its invoice.paid (or renewal) did not arrive and the Stripe API could not settle it. Check the webhook endpoint\'s deliveries, or set Stripe:ApiKey.'
+    description: 'A run reported a subscription period-ended-awaiting-renewal or renewal-unconfirmed that has been waiting over 24 hours although Stripe should have renewed it (paused, unpaid and ending subscriptions are not counted): its invoice.paid (or renewal) did not arrive and the Stripe API could not settle it. Check the webhook endpoint\'s deliveries, or set Stripe:ApiKey.'
     severity: 2
     evaluationFrequency: 'PT1H'
-    windowSize: 'P1D'
+    windowSize: 'P2D' // a daily report: two days so it neither misses a day nor flaps between runs
     query: 'customMetrics\n| where name == \'credits.renewals.waiting\'\n| where tostring(customDimensions.reason) in (\'period-ended-awaiting-renewal\', \'renewal-unconfirmed\')\n| summarize hours = max(valueMax)'
     measure: 'hours'
     aggregation: 'Maximum'
@@ -135,7 +135,8 @@ resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
     displayName: 'CreditFunctions operations'
     category: 'workbook'
     sourceId: appInsights.id
-    serializedData: loadTextContent('workbook.json')
+    // The workbook's queries run against Application Insights wherever it is opened from (its blade, or the gallery).
+    serializedData: replace(loadTextContent('workbook.json'), '__APPLICATION_INSIGHTS_ID__', appInsights.id)
   }
 }
 

@@ -1,6 +1,6 @@
 // Role assignments: what the app's identity may do, and (optionally) what the deploying operator may do. Nothing more
-// than the app uses: blobs for the host (timer lease, schedule monitor, deployment package), its own tables, telemetry
-// and the Stripe secrets. No queue role: the app uses no queues.
+// than the app and its host use: blobs (timer lease, schedule monitor, deployment package), tables (the app's, and the
+// host's diagnostic events), telemetry and the Stripe secrets. No queue role: nothing uses queues.
 param storageAccountName string
 param tableNames array
 param applicationInsightsName string
@@ -58,18 +58,17 @@ resource appBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// The app's data: each of its tables, not the account.
-resource appTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for (tableName, i) in tableNames: {
-    name: guid(appTables[i].id, identityPrincipalId, roles.storageTableDataContributor)
-    scope: appTables[i]
-    properties: {
-      principalId: identityPrincipalId
-      principalType: 'ServicePrincipal'
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
-    }
+// Tables at account scope, not per table: the Functions host shares the account (AzureWebJobsStorage) and lists, creates
+// and deletes its own tables there (its diagnostic events), which a role scoped to the app's four tables would refuse.
+resource appTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identityPrincipalId, roles.storageTableDataContributor)
+  scope: storage
+  properties: {
+    principalId: identityPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
   }
-]
+}
 
 resource appMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(appInsights.id, identityPrincipalId, roles.monitoringMetricsPublisher)
