@@ -62,11 +62,39 @@ public class DemoScriptTests
             Assert.Contains("\"balanceBefore\": 700", output, StringComparison.Ordinal);
             Assert.Contains("\"reset\": 1", output, StringComparison.Ordinal);
             Assert.Contains("\"available\": 1000", output, StringComparison.Ordinal);
+            Assert.EndsWith("All eight steps answered as expected.", output.TrimEnd(), StringComparison.Ordinal);
         }
         finally
         {
             File.Delete(settings);
         }
+    }
+
+    [Fact]
+    public async Task Demo_AppWithAnotherWebhookSecret_StopsAtTheFirstStepWithTheAppsAnswer()
+    {
+        await using var app = await AppHost.StartAsync(DateTimeOffset.UtcNow);
+        await using var server = await LocalFunctionsServer.StartAsync(app);
+
+        var (exitCode, _, errors) = await RunAsync("--base", server.BaseAddress, "--secret", "whsec_notTheAppsSecret", "--wait-seconds", "5");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("POST /api/stripe/webhook answered 400", errors, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--now", "2026-03-01T09:00:00Z")] // a live delivery signed in the past would be refused as a replay
+    [InlineData("--print", "--now", "2026-02-30T09:00:00Z")]
+    [InlineData("--print", "--now", "0")]
+    [InlineData("--print", "--secret", "sk_test_notASigningSecret")]
+    [InlineData("--wait-seconds", "4")]
+    [InlineData("--bogus")]
+    public async Task Demo_BadArguments_AreRefusedWithTheReason(params string[] arguments)
+    {
+        var (exitCode, _, errors) = await RunAsync(arguments);
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith("demo failed: ", errors.Trim(), StringComparison.Ordinal);
     }
 
     [Fact]
