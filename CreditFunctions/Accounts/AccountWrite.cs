@@ -11,7 +11,8 @@ public sealed record AccountWrite(CustomerAccount Account)
 {
     public IReadOnlyList<AppliedReset> Resets { get; init; } = [];
     public IReadOnlyList<LedgerEntry> Ledger { get; init; } = [];
-    public IdempotencyRecord? Idempotency { get; init; }
+    /// <summary>The idempotency keys of the API requests the write carries out (several when concurrent requests are written together).</summary>
+    public IReadOnlyList<IdempotencyRecord> Idempotency { get; init; } = [];
 
     /// <summary>The Stripe event the change came from, recorded so a redelivery writes nothing.</summary>
     public string? EventId { get; init; }
@@ -20,7 +21,7 @@ public sealed record AccountWrite(CustomerAccount Account)
     public PurchaseRecord? Purchase { get; init; }
 
     /// <summary>Operations in the transaction; Azure takes at most 100.</summary>
-    public int Operations => 1 + Resets.Count + Ledger.Count + (Idempotency is null ? 0 : 1) + (EventId is null ? 0 : 1) + (Purchase is null ? 0 : 1);
+    public int Operations => 1 + Resets.Count + Ledger.Count + Idempotency.Count + (EventId is null ? 0 : 1) + (Purchase is null ? 0 : 1);
 }
 
 /// <summary>What a conditional account write did.</summary>
@@ -45,8 +46,11 @@ public enum AccountWriteResult
     PurchaseRecorded,
 }
 
-/// <summary>The outcome of a write, and the account's new concurrency token when it was applied.</summary>
-public sealed record AccountWriteOutcome(AccountWriteResult Result, string? ConcurrencyToken = null);
+/// <summary>
+/// The outcome of a write, and the account's new concurrency token when it was applied; for
+/// <see cref="AccountWriteResult.IdempotencyKeyTaken"/>, which key.
+/// </summary>
+public sealed record AccountWriteOutcome(AccountWriteResult Result, string? ConcurrencyToken = null, string? TakenKey = null);
 
 /// <summary>
 /// An API request's idempotency key with what it asked and what it was answered, stored with the change it made: the

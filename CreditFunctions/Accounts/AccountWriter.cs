@@ -21,6 +21,9 @@ public sealed class AccountWriter(
     /// </summary>
     private const int MaxAttempts = 60;
 
+    /// <summary>Operations in one write: Azure's limit for an entity-group transaction.</summary>
+    public const int MaxOperations = 100;
+
     /// <summary>
     /// Applies one change. <paramref name="build"/> gets a fresh draft of the account as read (and which attempt this is)
     /// and answers the records to write with it and what to answer; it runs again after every lost race.
@@ -67,7 +70,7 @@ public sealed class AccountWriter(
                 EventId = result.EventId,
                 Purchase = result.Purchase,
             };
-            if (result.Idempotency is null && result.Purchase is null && draft.Resets.Count == 0 && draft.Ledger.Count == 0
+            if (result.Idempotency.Count == 0 && result.Purchase is null && draft.Resets.Count == 0 && draft.Ledger.Count == 0
                 && (next.SameContent(read) || (read is null && next.Subscriptions.Count == 0 && next.Grants.Count == 0)))
             {
                 // Nothing changed: nothing is written (a sync that changes nothing, a look that moves no entry).
@@ -111,7 +114,7 @@ public sealed class AccountWriter(
                     await BackOffAsync(attempt, cancellationToken).ConfigureAwait(false);
                     continue;
                 default:
-                    var refusal = result.OnRefused?.Invoke(outcome.Result);
+                    var refusal = result.OnRefused?.Invoke(outcome);
                     if (refusal is null)
                     {
                         continue; // Read again: the next attempt finds what got there first (an idempotency record, say).
@@ -156,7 +159,7 @@ public sealed class AccountWriter(
 public sealed record DraftResult<T>(T Answer)
     where T : class
 {
-    public IdempotencyRecord? Idempotency { get; init; }
+    public IReadOnlyList<IdempotencyRecord> Idempotency { get; init; } = [];
     public string? EventId { get; init; }
     public PurchaseRecord? Purchase { get; init; }
 
@@ -167,7 +170,7 @@ public sealed record DraftResult<T>(T Answer)
     /// For a write refused because one of its records exists (the event, the idempotency key): the answer to give instead,
     /// or null to read again and build again (which then sees the record).
     /// </summary>
-    public Func<AccountWriteResult, T?>? OnRefused { get; init; }
+    public Func<AccountWriteOutcome, T?>? OnRefused { get; init; }
 }
 
 /// <summary>The answer of an update, the account as stored after it, and whether anything was written.</summary>

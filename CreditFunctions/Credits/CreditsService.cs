@@ -10,7 +10,8 @@ namespace CreditFunctions.Credits;
 /// Reads, spends and grants a customer's credits. Every call applies what is already due first (a boundary that has
 /// passed, a grant that has expired), with the same exactly-once records the timer writes, so a customer who spends at
 /// 00:30 on an anniversary spends the new month's credits. Each spend or grant is one conditional write of the
-/// customer's account with its ledger entry and its idempotency record: all or nothing, exactly once per key.
+/// customer's account with its ledger entry and its idempotency record: all or nothing, exactly once per key; the
+/// concurrent ones of one customer share that write (<see cref="CustomerChanges"/>).
 /// </summary>
 public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOptions<ResetOptions> options)
 {
@@ -19,6 +20,7 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
     private const int MaxBucketReason = 100;
 
     private readonly ResetPolicy _policy = options.Value.Policy;
+    private readonly CustomerChanges _changes = new(writer, store);
 
     public async Task<CreditsAnswer<CreditsView>> ReadAsync(string customerId, CancellationToken cancellationToken = default)
     {
@@ -55,7 +57,7 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
     {
         ArgumentNullException.ThrowIfNull(request);
         var fingerprint = Fingerprint(Spend, request.Amount, request.Reason, null, request.Metadata);
-        return OnceAsync(customerId, request.IdempotencyKey, Spend, fingerprint, StatusCodes200, draft =>
+        return _changes.SubmitAsync(customerId, new KeyedChange(request.IdempotencyKey, Spend, fingerprint, StatusCodes200, draft =>
         {
             if (draft.Read is null)
             {
@@ -75,14 +77,14 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
                 IdempotencyKey = request.IdempotencyKey, Reason = request.Reason, Metadata = request.Metadata,
             });
             return new(Receipt(customerId, request.IdempotencyKey, entry), StatusCodes200);
-        }, cancellationToken);
+        }), cancellationToken);
     }
 
     public Task<CreditsAnswer<CreditsReceipt>> GrantAsync(string customerId, GrantRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var fingerprint = Fingerprint(Grant, request.Amount, request.Reason, request.ExpiresAt, null);
-        return OnceAsync(customerId, request.IdempotencyKey, Grant, fingerprint, StatusCodes201, draft =>
+        return _changes.SubmitAsync(customerId, new KeyedChange(request.IdempotencyKey, Grant, fingerprint, StatusCodes201, draft =>
         {
             if (draft.Read is null && request.Amount < 0)
             {
@@ -135,72 +137,8 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
             }
 
             return new(Receipt(customerId, request.IdempotencyKey, entry), StatusCodes201);
-        }, cancellationToken);
+        }), cancellationToken);
     }
-
-    /// <summary>
-    /// Runs a change once per idempotency key: a key seen before answers what it answered then (or refuses another
-    /// request under it); a new key's answer is stored in the same transaction as its change, so of any number of racing
-    /// requests with one key exactly one changes anything and all get its answer.
-    /// </summary>
-    private async Task<CreditsAnswer<CreditsReceipt>> OnceAsync(
-        string customerId, string key, string operation, string fingerprint, int successStatus,
-        Func<AccountDraft, CreditsAnswer<CreditsReceipt>> change, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            if (await store.GetIdempotencyAsync(customerId, key, cancellationToken).ConfigureAwait(false) is { } seen)
-            {
-                return Replay(seen, operation, fingerprint);
-            }
-
-            AccountUpdate<CreditsAnswer<CreditsReceipt>> update;
-            try
-            {
-                update = await writer.UpdateAsync(customerId, (draft, _) =>
-            {
-                var answer = change(draft);
-                if (answer.Status == 404)
-                {
-                    return new DraftResult<CreditsAnswer<CreditsReceipt>>(answer) { Refused = "no account" };
-                }
-
-                // A refusal is not stored under the key: the client may retry it once credits are there. What was due
-                // (a reset, an expiry) is written all the same.
-                return answer.Status != successStatus
-                    ? new DraftResult<CreditsAnswer<CreditsReceipt>>(answer)
-                    : new DraftResult<CreditsAnswer<CreditsReceipt>>(answer)
-                    {
-                        Idempotency = new IdempotencyRecord(key, operation, fingerprint, successStatus, JsonSerializer.Serialize(answer.Value, CreditJson.Options), draft.Now),
-                        OnRefused = refused => refused == AccountWriteResult.IdempotencyKeyTaken ? KeyTaken : null,
-                    };
-                }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            catch (AccountTooLargeException ex)
-            {
-                return new(null, 409, new CreditsProblem(CreditsProblemType.TooManyGrants, "Account full", ex.Message));
-            }
-
-            if (!ReferenceEquals(update.Answer, KeyTaken))
-            {
-                return update.Answer;
-            }
-
-            // Another request with this key got there first: its record is there now.
-        }
-
-        throw new InvalidOperationException($"The idempotency key '{key}' of {customerId} was taken but its record cannot be read.");
-    }
-
-    private static readonly CreditsAnswer<CreditsReceipt> KeyTaken = new(null, 409);
-
-    private static CreditsAnswer<CreditsReceipt> Replay(IdempotencyRecord seen, string operation, string fingerprint) =>
-        seen.Operation == operation && seen.Fingerprint == fingerprint
-            ? new(JsonSerializer.Deserialize<CreditsReceipt>(seen.Response, CreditJson.Options), seen.Status)
-            : new(null, 409, new CreditsProblem(
-                CreditsProblemType.IdempotencyKeyReused,
-                "Idempotency key reused",
-                $"The key '{seen.Key}' was used on {seen.CreatedAt:O} for a different {seen.Operation} request; use a new key for a new request."));
 
     private static CreditsAnswer<CreditsReceipt> Insufficient(AccountDraft draft, long requested)
     {

@@ -92,8 +92,10 @@ public sealed class TableCreditStore : ICreditStore
                 : new(TableTransactionActionType.UpdateReplace, account, account.ETag),
         };
         var kinds = new List<AccountWriteResult> { AccountWriteResult.Conflict };
-        if (write.Idempotency is { } idempotency)
+        var keys = new Dictionary<int, string>();
+        foreach (var idempotency in write.Idempotency)
         {
+            keys[actions.Count] = idempotency.Key;
             actions.Add(new(TableTransactionActionType.Add, IdempotencyEntity.From(customerId, idempotency)));
             kinds.Add(AccountWriteResult.IdempotencyKeyTaken);
         }
@@ -136,7 +138,9 @@ public sealed class TableCreditStore : ICreditStore
         catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 or 404)
         {
             // Which operation failed says why; without an index (never seen) it can only be the account row.
-            return new AccountWriteOutcome(ex.FailedTransactionActionIndex is { } i && i < kinds.Count ? kinds[i] : AccountWriteResult.Conflict);
+            return ex.FailedTransactionActionIndex is { } i && i < kinds.Count
+                ? new AccountWriteOutcome(kinds[i], TakenKey: keys.GetValueOrDefault(i))
+                : new AccountWriteOutcome(AccountWriteResult.Conflict);
         }
     }
 

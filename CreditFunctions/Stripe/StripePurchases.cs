@@ -165,7 +165,7 @@ public sealed partial class StripePurchases(AccountWriter writer, ICreditStore s
                 {
                     EventId = stripeEvent.Id,
                     Purchase = purchase with { RefundedCredits = target },
-                    OnRefused = refused => refused switch
+                    OnRefused = refused => refused.Result switch
                     {
                         AccountWriteResult.EventRecorded => Answer(stripeEvent, WebhookResult.Duplicate, customerId, null),
                         _ => null, // The purchase record moved on (another refund event): read it again.
@@ -231,7 +231,7 @@ public sealed partial class StripePurchases(AccountWriter writer, ICreditStore s
             {
                 EventId = stripeEvent.Id,
                 Purchase = record,
-                OnRefused = refused => refused is AccountWriteResult.PurchaseRecorded or AccountWriteResult.EventRecorded
+                OnRefused = refused => refused.Result is AccountWriteResult.PurchaseRecorded or AccountWriteResult.EventRecorded
                     ? Answer(stripeEvent, WebhookResult.Duplicate, customerId, $"{purchaseId} was granted before")
                     : null,
             };

@@ -156,7 +156,7 @@ public sealed partial class SubscriptionSync(AccountWriter writer, ICreditStore 
             return new DraftResult<SyncResult>(new SyncResult(outcome, null, reset))
             {
                 EventId = eventId,
-                OnRefused = refused => refused == AccountWriteResult.EventRecorded ? new SyncResult(SyncOutcome.Duplicate, null, null) : null,
+                OnRefused = refused => refused.Result == AccountWriteResult.EventRecorded ? new SyncResult(SyncOutcome.Duplicate, null, null) : null,
             };
         }, cancellationToken: cancellationToken).ConfigureAwait(false);
 

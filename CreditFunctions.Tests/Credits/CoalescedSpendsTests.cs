@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using CreditFunctions.Accounts;
+using CreditFunctions.Credits;
+using CreditFunctions.Storage;
+using CreditFunctions.Tests.Functions;
+using CreditFunctions.Tests.Resets;
+using Microsoft.Extensions.DependencyInjection;
+using static CreditFunctions.Tests.Credits.CreditsClient;
+using static CreditFunctions.Tests.TestSubscriptions;
+
+namespace CreditFunctions.Tests.Credits;
+
+/// <summary>
+/// Concurrent spends and grants of one customer share a write: fewer writes than requests, each request answered on its
+/// own (applied, refused, replayed), none lost or applied twice; and a lone spend costs the store two requests.
+/// </summary>
+public class CoalescedSpendsTests
+{
+    private static readonly DateTimeOffset Now = Utc(2026, 3, 2, 12);
+
+    /// <summary>The real store, counting what the credits API asks of it.</summary>
+    private sealed class CountingStore(ICreditStore inner) : DelegatingCreditStore(inner)
+    {
+        public int AccountReads;
+        public int Writes;
+        public int IdempotencyReads;
+
+        public override Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref AccountReads);
+            return base.GetAccountAsync(customerId, cancellationToken);
+        }
+
+        public override Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Writes);
+            return base.TryWriteAccountAsync(write, cancellationToken);
+        }
+
+        public override Task<IdempotencyRecord?> GetIdempotencyAsync(string customerId, string key, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref IdempotencyReads);
+            return base.GetIdempotencyAsync(customerId, key, cancellationToken);
+        }
+    }
+
+    private static async Task<(AppHost App, CountingStore Store, CreditsService Credits)> StartAsync()
+    {
+        CountingStore? counting = null;
+        var app = await AppHost.StartAsync(Now, services: s =>
+            s.AddSingleton<ICreditStore>(sp => counting = new CountingStore(sp.GetRequiredService<TableCreditStore>())));
+        var credits = app.Services.GetRequiredService<CreditsService>();
+        return (app, counting!, credits);
+    }
+
+    [Fact]
+    public async Task OneSpend_CostsOneReadAndOneWrite()
+    {
+        var (app, store, credits) = await StartAsync();
+        await using var _ = app;
+        Assert.Equal(201, (await credits.GrantAsync("cus_1Lone", new GrantRequest(100, "grant-1", null, "start"))).Status);
+        (store.AccountReads, store.Writes, store.IdempotencyReads) = (0, 0, 0);
+
+        var answer = await credits.SpendAsync("cus_1Lone", new SpendRequest(30, "spend-1", null, null));
+
+        Assert.Equal((200, 70L), (answer.Status, answer.Value!.Available));
+        Assert.Equal((1, 1, 0), (store.AccountReads, store.Writes, store.IdempotencyReads));
+    }
+
+    [Fact]
+    public async Task SixtyFourConcurrentSpends_AreWrittenTogether_EachOnceWithItsOwnAnswer()
+    {
+        var (app, store, credits) = await StartAsync();
+        await using var _ = app;
+        Assert.Equal(201, (await credits.GrantAsync("cus_1Team", new GrantRequest(10_000, "grant-1", null, "start"))).Status);
+        store.Writes = 0;
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 64).Select(i =>
+            Task.Run(() => credits.SpendAsync("cus_1Team", new SpendRequest(10 + i, $"spend-{i}", null, null)))));
+
+        Assert.All(answers, a => Assert.Equal(200, a.Status));
+        Assert.Equal(Enumerable.Range(0, 64).Select(i => $"spend-{i}"), answers.Select(a => a.Value!.IdempotencyKey));
+        Assert.InRange(store.Writes, 2, 32); // batched: at least two writes (at most 40 spends each), far fewer than 64
+        var ledger = await FullLedgerAsync(app.Services.GetRequiredService<ICreditStore>(), "cus_1Team");
+        Assert.Equal(64, ledger.Count(e => e.Kind == LedgerKind.Spend));
+        Assert.Equal(10_000 - Enumerable.Range(0, 64).Sum(i => 10 + i), ledger[^1].BalanceAfter);
+        await AssertLedgerReplaysAsync(app.Services.GetRequiredService<ICreditStore>(), "cus_1Team");
+    }
+
+    [Fact]
+    public async Task ABatchWithARefusalAReplayAndAReusedKey_AnswersEachOnItsOwn()
+    {
+        var (app, _, credits) = await StartAsync();
+        await using var __ = app;
+        Assert.Equal(201, (await credits.GrantAsync("cus_1Mixed", new GrantRequest(100, "grant-1", null, "start"))).Status);
+        var first = await credits.SpendAsync("cus_1Mixed", new SpendRequest(20, "done-before", null, null));
+
+        // At once: a spend that fits, one that does not, the earlier key again (same request), the same key with another
+        // amount, and one key sent twice in the same batch.
+        var answers = await Task.WhenAll(
+            credits.SpendAsync("cus_1Mixed", new SpendRequest(30, "fits", null, null)),
+            credits.SpendAsync("cus_1Mixed", new SpendRequest(500, "too-much", null, null)),
+            credits.SpendAsync("cus_1Mixed", new SpendRequest(20, "done-before", null, null)),
+            credits.SpendAsync("cus_1Mixed", new SpendRequest(25, "done-before", null, null)),
+            credits.SpendAsync("cus_1Mixed", new SpendRequest(5, "twice", null, null)),
+            credits.SpendAsync("cus_1Mixed", new SpendRequest(5, "twice", null, null)));
+
+        Assert.Equal(200, answers[0].Status);
+        Assert.Equal((409, CreditsProblemType.InsufficientCredits), (answers[1].Status, answers[1].Problem!.Type));
+        Assert.Equal((200, first.Value!.LedgerSequence), (answers[2].Status, answers[2].Value!.LedgerSequence));
+        Assert.Equal((409, CreditsProblemType.IdempotencyKeyReused), (answers[3].Status, answers[3].Problem!.Type));
+        Assert.Equal((200, 200), (answers[4].Status, answers[5].Status));
+        Assert.Equal(answers[4].Value!.LedgerSequence, answers[5].Value!.LedgerSequence);
+
+        var ledger = await FullLedgerAsync(app.Services.GetRequiredService<ICreditStore>(), "cus_1Mixed");
+        Assert.Equal(["done-before", "fits", "twice"], ledger.Where(e => e.Kind == LedgerKind.Spend).Select(e => e.IdempotencyKey!).Order());
+        Assert.Equal(100 - 20 - 30 - 5, (await credits.ReadAsync("cus_1Mixed")).Value!.Available);
+        await AssertLedgerReplaysAsync(app.Services.GetRequiredService<ICreditStore>(), "cus_1Mixed");
+    }
+
+    [Fact]
+    public async Task AReplayAfterTheCreditsAreGone_StillAnswersTheFirstAnswer()
+    {
+        var (app, _, credits) = await StartAsync();
+        await using var __ = app;
+        Assert.Equal(201, (await credits.GrantAsync("cus_1Gone", new GrantRequest(50, "grant-1", null, "start"))).Status);
+        var first = await credits.SpendAsync("cus_1Gone", new SpendRequest(50, "all-of-it", null, null));
+
+        var again = await credits.SpendAsync("cus_1Gone", new SpendRequest(50, "all-of-it", null, null));
+
+        Assert.Equal((200, first.Value!.LedgerSequence, 0L), (again.Status, again.Value!.LedgerSequence, again.Value.Available));
+    }
+
+    [Fact]
+    public async Task ConcurrentSpendsOfManyCustomers_DoNotWaitForEachOther()
+    {
+        var (app, store, credits) = await StartAsync();
+        await using var _ = app;
+        var customers = Enumerable.Range(0, 20).Select(i => $"cus_1Many{i:D2}").ToList();
+        foreach (var customer in customers)
+        {
+            Assert.Equal(201, (await credits.GrantAsync(customer, new GrantRequest(100, "grant-1", null, "start"))).Status);
+        }
+
+        store.Writes = 0;
+        var answers = new ConcurrentBag<int>();
+        await Task.WhenAll(customers.Select(c => Task.Run(async () => answers.Add((await credits.SpendAsync(c, new SpendRequest(7, "spend-1", null, null))).Status))));
+
+        Assert.All(answers, status => Assert.Equal(200, status));
+        Assert.Equal(20, store.Writes); // one write per customer: nothing to share, nothing queued behind another customer
+    }
+}
