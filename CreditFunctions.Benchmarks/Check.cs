@@ -41,7 +41,7 @@ internal static class Check
     {
         var failures = new List<string>();
         var touched = new List<string>();
-        var filter = TableClient.CreateQueryFilter($"RowKey eq {Keys.AccountRow} and Version ne {1L}");
+        var filter = TableClient.CreateQueryFilter($"RowKey ge {Keys.AccountRowPrefix} and RowKey lt {Keys.After(Keys.AccountRowPrefix)} and Version ne {1L}");
         await foreach (var row in subscriptions.QueryAsync<TableEntity>(filter))
         {
             var version = row.GetInt64("Version");

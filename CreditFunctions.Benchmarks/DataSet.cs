@@ -75,24 +75,28 @@ internal sealed class DataSet(int total, int due)
     }
 
     /// <summary>Rebuilds the due-date index from scratch: one entry per subscription at its next look, batched per day.</summary>
-    public async Task WriteIndexAsync(TableServiceClient service, string dueTable, int parallelism)
+    public async Task WriteIndexAsync(TableServiceClient service, StorageOptions storage, int parallelism)
     {
-        await service.DeleteTableAsync(dueTable);
-        var due = service.GetTableClient(dueTable);
-        await due.CreateIfNotExistsAsync();
+        foreach (var table in storage.DueTables)
+        {
+            await service.DeleteTableAsync(table);
+            await service.GetTableClient(table).CreateIfNotExistsAsync();
+        }
+
         var batches = Enumerable.Range(0, Total)
             .Select(Subscription)
             .Select(s => new DueEntity { PartitionKey = Keys.DueDay(DueAt(s)), RowKey = s.Id, DueAt = DueAt(s), CustomerId = s.CustomerId })
             .GroupBy(e => e.PartitionKey)
             .SelectMany(day => day.Chunk(100));
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (batch, ct) =>
-            await due.SubmitTransactionAsync(batch.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e)), ct));
+            await service.GetTableClient(storage.DueTable(batch[0].DueAt.UtcDateTime.Day))
+                .SubmitTransactionAsync(batch.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e)), ct));
     }
 
     /// <summary>Deletes every record a run writes beside the accounts (reset records, ledger entries), so the table is as seeded again.</summary>
     public static async Task DeleteRecordsAsync(TableClient customers, int parallelism)
     {
-        var filter = TableClient.CreateQueryFilter($"RowKey ne {Keys.AccountRow}");
+        var filter = TableClient.CreateQueryFilter($"RowKey lt {Keys.AccountRowPrefix} or RowKey ge {Keys.After(Keys.AccountRowPrefix)}");
         var records = new List<(string, string)>();
         await foreach (var record in customers.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"]))
         {

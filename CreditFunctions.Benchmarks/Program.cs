@@ -15,9 +15,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-// The daily run's benchmark: the real reset handler against a naive cron and the store's own write limit, on one
-// Azurite started here on 127.0.0.1. Usage:
-//   dotnet run -c Release --project CreditFunctions.Benchmarks [-- --sizes 10000:3000,300000:30000] [--smoke] [--out FILE]
+// The benchmark: the daily run's real reset handler against a naive cron and the store's own limits, and the credits
+// API's spend path against the minimal request pair and a plain optimistic loop, on one Azurite started here on
+// 127.0.0.1, with no round trip and with a realistic one in front of every request. Usage:
+//   dotnet run -c Release --project CreditFunctions.Benchmarks [-- --sizes 10000:3000,300000:30000] [--rtt 0,5ms] [--smoke] [--out FILE]
 var arguments = BenchmarkArguments.Parse(args);
 var root = typeof(DataSet).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
 var connection = Environment.GetEnvironmentVariable("CREDITFUNCTIONS_TEST_STORAGE");
@@ -29,97 +30,112 @@ if (string.IsNullOrWhiteSpace(connection))
 }
 
 var requests = new RequestCounter();
-var clientOptions = new TableClientOptions();
-clientOptions.AddPolicy(requests, Azure.Core.HttpPipelinePosition.PerRetry);
-var service = new TableServiceClient(connection, clientOptions);
+var seeding = new TableServiceClient(connection);
+var delays = arguments.RoundTrips.Where(r => r > TimeSpan.Zero).Distinct().ToDictionary(r => r, r => new RoundTrip(r));
 var options = new ResetOptions();
 var rows = new List<ResultRow>();
+var spendRows = new List<SpendRow>();
+var memories = new Dictionary<(int Total, int Due), EngineMemory>();
 var failures = new List<string>();
 const int SeedParallelism = 64;
+var started = Stopwatch.StartNew();
 try
 {
+    // A warm-up nobody reads: the first run of any code path pays for its JIT, which would otherwise land on whichever
+    // side of a comparison happens to go first.
+    if (!arguments.Smoke)
+    {
+        await WarmUpAsync();
+    }
+
     // Scenarios with the same N share one seeded table: between runs only the rows that differ are rewritten, so the
-    // engine and the baseline always start from the identical data set without seeding N rows twice.
+    // engine and the baselines always start from the identical data set without seeding N rows twice; each is run at
+    // every round trip in turn.
     foreach (var group in arguments.Sizes.GroupBy(s => s.Total).OrderBy(g => g.Key))
     {
         var storage = new StorageOptions { ConnectionString = connection, TablePrefix = "B" + Guid.NewGuid().ToString("N")[..10] };
         // One customer per subscription: the account rows and their records live in the customers table.
-        var subscriptions = service.GetTableClient(storage.CustomersTable);
-        await subscriptions.CreateIfNotExistsAsync();
+        var seedCustomers = seeding.GetTableClient(storage.CustomersTable);
+        await seedCustomers.CreateIfNotExistsAsync();
         var seed = Stopwatch.StartNew();
-        await new DataSet(group.Key, 0).WriteSubscriptionsAsync(subscriptions, 0, group.Key, SeedParallelism);
+        await new DataSet(group.Key, 0).WriteSubscriptionsAsync(seedCustomers, 0, group.Key, SeedParallelism);
         Console.WriteLine($"== N = {group.Key:N0}: seeded in {seed.Elapsed.TotalSeconds:F1} s");
         var previousDue = 0;
         foreach (var (total, due) in group.OrderBy(s => s.Due))
         {
-            var data = new DataSet(total, due);
-            Console.WriteLine($"== N = {total:N0}, D = {due:N0}");
-
-            // 1. The data set: rows that were due before or are due now, as defined now; a fresh index.
-            seed.Restart();
-            await data.WriteSubscriptionsAsync(subscriptions, 0, Math.Max(previousDue, due), SeedParallelism);
-            await data.WriteIndexAsync(service, storage.DueTable, SeedParallelism);
-            previousDue = due;
-            Progress("prepared", seed.Elapsed);
-
-            // 2. The engine: the real handler, as the timer calls it.
-            var store = new TimedStore(new TableCreditStore(service, Options.Create(storage)));
-            var clock = new FixedClock(DataSet.RunAt);
-            var index = new DueIndex(store, Options.Create(options));
-            var metrics = new CreditMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
-            var resetter = new SubscriptionResetter(new AccountWriter(store, index, clock, metrics, Options.Create(options)), store, NullLogger<SubscriptionResetter>.Instance);
-            var handler = new CreditResetHandler(store, index, resetter, new NoReconciliation(), clock, metrics, Options.Create(options), NullLogger<CreditResetHandler>.Instance);
-            ResetRunSummary summary;
-            long engineRequests;
-            var sampler = await MemorySampler.StartAsync();
-            var cpu = new CpuMeter(azurite);
-            var watch = Stopwatch.StartNew();
-            try
+            foreach (var rtt in arguments.RoundTrips)
             {
-                (var result, engineRequests) = await requests.MeasureAsync(() => handler.RunAsync(new ResetRequest(ResetTrigger.Timer)));
-                watch.Stop();
-                summary = result.Summary!;
+                var data = new DataSet(total, due);
+                Console.WriteLine($"== N = {total:N0}, D = {due:N0}, round trip {RoundTrip.Label(rtt)}");
+                var service = Measured(rtt);
+                var customers = service.GetTableClient(storage.CustomersTable);
+
+                // 1. The data set: rows that were due before or are due now, as defined now; a fresh index.
+                seed.Restart();
+                await data.WriteSubscriptionsAsync(seedCustomers, 0, Math.Max(previousDue, due), SeedParallelism);
+                await data.WriteIndexAsync(seeding, storage, SeedParallelism);
+                previousDue = due;
+                Progress("prepared", seed.Elapsed);
+
+                // 2. The engine: the real handler, as the timer calls it, timed with nothing else in the process.
+                var engine = await EngineAsync(service, storage, sampleMemory: false);
+                var (summary, engineRequests, engineTime, profile) = (engine.Summary, engine.Requests, engine.Time, engine.Profile);
+                Progress(string.Create(CultureInfo.InvariantCulture,
+                    $"engine ({summary.Counts.Reset:N0} reset, {engineRequests:N0} requests; {profile.ToConsole()})"), engineTime);
+                failures.AddRange(await Check.EngineAsync(seedCustomers, data, summary));
+
+                // 2b. Its memory, once per data set: the same run again on the restored data set, under the sampler. Kept
+                //     out of the timed run, because the sampler's forced collections cost the process a large share of a core.
+                if (!memories.TryGetValue((total, due), out var memory))
+                {
+                    seed.Restart();
+                    await data.WriteSubscriptionsAsync(seedCustomers, 0, due, SeedParallelism);
+                    await DataSet.DeleteRecordsAsync(seedCustomers, SeedParallelism);
+                    await data.WriteIndexAsync(seeding, storage, SeedParallelism);
+                    Progress("restored for the memory run", seed.Elapsed);
+                    var sampled = await EngineAsync(service, storage, sampleMemory: true);
+                    memory = memories[(total, due)] = sampled.Memory!;
+                    Progress($"memory run ({memory.ToConsole()}, {sampled.FullCollections} full GCs)", sampled.Time);
+                    failures.AddRange(await Check.EngineAsync(seedCustomers, data, sampled.Summary));
+                }
+
+                // 3. The naive cron over the identical data set: the engine's writes undone first.
+                seed.Restart();
+                await data.WriteSubscriptionsAsync(seedCustomers, 0, due, SeedParallelism);
+                await DataSet.DeleteRecordsAsync(seedCustomers, SeedParallelism);
+                Progress("restored", seed.Elapsed);
+                var watch = Stopwatch.StartNew();
+                var ((naiveReset, naiveRowsRead), naiveRequests) = await requests.MeasureAsync(() => NaiveCronReset.RunAsync(customers, DataSet.RunAt));
+                var naiveTime = watch.Elapsed;
+                Progress("naive", naiveTime);
+                failures.AddRange(await Check.NaiveAsync(seedCustomers, data, naiveReset));
+
+                // 4. The store's limit: D conditional single-entity writes at the engine's concurrency, no logic; and the
+                //    same for the least work a reset needs (read, then one conditional transaction).
+                var limitTime = await StoreLimit.ConditionalWritesAsync(customers, data, options.MaxParallelism);
+                Progress("store limit", limitTime);
+                var protocolTime = await StoreLimit.ReadAndCommitAsync(customers, data, options.MaxParallelism);
+                Progress("read+commit", protocolTime);
+
+                rows.Add(new ResultRow(rtt, total, due, engineTime, naiveTime, limitTime, protocolTime, memory, profile, engineRequests, naiveRequests, naiveRowsRead));
+                Console.WriteLine("   " + rows[^1].ToConsole());
             }
-            finally
-            {
-                await sampler.DisposeAsync();
-            }
-
-            var engineTime = watch.Elapsed;
-            var memory = new EngineMemory(sampler.PeakBytes, sampler.PeakLiveBytes, sampler.BaselineBytes);
-            var profile = new EngineProfile(store.ReadingIndex, store.WritingNextEntries, store.RemovingHandledEntries, cpu.StoreShare(engineTime), cpu.ClientShare(engineTime));
-            Progress(string.Create(CultureInfo.InvariantCulture,
-                $"engine ({summary.Counts.Reset:N0} reset, {engineRequests:N0} requests, {memory.ToConsole()}, {sampler.FullCollections} full GCs; {profile.ToConsole()})"),
-                engineTime);
-
-            failures.AddRange(await Check.EngineAsync(subscriptions, data, summary));
-
-            // 3. The naive cron over the identical data set: the engine's writes undone first.
-            seed.Restart();
-            await data.WriteSubscriptionsAsync(subscriptions, 0, due, SeedParallelism);
-            await DataSet.DeleteRecordsAsync(subscriptions, SeedParallelism);
-            Progress("restored", seed.Elapsed);
-            watch.Restart();
-            var ((naiveReset, naiveRowsRead), naiveRequests) = await requests.MeasureAsync(() => NaiveCronReset.RunAsync(subscriptions, DataSet.RunAt));
-            var naiveTime = watch.Elapsed;
-            Progress("naive", naiveTime);
-            failures.AddRange(await Check.NaiveAsync(subscriptions, data, naiveReset));
-
-            // 4. The store's limit: D conditional single-entity writes at the engine's concurrency, no logic; and the
-            //    same for the least work a reset needs (read, then one conditional two-row transaction).
-            var limitTime = await StoreLimit.ConditionalWritesAsync(subscriptions, data, options.MaxParallelism);
-            Progress("store limit", limitTime);
-            var protocolTime = await StoreLimit.ReadAndCommitAsync(subscriptions, data, options.MaxParallelism);
-            Progress("read+commit", protocolTime);
-
-            rows.Add(new ResultRow(total, due, engineTime, naiveTime, limitTime, protocolTime, memory, profile, engineRequests, naiveRequests, naiveRowsRead));
-            Console.WriteLine("   " + rows[^1].ToConsole());
         }
 
-        await service.DeleteTableAsync(storage.CustomersTable);
-        await service.DeleteTableAsync(storage.SubscriptionsTable);
-        await service.DeleteTableAsync(storage.DueTable);
-        await service.DeleteTableAsync(storage.RunsTable);
+        foreach (var name in storage.AllTables)
+        {
+            await seeding.DeleteTableAsync(name);
+        }
+    }
+
+    // The spend path, the call a SaaS makes on every paid action: many customers, and one hot customer.
+    foreach (var rtt in arguments.RoundTrips)
+    {
+        Console.WriteLine($"== spend path, round trip {RoundTrip.Label(rtt)}");
+        var bench = new SpendBench(seeding, Measured(rtt), requests, options, arguments.Spends);
+        var (rowsAtRtt, problems) = await bench.RunAsync(rtt);
+        spendRows.AddRange(rowsAtRtt);
+        failures.AddRange(problems);
     }
 }
 finally
@@ -128,9 +144,15 @@ finally
     {
         await azurite.DisposeAsync();
     }
+
+    foreach (var delay in delays.Values)
+    {
+        delay.Dispose();
+    }
 }
 
-var table = ResultRow.Markdown(rows, arguments.Smoke);
+var command = "dotnet run -c Release --project CreditFunctions.Benchmarks" + (args.Length > 0 ? " -- " + string.Join(' ', args) : "");
+var table = Report.Markdown(rows, spendRows, arguments.Smoke, command, started.Elapsed, delays.Values.ToDictionary(d => d.Delay, d => d.MeanWaited));
 Console.WriteLine();
 Console.WriteLine(table);
 if (arguments.Out is { } outPath)
@@ -147,14 +169,93 @@ foreach (var failure in failures)
 
 return failures.Count == 0 ? 0 : 1;
 
+async Task WarmUpAsync()
+{
+    var watch = Stopwatch.StartNew();
+    foreach (var rtt in arguments.RoundTrips)
+    {
+        var storage = new StorageOptions { ConnectionString = connection, TablePrefix = "W" + Guid.NewGuid().ToString("N")[..10] };
+        var customers = seeding.GetTableClient(storage.CustomersTable);
+        await customers.CreateIfNotExistsAsync();
+        var data = new DataSet(400, 120);
+        await data.WriteSubscriptionsAsync(customers, 0, data.Total, SeedParallelism);
+        await data.WriteIndexAsync(seeding, storage, SeedParallelism);
+        var service = Measured(rtt);
+        await EngineAsync(service, storage, sampleMemory: false);
+        await data.WriteSubscriptionsAsync(customers, 0, data.Due, SeedParallelism);
+        await DataSet.DeleteRecordsAsync(customers, SeedParallelism);
+        await NaiveCronReset.RunAsync(service.GetTableClient(storage.CustomersTable), DataSet.RunAt);
+        await StoreLimit.ConditionalWritesAsync(service.GetTableClient(storage.CustomersTable), data, options.MaxParallelism);
+        await StoreLimit.ReadAndCommitAsync(service.GetTableClient(storage.CustomersTable), data, options.MaxParallelism);
+        await new SpendBench(seeding, service, requests, options, SpendSizes.Smoke).RunAsync(rtt, quiet: true);
+        foreach (var name in storage.AllTables)
+        {
+            await seeding.DeleteTableAsync(name);
+        }
+    }
+
+    Progress("warm-up", watch.Elapsed);
+}
+
+// One engine run, the real handler as the timer calls it, over the data set as prepared.
+async Task<EngineRun> EngineAsync(TableServiceClient service, StorageOptions storage, bool sampleMemory)
+{
+    var store = new TimedStore(new TableCreditStore(service, Options.Create(storage)));
+    var clock = new FixedClock(DataSet.RunAt);
+    var index = new DueIndex(store, Options.Create(options));
+    var metrics = new CreditMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+    var resetter = new SubscriptionResetter(new AccountWriter(store, index, clock, metrics, Options.Create(options)), store, NullLogger<SubscriptionResetter>.Instance);
+    var handler = new CreditResetHandler(store, index, resetter, new NoReconciliation(), clock, metrics, Options.Create(options), NullLogger<CreditResetHandler>.Instance);
+    var sampler = sampleMemory ? await MemorySampler.StartAsync() : null;
+    var cpu = new CpuMeter(azurite);
+    var watch = Stopwatch.StartNew();
+    ResetRunResult result;
+    long sent;
+    try
+    {
+        (result, sent) = await requests.MeasureAsync(() => handler.RunAsync(new ResetRequest(ResetTrigger.Timer)));
+        watch.Stop();
+    }
+    finally
+    {
+        if (sampler is not null)
+        {
+            await sampler.DisposeAsync();
+        }
+    }
+
+    var profile = new EngineProfile(store.ReadingIndex, store.WritingNextEntries, store.RemovingHandledEntries, store.ReadingAccounts, store.Committing, cpu.StoreShare(watch.Elapsed), cpu.ClientShare(watch.Elapsed));
+    var memory = sampler is null ? null : new EngineMemory(sampler.PeakBytes, sampler.PeakLiveBytes, sampler.BaselineBytes);
+    return new EngineRun(result.Summary!, sent, watch.Elapsed, profile, memory, sampler?.FullCollections ?? 0);
+}
+
+// The clients whose requests are measured: counted, and behind the round trip when there is one. They sign with an
+// account SAS made once, not the account key: a key signs every request anew (an HMAC per request, and a finalizer
+// for each), which took a large share of the client's CPU, and the app in Azure presents a cached token instead.
+TableServiceClient Measured(TimeSpan rtt)
+{
+    var clientOptions = new TableClientOptions();
+    clientOptions.AddPolicy(requests, Azure.Core.HttpPipelinePosition.PerRetry);
+    if (delays.TryGetValue(rtt, out var delay))
+    {
+        clientOptions.AddPolicy(delay, Azure.Core.HttpPipelinePosition.PerRetry);
+    }
+
+    var sas = seeding.GenerateSasUri(
+        Azure.Data.Tables.Sas.TableAccountSasPermissions.All, Azure.Data.Tables.Sas.TableAccountSasResourceTypes.All, DateTimeOffset.UtcNow.AddDays(2));
+    return new TableServiceClient(new Uri(sas.GetLeftPart(UriPartial.Path)), new AzureSasCredential(sas.Query), clientOptions);
+}
+
 static void Progress(string phase, TimeSpan elapsed) =>
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   {phase}: {elapsed.TotalSeconds:F1} s (at {DateTimeOffset.UtcNow:HH:mm:ss} UTC)"));
 
-internal sealed record BenchmarkArguments(IReadOnlyList<(int Total, int Due)> Sizes, bool Smoke, string? Out)
+internal sealed record BenchmarkArguments(IReadOnlyList<(int Total, int Due)> Sizes, IReadOnlyList<TimeSpan> RoundTrips, SpendSizes Spends, bool Smoke, string? Out)
 {
     public static BenchmarkArguments Parse(string[] args)
     {
         IReadOnlyList<(int, int)> sizes = [(10_000, 3_000), (100_000, 3_000), (300_000, 3_000), (300_000, 30_000)];
+        IReadOnlyList<TimeSpan> roundTrips = [TimeSpan.Zero, TimeSpan.FromMilliseconds(5)];
+        var spends = SpendSizes.Default;
         var smoke = false;
         string? output = Path.Combine("BenchmarkResults", "latest.md");
         for (var i = 0; i < args.Length; i++)
@@ -164,16 +265,20 @@ internal sealed record BenchmarkArguments(IReadOnlyList<(int Total, int Due)> Si
                 case "--smoke":
                     smoke = true;
                     sizes = [(400, 120)];
+                    spends = SpendSizes.Smoke;
                     output = null;
                     break;
                 case "--sizes" when i + 1 < args.Length:
                     sizes = [.. args[++i].Split(',').Select(pair => pair.Split(':')).Select(p => (Parse(p[0]), Parse(p[1])))];
                     break;
+                case "--rtt" when i + 1 < args.Length:
+                    roundTrips = [.. args[++i].Split(',').Select(ParseMilliseconds)];
+                    break;
                 case "--out" when i + 1 < args.Length:
                     output = args[++i];
                     break;
                 default:
-                    throw new ArgumentException($"Unknown argument '{args[i]}'. Use --sizes N:D[,N:D...], --smoke, --out FILE.");
+                    throw new ArgumentException($"Unknown argument '{args[i]}'. Use --sizes N:D[,N:D...], --rtt 0,5ms, --smoke, --out FILE.");
             }
         }
 
@@ -182,11 +287,23 @@ internal sealed record BenchmarkArguments(IReadOnlyList<(int Total, int Due)> Si
             throw new ArgumentException("Each size needs 1 <= D <= N.");
         }
 
-        return new BenchmarkArguments(sizes, smoke, output);
+        return new BenchmarkArguments(sizes, roundTrips, spends, smoke, output);
     }
 
     private static int Parse(string value) => int.Parse(value.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
+
+    /// <summary>A round trip in milliseconds: <c>5</c> or <c>5ms</c>, 0 to 200.</summary>
+    private static TimeSpan ParseMilliseconds(string value)
+    {
+        var text = value.Trim().EndsWith("ms", StringComparison.OrdinalIgnoreCase) ? value.Trim()[..^2] : value.Trim();
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) && ms is >= 0 and <= 200
+            ? TimeSpan.FromMilliseconds(ms)
+            : throw new ArgumentException($"--rtt takes round trips in milliseconds from 0 to 200, e.g. 0,5ms; got '{value}'.");
+    }
 }
+
+/// <summary>One engine run: its summary, the requests it sent, its time, where the time went, and its memory when sampled.</summary>
+internal sealed record EngineRun(ResetRunSummary Summary, long Requests, TimeSpan Time, EngineProfile Profile, EngineMemory? Memory, int FullCollections);
 
 /// <summary>Business time fixed at the run instant; durations (timestamps) stay real.</summary>
 internal sealed class FixedClock(DateTimeOffset now) : TimeProvider

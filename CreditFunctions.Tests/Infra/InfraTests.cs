@@ -172,6 +172,21 @@ public partial class InfraTests
     }
 
     [Fact]
+    public void Storage_CreatesEveryTableTheAppUses()
+    {
+        var prefix = BicepCli.Template["variables"]!["tablePrefix"]!.GetValue<string>();
+        var created = BicepCli.Template["variables"]!["tableNames"]!.AsArray().Select(n => n!.GetValue<string>());
+
+        var function = BicepCli.Resources(BicepCli.Template).Single(r => r["name"]?.GetValue<string>() == "function");
+        var storage = BicepCli.Resources(BicepCli.Template).Single(r => r["name"]?.GetValue<string>() == "storage");
+
+        // The app is told the prefix the tables were made with, and the storage module makes exactly the app's tables.
+        Assert.Equal("[variables('tablePrefix')]", function["properties"]!["parameters"]!["tablePrefix"]!["value"]!.GetValue<string>());
+        Assert.Equal("[variables('tableNames')]", storage["properties"]!["parameters"]!["tableNames"]!["value"]!.GetValue<string>());
+        Assert.Equal(new StorageOptions { TablePrefix = prefix }.AllTables.Order(StringComparer.Ordinal), created.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Templates_HoldNoSecretValues()
     {
         var infra = Path.Combine(AzuriteFixture.RepositoryRoot, "infra");

@@ -1,3 +1,4 @@
+using CreditFunctions.Accounts;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
 using CreditFunctions.Resets;
@@ -84,6 +85,70 @@ public class CreditResetHandlerTests
         {
             Assert.Single(await store.GetResetHistoryAsync(id));
             Assert.Equal(1000, (await store.GetRequiredAsync(id)).Balance);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_ChunksOverlap_StoreCallsInFlightNeverExceedMaxParallelism()
+    {
+        var (store, _) = await AzuriteFixture.NewStoreAsync();
+        var ids = Enumerable.Range(0, 350).Select(i => $"sub_flight{i:D3}").ToArray(); // four chunks
+        await store.SeedManyAsync(ids.Select(id => (Yearly(id, Start, balance: 5), FirstBoundary)));
+        var counting = new InFlightStore(store);
+
+        var summary = await RunAsync(counting, new FakeTimeProvider(RunTime), options: new ResetOptions { MaxParallelism = 6 });
+
+        Assert.Equal(ids.Length, summary.Counts.Reset);
+        Assert.InRange(counting.MostInFlight, 2, 6);
+        foreach (var id in ids.Where((_, i) => i % 50 == 0))
+        {
+            Assert.Equal(1000, (await store.GetRequiredAsync(id)).Balance);
+        }
+
+        Assert.Equal(ids.Order(), (await store.AllDueAsync()).Select(d => d.SubscriptionId).Order());
+    }
+
+    /// <summary>Counts the account reads, commits and index writes in flight at once (index pages are read one at a time).</summary>
+    private sealed class InFlightStore(ICreditStore inner) : DelegatingCreditStore(inner)
+    {
+        private int _inFlight;
+        private int _most;
+
+        public int MostInFlight => Volatile.Read(ref _most);
+
+        public override Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default) =>
+            CountAsync(() => Inner.GetAccountAsync(customerId, cancellationToken));
+
+        public override Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default) =>
+            CountAsync(() => Inner.TryWriteAccountAsync(write, cancellationToken));
+
+        public override Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
+            CountAsync(async () => { await Inner.ScheduleManyAsync(entries, cancellationToken); return 0; });
+
+        public override Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
+            CountAsync(async () => { await Inner.RemoveDueManyAsync(entries, cancellationToken); return 0; });
+
+        private async Task<T> CountAsync<T>(Func<Task<T>> call)
+        {
+            var now = Interlocked.Increment(ref _inFlight);
+            InterlockedMax(ref _most, now);
+            try
+            {
+                await Task.Delay(2);
+                return await call();
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+
+        private static void InterlockedMax(ref int target, int value)
+        {
+            int seen;
+            while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+            {
+            }
         }
     }
 

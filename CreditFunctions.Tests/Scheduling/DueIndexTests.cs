@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using CreditFunctions.Resets;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Tests.Azurite;
@@ -57,6 +58,40 @@ public class DueIndexTests
         await move.AbandonAsync(rowEntry);
 
         Assert.Equal([rowEntry], (await store.AllDueAsync()).Select(e => e.DueAt));
+    }
+
+    [Fact]
+    public async Task ReadDue_EntriesOnEveryDayOfTheMonth_AreAllReadOnceTheyAreDueAndNotBefore()
+    {
+        var (store, options) = await AzuriteFixture.NewStoreAsync();
+
+        // One table per day of the month: a month-end entry, last month's leftovers, today's and the future's.
+        var due = new[] { Utc(2026, 1, 31, 10), Utc(2026, 2, 1, 0), Utc(2026, 2, 28, 23), Utc(2026, 3, 1, 1), Utc(2026, 3, 2, 1, 59) };
+        var later = new[] { Utc(2026, 3, 2, 2, 1), Utc(2026, 3, 3), Utc(2026, 3, 31, 10), Utc(2026, 4, 2, 1) };
+        var all = due.Concat(later).Select((at, i) => StoreExtensions.Entry($"sub_day{i}", at)).ToList();
+        await store.ScheduleManyAsync(all);
+
+        var read = new List<DueEntry>();
+        await foreach (var entry in store.ReadDueAsync(Utc(2026, 3, 2, 2)))
+        {
+            read.Add(entry);
+        }
+
+        // Everything due on the run's UTC day or before, from every table; the index reads whole days, the run filters
+        // the rest of today.
+        Assert.Equal(due.Append(Utc(2026, 3, 2, 2, 1)).Order(), read.Select(e => e.DueAt).Order());
+        Assert.Equal(read.Count, read.Select(e => e.SubscriptionId).Distinct().Count());
+
+        // Each entry sits in the table of its day of the month, as the deployment names them.
+        var service = new TableServiceClient(options.ConnectionString);
+        foreach (var (entry, i) in all.Select((e, i) => (e, i)))
+        {
+            var table = service.GetTableClient(options.DueTable(entry.DueAt.UtcDateTime.Day));
+            Assert.True((await table.GetEntityIfExistsAsync<TableEntity>(Storage.Keys.DueDay(entry.DueAt), entry.SubscriptionId)).HasValue, $"entry {i} at {entry.DueAt:O}");
+        }
+
+        await store.RemoveDueManyAsync(all.Take(3).ToList());
+        Assert.Equal(all.Skip(3).Select(e => e.DueAt).Order(), (await store.AllDueAsync()).Select(e => e.DueAt));
     }
 
     [Theory]

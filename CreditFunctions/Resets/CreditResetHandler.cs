@@ -27,13 +27,17 @@ public sealed class CreditResetHandler(
     // Index writes are batched per chunk; 100 is also Azure's limit on operations in one batch.
     private const int ChunkSize = 100;
 
+    /// <summary>Chunks handled at once, overlapping in the run's store slots (a few hundred entries in memory at most).</summary>
+    private const int ChunksInFlight = 3;
+
     private readonly ResetOptions _options = options.Value;
 
     public async Task<ResetRunResult> RunAsync(ResetRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var budget = request.Trigger == ResetTrigger.Timer ? _options.TimerRunBudget : _options.ManualRunBudget;
-        var run = new Run(Guid.NewGuid().ToString("N"), request, time.GetUtcNow(), time.GetTimestamp(), budget, cancellationToken);
+        using var slots = new SemaphoreSlim(_options.MaxParallelism);
+        var run = new Run(Guid.NewGuid().ToString("N"), request, time.GetUtcNow(), time.GetTimestamp(), budget, slots, cancellationToken);
         ResetLog.RunStarted(logger, run.Id, request.Trigger, run.AsOf, request.DryRun, request.SubscriptionId ?? request.CustomerId);
 
         var remaining = true;
@@ -101,29 +105,65 @@ public sealed class CreditResetHandler(
     }
 
     /// <returns>Whether due entries were left when the time budget ran out.</returns>
+    /// <remarks>
+    /// Up to <see cref="ChunksInFlight"/> chunks overlap, sharing the run's <see cref="ResetOptions.MaxParallelism"/> store
+    /// slots: while one chunk waits for its slowest read or its batched index writes, the next one's reads and commits use
+    /// the slots it leaves free, so a run keeps its requests in flight the way a plain loop of reads and commits would,
+    /// round trips and all.
+    /// </remarks>
     private async Task<bool> DrainDueAsync(Run run, CancellationToken cancellationToken)
     {
-        var chunk = new List<DueEntry>(ChunkSize);
-        await foreach (var entry in index.ReadDueAsync(run.AsOf, cancellationToken).ConfigureAwait(false))
+        var running = new List<Task<bool>>(ChunksInFlight);
+        var outOfTime = false;
+        try
         {
-            if (entry.DueAt > run.AsOf)
+            var chunk = new List<DueEntry>(ChunkSize);
+            await foreach (var entry in index.ReadDueAsync(run.AsOf, cancellationToken).ConfigureAwait(false))
             {
-                continue; // Later today: tomorrow's run (or a later manual one) takes it.
-            }
-
-            chunk.Add(entry);
-            if (chunk.Count == ChunkSize)
-            {
-                if (!await ProcessChunkAsync(chunk, run, cancellationToken).ConfigureAwait(false))
+                if (entry.DueAt > run.AsOf)
                 {
-                    return true;
+                    continue; // Later today: tomorrow's run (or a later manual one) takes it.
                 }
 
+                chunk.Add(entry);
+                if (chunk.Count < ChunkSize)
+                {
+                    continue;
+                }
+
+                running.Add(ProcessChunkAsync([.. chunk], run, cancellationToken));
                 chunk.Clear();
+                if (running.Count == ChunksInFlight && !await OneFinishedAsync(running).ConfigureAwait(false))
+                {
+                    outOfTime = true;
+                    break;
+                }
             }
+
+            if (!outOfTime && chunk.Count > 0)
+            {
+                running.Add(ProcessChunkAsync(chunk, run, cancellationToken));
+            }
+
+            while (running.Count > 0)
+            {
+                outOfTime |= !await OneFinishedAsync(running).ConfigureAwait(false);
+            }
+
+            return outOfTime;
+        }
+        finally
+        {
+            // Whatever stopped the reading (the index unreadable, a cancellation), no chunk outlives the run.
+            await Task.WhenAll(running).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
         }
 
-        return chunk.Count > 0 && !await ProcessChunkAsync(chunk, run, cancellationToken).ConfigureAwait(false);
+        static async Task<bool> OneFinishedAsync(List<Task<bool>> running)
+        {
+            var done = await Task.WhenAny(running).ConfigureAwait(false);
+            running.Remove(done);
+            return await done.ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -156,6 +196,7 @@ public sealed class CreditResetHandler(
 
             await GuardAsync(run, bySubscription.Keys, async () =>
             {
+                using var slot = await run.Slot(cancellationToken).ConfigureAwait(false);
                 var account = await store.GetAccountAsync(customer.Key, cancellationToken).ConfigureAwait(false);
                 var missing = bySubscription.Keys.Where(id => account?.Find(id) is null).ToList();
                 foreach (var id in missing)
@@ -178,6 +219,7 @@ public sealed class CreditResetHandler(
             var placed = toCommit.SelectMany(l => l.Placements().Select(p => new DueEntry(p.Key, l.Account.CustomerId, p.Value))).ToList();
             try
             {
+                using var slot = await run.Slot(cancellationToken).ConfigureAwait(false);
                 await index.PlaceManyAsync(placed, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -193,14 +235,17 @@ public sealed class CreditResetHandler(
         }
 
         await Parallel.ForEachAsync(toCommit, parallel, async (look, _) =>
-            await GuardAsync(run, look.Decisions.Keys, () =>
-                CommitAsync(look, new RunIndexScope(look.Placements(), [.. look.Entries.Values.SelectMany(e => e)]), handled, run, cancellationToken))
-            .ConfigureAwait(false)).ConfigureAwait(false);
+            await GuardAsync(run, look.Decisions.Keys, async () =>
+            {
+                using var slot = await run.Slot(cancellationToken).ConfigureAwait(false);
+                await CommitAsync(look, new RunIndexScope(look.Placements(), [.. look.Entries.Values.SelectMany(e => e)]), handled, run, cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false)).ConfigureAwait(false);
 
         if (!run.Request.DryRun)
         {
             try
             {
+                using var slot = await run.Slot(cancellationToken).ConfigureAwait(false);
                 await index.ReleaseManyAsync(handled, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -352,8 +397,29 @@ public sealed class CreditResetHandler(
             .ToDictionary(d => d.Key, d => DueIndex.Placement(d.Value, carriedOut: true, Job.AsOf)!.Value, StringComparer.Ordinal);
     }
 
-    private sealed record Run(string Id, ResetRequest Request, DateTimeOffset AsOf, long Started, TimeSpan Budget, CancellationToken Cancellation)
+    /// <param name="Slots">The run's store slots (<see cref="ResetOptions.MaxParallelism"/>), shared by the chunks in flight.</param>
+    private sealed record Run(string Id, ResetRequest Request, DateTimeOffset AsOf, long Started, TimeSpan Budget, SemaphoreSlim Slots, CancellationToken Cancellation)
     {
         public ResetRunRecorder Recorder { get; } = new();
+
+        /// <summary>One of the run's store slots; disposing it gives it back.</summary>
+        public async Task<IDisposable> Slot(CancellationToken cancellationToken)
+        {
+            await Slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return new Releaser(Slots);
+        }
+
+        private sealed class Releaser(SemaphoreSlim slots) : IDisposable
+        {
+            private int _released;
+
+            public void Dispose()
+            {
+                if (Interlocked.Exchange(ref _released, 1) == 0)
+                {
+                    slots.Release();
+                }
+            }
+        }
     }
 }

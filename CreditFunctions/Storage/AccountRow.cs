@@ -17,7 +17,7 @@ internal static class AccountRow
 
     public static TableEntity ToEntity(CustomerAccount account)
     {
-        var entity = new TableEntity(account.CustomerId, Keys.AccountRow)
+        var entity = new TableEntity(account.CustomerId, Keys.AccountRow(account.CustomerId))
         {
             ["LedgerSequence"] = account.LedgerSequence,
             ["Version"] = account.Version,

@@ -14,7 +14,7 @@ internal static class IdempotencyEntity
     public static TableEntity From(string customerId, IdempotencyRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var entity = new TableEntity(customerId, Keys.IdempotencyRow(record.Key))
+        var entity = new TableEntity(customerId, Keys.IdempotencyRow(customerId, record.Key))
         {
             ["Key"] = record.Key,
             ["Operation"] = record.Operation,

@@ -35,7 +35,8 @@ internal static class JsonColumns
             entity[field + i] = json.Substring(i * ChunkChars, Math.Min(ChunkChars, json.Length - (i * ChunkChars)));
         }
 
-        // A replace drops columns the new version does not have, so a shrinking field leaves no old chunk behind.
+        // The count says how many chunks are current: a field that shrank leaves its old chunks behind in a merged row,
+        // unread (at most the field's chunk limit of them).
         entity[field + "Chunks"] = chunks;
         return true;
     }

@@ -79,7 +79,7 @@ public sealed class LedgerEntity : ITableEntity
     private static LedgerEntity From(string customerId, LedgerEntry entry) => new()
     {
         PartitionKey = customerId,
-        RowKey = Keys.LedgerRow(entry.Sequence),
+        RowKey = Keys.LedgerRow(customerId, entry.Sequence),
         Sequence = entry.Sequence,
         At = entry.At,
         Kind = entry.Kind,

@@ -49,7 +49,19 @@ public sealed class StorageOptions : IValidatableObject
     /// <summary>Which customer each subscription belongs to, for calls that name only the subscription.</summary>
     public string SubscriptionsTable => TablePrefix + "Subscriptions";
 
-    public string DueTable => TablePrefix + "Due";
+    /// <summary>
+    /// The due-date index, one table per day of the month (<c>Due01</c> to <c>Due31</c>), partitioned by date within:
+    /// an entry due on the 26th of any month is in <c>Due26</c>. On Azure a table's size costs nothing; on Azurite every
+    /// delete costs time in proportion to its table, so a run's removals cost a month's share of the index, not all of it.
+    /// </summary>
+    public string DueTable(int dayOfMonth) =>
+        dayOfMonth is >= 1 and <= 31 ? TablePrefix + "Due" + dayOfMonth.ToString("D2", System.Globalization.CultureInfo.InvariantCulture)
+        : throw new ArgumentOutOfRangeException(nameof(dayOfMonth), dayOfMonth, "A day of the month is 1 to 31.");
+
+    public IEnumerable<string> DueTables => Enumerable.Range(1, 31).Select(DueTable);
+
+    /// <summary>Every table the app uses, as the deployment creates them.</summary>
+    public IEnumerable<string> AllTables => [CustomersTable, SubscriptionsTable, .. DueTables, RunsTable];
 
     public string RunsTable => TablePrefix + "Runs";
 }

@@ -28,7 +28,8 @@ public sealed class TableCreditStore : ICreditStore
 
     private readonly TableClient _customers;
     private readonly TableClient _directory;
-    private readonly TableClient _due;
+    private readonly TableClient[] _due;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _dueCreation = new(StringComparer.Ordinal);
     private readonly TableClient _runs;
     private readonly Lock _createGate = new();
     private Task? _creation;
@@ -40,7 +41,7 @@ public sealed class TableCreditStore : ICreditStore
         var value = options.Value;
         _customers = service.GetTableClient(value.CustomersTable);
         _directory = service.GetTableClient(value.SubscriptionsTable);
-        _due = service.GetTableClient(value.DueTable);
+        _due = [.. Enumerable.Range(1, 31).Select(day => service.GetTableClient(value.DueTable(day)))];
         _runs = service.GetTableClient(value.RunsTable);
     }
 
@@ -59,18 +60,37 @@ public sealed class TableCreditStore : ICreditStore
         }
     }
 
-    private async Task CreateTablesAsync()
+    private async Task CreateTablesAsync() =>
+        await Task.WhenAll(new[] { _customers, _directory, _runs }.Select(table => table.CreateIfNotExistsAsync())).ConfigureAwait(false);
+
+    /// <summary>The index table an entry due at <paramref name="at"/> lives in: the one of its day of the month.</summary>
+    private TableClient Due(DateTimeOffset at) => _due[at.UtcDateTime.Day - 1];
+
+    /// <summary>
+    /// The index table for <paramref name="at"/>, created on its first write here (the deployment creates all 31; a local
+    /// or test store gets only those it writes to). Reads take a missing one as empty.
+    /// </summary>
+    private async Task<TableClient> DueForWriteAsync(DateTimeOffset at, CancellationToken cancellationToken)
     {
-        foreach (var table in new[] { _customers, _directory, _due, _runs })
+        var table = Due(at);
+        var creation = _dueCreation.GetOrAdd(table.Name, _ => table.CreateIfNotExistsAsync());
+        try
         {
-            await table.CreateIfNotExistsAsync().ConfigureAwait(false);
+            await creation.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception) when (creation.IsFaulted)
+        {
+            _dueCreation.TryRemove(new KeyValuePair<string, Task>(table.Name, creation));
+            throw;
+        }
+
+        return table;
     }
 
     public async Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default)
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        var response = await _customers.GetEntityIfExistsAsync<TableEntity>(customerId, Keys.AccountRow, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var response = await _customers.GetEntityIfExistsAsync<TableEntity>(customerId, Keys.AccountRow(customerId), cancellationToken: cancellationToken).ConfigureAwait(false);
         return response.HasValue ? AccountRow.FromEntity(response.Value!) : null;
     }
 
@@ -87,9 +107,12 @@ public sealed class TableCreditStore : ICreditStore
         var account = AccountRow.ToEntity(write.Account);
         var actions = new List<TableTransactionAction>(write.Operations)
         {
+            // A merge, not a replace: the row carries every column the account has (a shorter JSON field leaves its
+            // extra chunks unread, see JsonColumns), and Azurite merges in place where a replace removes and re-inserts
+            // the row, which costs it time in proportion to the table.
             write.Account.ConcurrencyToken is null
                 ? new(TableTransactionActionType.Add, account)
-                : new(TableTransactionActionType.UpdateReplace, account, account.ETag),
+                : new(TableTransactionActionType.UpdateMerge, account, account.ETag),
         };
         var kinds = new List<AccountWriteResult> { AccountWriteResult.Conflict };
         var keys = new Dictionary<int, string>();
@@ -163,9 +186,10 @@ public sealed class TableCreditStore : ICreditStore
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
 
         // Inverted sequence numbers: "below before" is every row key after before's.
-        var from = before is { } below ? Keys.LedgerRow(below) : Keys.LedgerRowPrefix;
+        var prefix = Keys.LedgerPrefix(customerId);
+        var from = before is { } below ? Keys.LedgerRow(customerId, below) : prefix;
         var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {customerId} and RowKey gt {from} and RowKey lt {Keys.After(Keys.LedgerRowPrefix)}");
+            $"PartitionKey eq {customerId} and RowKey gt {from} and RowKey lt {Keys.After(prefix)}");
         var entries = new List<LedgerEntry>(limit);
         await foreach (var entity in _customers.QueryAsync<TableEntity>(filter, Math.Min(limit, PageSize), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
@@ -183,7 +207,7 @@ public sealed class TableCreditStore : ICreditStore
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
         var response = await _customers
-            .GetEntityIfExistsAsync<TableEntity>(customerId, Keys.IdempotencyRow(key), cancellationToken: cancellationToken)
+            .GetEntityIfExistsAsync<TableEntity>(customerId, Keys.IdempotencyRow(customerId, key), cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         return response.HasValue ? IdempotencyEntity.ToRecord(response.Value!) : null;
     }
@@ -223,7 +247,7 @@ public sealed class TableCreditStore : ICreditStore
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
         var response = await _directory
-            .GetEntityIfExistsAsync<TableEntity>(subscriptionId, Keys.DirectoryRow, ["CustomerId"], cancellationToken)
+            .GetEntityIfExistsAsync<TableEntity>(subscriptionId, Keys.DirectoryRow(subscriptionId), ["CustomerId"], cancellationToken)
             .ConfigureAwait(false);
         return response.HasValue ? response.Value!.GetString("CustomerId") : null;
     }
@@ -231,7 +255,7 @@ public sealed class TableCreditStore : ICreditStore
     public async Task RememberCustomerAsync(string subscriptionId, string customerId, CancellationToken cancellationToken = default)
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        var entity = new TableEntity(subscriptionId, Keys.DirectoryRow) { ["CustomerId"] = customerId };
+        var entity = new TableEntity(subscriptionId, Keys.DirectoryRow(subscriptionId)) { ["CustomerId"] = customerId };
         await _directory.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
     }
 
@@ -240,12 +264,30 @@ public sealed class TableCreditStore : ICreditStore
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
         var filter = TableClient.CreateQueryFilter($"PartitionKey le {Keys.DueDay(asOf)}");
-        var pages = _due.QueryAsync<DueEntity>(filter, PageSize, cancellationToken: cancellationToken).AsPages();
-        await foreach (var page in pages.ConfigureAwait(false))
+
+        // Oldest first, near enough: the days after today's hold last month's leftovers, today's table comes last.
+        var today = asOf.UtcDateTime.Day;
+        foreach (var table in Enumerable.Range(1, 31).Select(i => _due[(today + i - 1) % 31]))
         {
-            foreach (var entity in page.Values)
+            await using var pages = table.QueryAsync<DueEntity>(filter, PageSize, cancellationToken: cancellationToken).AsPages().GetAsyncEnumerator(cancellationToken);
+            while (true)
             {
-                yield return new DueEntry(entity.RowKey, entity.CustomerId, entity.DueAt, entity.ETag.ToString());
+                try
+                {
+                    if (!await pages.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                catch (RequestFailedException ex) when (ex.Status == 404)
+                {
+                    break; // Not created yet: nothing was ever due on this day of the month here.
+                }
+
+                foreach (var entity in pages.Current.Values)
+                {
+                    yield return new DueEntry(entity.RowKey, entity.CustomerId, entity.DueAt, entity.ETag.ToString());
+                }
             }
         }
     }
@@ -254,7 +296,8 @@ public sealed class TableCreditStore : ICreditStore
     {
         ArgumentNullException.ThrowIfNull(entry);
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        await _due.UpsertEntityAsync(DueRow(entry), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        var table = await DueForWriteAsync(entry.DueAt, cancellationToken).ConfigureAwait(false);
+        await table.UpsertEntityAsync(DueRow(entry), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
     }
 
     private static DueEntity DueRow(DueEntry entry) =>
@@ -266,7 +309,8 @@ public sealed class TableCreditStore : ICreditStore
         foreach (var batch in Batches(entries))
         {
             var actions = batch.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, DueRow(e)));
-            await _due.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            var table = await DueForWriteAsync(batch[0].DueAt, cancellationToken).ConfigureAwait(false);
+            await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -281,7 +325,7 @@ public sealed class TableCreditStore : ICreditStore
                 e.ConcurrencyToken is { } token ? new ETag(token) : ETag.All));
             try
             {
-                await _due.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+                await Due(batch[0].DueAt).SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
             }
             catch (TableTransactionFailedException ex) when (ex.Status is 404 or 412)
             {
@@ -316,7 +360,7 @@ public sealed class TableCreditStore : ICreditStore
         {
             // Known only by its time: it goes only if the row still holds that time, since a writer may have put the
             // subscription's new entry on the same day (the same row) in the meantime.
-            var current = await _due.GetEntityIfExistsAsync<DueEntity>(day, entry.SubscriptionId, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var current = await Due(entry.DueAt).GetEntityIfExistsAsync<DueEntity>(day, entry.SubscriptionId, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (!current.HasValue || current.Value!.DueAt != entry.DueAt)
             {
                 return;
@@ -327,7 +371,7 @@ public sealed class TableCreditStore : ICreditStore
 
         try
         {
-            await _due.DeleteEntityAsync(day, entry.SubscriptionId, etag, cancellationToken).ConfigureAwait(false);
+            await Due(entry.DueAt).DeleteEntityAsync(day, entry.SubscriptionId, etag, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is 404 or 412)
         {

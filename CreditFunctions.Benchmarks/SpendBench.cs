@@ -1,0 +1,256 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Azure;
+using Azure.Data.Tables;
+using CreditFunctions.Accounts;
+using CreditFunctions.Credits;
+using CreditFunctions.Resets;
+using CreditFunctions.Scheduling;
+using CreditFunctions.Storage;
+using CreditFunctions.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace CreditFunctions.Benchmarks;
+
+/// <summary>How much spending each spend-path scenario does.</summary>
+internal sealed record SpendSizes(int Customers, int ManySpends, int HotSpenders, int HotSpendsEach)
+{
+    public static readonly SpendSizes Default = new(1_000, 6_000, 32, 40);
+    public static readonly SpendSizes Smoke = new(20, 120, 8, 5);
+}
+
+/// <summary>
+/// The credits API's spend path, the call a SaaS makes on every paid action, measured on the real
+/// <see cref="CreditsService"/> (as the spend function calls it) against what the store itself can do:
+/// <list type="bullet">
+/// <item>many customers: spends spread over <see cref="SpendSizes.Customers"/> customers at the API's concurrency, against the
+/// minimal pair a spend needs (read the account, then one conditional transaction of the account, a ledger row and a key
+/// row) on the same customers;</item>
+/// <item>one hot customer: <see cref="SpendSizes.HotSpenders"/> concurrent spenders on one account, against a plain
+/// optimistic loop (read, If-Match write, retry at once on 412) and a naive read-modify-write without ETag, whose lost
+/// spends are counted.</item>
+/// </list>
+/// After each of the engine's phases the ledger is checked: it replays to the buckets exactly, and every key was applied once.
+/// </summary>
+internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient measured, RequestCounter requests, ResetOptions options, SpendSizes sizes)
+{
+    /// <summary>Concurrent API calls in the many-customers scenario: the reset handler's default parallelism.</summary>
+    public const int ApiConcurrency = 32;
+
+    private const long Grant = 1_000_000_000;
+    private const int HotAmount = 5;
+    private static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+
+    public async Task<(List<SpendRow> Rows, List<string> Failures)> RunAsync(TimeSpan rtt, bool quiet = false)
+    {
+        var rows = new List<SpendRow>();
+        var failures = new List<string>();
+        var storage = new StorageOptions { ConnectionString = "unused", TablePrefix = "S" + Guid.NewGuid().ToString("N")[..10] };
+        var seedService = Service(seeding, storage);
+        var engine = Service(measured, storage);
+        var customers = Enumerable.Range(0, sizes.Customers).Select(i => $"cus_spend{i:D5}").ToList();
+        const string Hot = "cus_spendHot";
+        await Parallel.ForEachAsync(customers.Append(Hot), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (customer, ct) =>
+            await seedService.Credits.GrantAsync(customer, new GrantRequest(Grant, "seed", null, "benchmark"), ct));
+        var table = measured.GetTableClient(storage.CustomersTable);
+
+        // Many customers: the engine, then the pair on the same keys.
+        var plan = Enumerable.Range(0, sizes.ManySpends).Select(i => (Customer: customers[new Random(i).Next(customers.Count)], Amount: 1 + (i % 7), Key: $"many-{i}")).ToList();
+        var many = await MeasureAsync(plan, ApiConcurrency, async spend =>
+            (await engine.Credits.SpendAsync(spend.Customer, new SpendRequest(spend.Amount, spend.Key, null, null))).Status == 200 ? 0 : throw new InvalidOperationException($"{spend.Key} was refused"));
+        rows.Add(Row(rtt, "many customers", "engine (CreditsService)", many));
+        failures.AddRange(await CheckAsync(engine.Store, plan, "many customers"));
+
+        var pair = await MeasureAsync(plan, ApiConcurrency, spend => PairAsync(table, spend.Customer, spend.Key));
+        rows.Add(Row(rtt, "many customers", "minimal read + transaction pair", pair));
+
+        // One hot customer: the engine, a plain optimistic loop, a naive read-modify-write.
+        // One amount for every hot spend, so the credits a lost spend leaves behind count the lost spends exactly.
+        var hot = Enumerable.Range(0, sizes.HotSpenders * sizes.HotSpendsEach).Select(i => (Customer: Hot, Amount: HotAmount, Key: $"hot-{i}")).ToList();
+        var hotEngine = await MeasureAsync(hot, sizes.HotSpenders, async spend =>
+            (await engine.Credits.SpendAsync(Hot, new SpendRequest(spend.Amount, spend.Key, null, null))).Status == 200 ? 0 : throw new InvalidOperationException($"{spend.Key} was refused"));
+        rows.Add(Row(rtt, "one hot customer", "engine (CreditsService)", hotEngine));
+        failures.AddRange(await CheckAsync(engine.Store, hot, "one hot customer"));
+
+        var before = await BalanceAsync(table, Hot);
+        var optimistic = await MeasureAsync(hot, sizes.HotSpenders, spend => OptimisticSpendAsync(table, Hot, spend.Amount, "loop-" + spend.Key, conditional: true));
+        var afterOptimistic = await BalanceAsync(table, Hot);
+        rows.Add(Row(rtt, "one hot customer", "plain optimistic loop", optimistic, Lost(hot, before, afterOptimistic)));
+        if (before - afterOptimistic != hot.Sum(s => s.Amount))
+        {
+            failures.Add($"spend path, {RoundTrip.Label(rtt)}: the optimistic loop took {before - afterOptimistic} credits for {hot.Sum(s => s.Amount)} spent");
+        }
+
+        var naive = await MeasureAsync(hot, sizes.HotSpenders, spend => OptimisticSpendAsync(table, Hot, spend.Amount, "naive-" + spend.Key, conditional: false));
+        var afterNaive = await BalanceAsync(table, Hot);
+        rows.Add(Row(rtt, "one hot customer", "naive read-modify-write (no ETag)", naive, Lost(hot, afterOptimistic, afterNaive)));
+
+        foreach (var name in storage.AllTables)
+        {
+            await seeding.DeleteTableAsync(name);
+        }
+        foreach (var row in rows.Where(_ => !quiet))
+        {
+            Console.WriteLine("   " + row.ToConsole());
+        }
+
+        return (rows, failures);
+
+        SpendRow Row(TimeSpan roundTrip, string scenario, string method, Measurement m, int lost = 0) =>
+            new(roundTrip, scenario, method, m.Count, m.Elapsed, m.Percentile(0.50), m.Percentile(0.99), m.Requests, m.Retries, lost);
+    }
+
+    private (CreditsService Credits, ICreditStore Store) Service(TableServiceClient client, StorageOptions storage)
+    {
+        var store = new TableCreditStore(client, Options.Create(storage));
+        var index = new DueIndex(store, Options.Create(options));
+        var metrics = new CreditMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        var writer = new AccountWriter(store, index, new FixedClock(Now), metrics, Options.Create(options));
+        return (new CreditsService(writer, store, Options.Create(options)), store);
+    }
+
+    /// <summary>Runs every spend at the given concurrency, timing each; the work answers how many times it retried.</summary>
+    private async Task<Measurement> MeasureAsync(
+        List<(string Customer, int Amount, string Key)> spends, int concurrency, Func<(string Customer, int Amount, string Key), Task<int>> spend)
+    {
+        var latencies = new ConcurrentBag<double>();
+        var retries = 0;
+        var next = -1;
+        var before = requests.Count;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < spends.Count)
+            {
+                var started = Stopwatch.GetTimestamp();
+                Interlocked.Add(ref retries, await spend(spends[i]));
+                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        })));
+        return new Measurement(spends.Count, watch.Elapsed, [.. latencies.Order()], requests.Count - before, retries);
+    }
+
+    /// <summary>The least a spend costs with its guarantees: read the account, write it back with If-Match with a ledger row and a key row.</summary>
+    private static async Task<int> PairAsync(TableClient table, string customer, string key)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var account = (await table.GetEntityAsync<TableEntity>(customer, Keys.AccountRow(customer))).Value;
+            account["Version"] = (account.GetInt64("Version") ?? 0) + 1;
+            try
+            {
+                await table.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.UpdateMerge, account, account.ETag),
+                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(customer, "pair-ledger-" + key) { ["Amount"] = -1L }),
+                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(customer, "pair-key-" + key) { ["Status"] = 200 }),
+                ]);
+                return attempt;
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status == 412)
+            {
+                // Another pair on the same customer got there first: read again.
+            }
+        }
+    }
+
+    /// <summary>
+    /// A spend as a team writes it without this app: read the account, take the credits, write it back with a ledger row
+    /// and a key row; with If-Match and an immediate retry on 412 (<paramref name="conditional"/>), or blindly.
+    /// </summary>
+    private static async Task<int> OptimisticSpendAsync(TableClient table, string customer, int amount, string key, bool conditional)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var row = (await table.GetEntityAsync<TableEntity>(customer, Keys.AccountRow(customer))).Value;
+            var account = AccountRow.FromEntity(row);
+            var taken = Buckets.Take(account, amount, Now, ResetPolicy.DefaultRenewalGrace)
+                ?? throw new InvalidOperationException($"{customer} ran out of credits");
+            var written = AccountRow.ToEntity(taken.Account with { Version = account.Version + 1 });
+            try
+            {
+                await table.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.UpdateMerge, written, conditional ? row.ETag : ETag.All),
+                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(customer, "loop-ledger-" + key) { ["Amount"] = (long)-amount }),
+                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(customer, "loop-key-" + key) { ["Status"] = 200 }),
+                ]);
+                return attempt;
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status == 412 && conditional)
+            {
+                // Another spender wrote first: read again and take again.
+            }
+        }
+    }
+
+    private static async Task<long> BalanceAsync(TableClient table, string customer) =>
+        Buckets.Available(AccountRow.FromEntity((await table.GetEntityAsync<TableEntity>(customer, Keys.AccountRow(customer))).Value), Now, ResetPolicy.DefaultRenewalGrace);
+
+    /// <summary>Spends whose credits were not taken although each was written: the balance fell by less than they spent.</summary>
+    private static int Lost(IReadOnlyList<(string Customer, int Amount, string Key)> spends, long before, long after) =>
+        (int)((spends.Sum(s => s.Amount) - (before - after)) / HotAmount);
+
+    /// <summary>The ledger replays to the buckets exactly, and every key was applied once, by one spend of its amount.</summary>
+    private static async Task<List<string>> CheckAsync(ICreditStore store, IReadOnlyList<(string Customer, int Amount, string Key)> spends, string scenario)
+    {
+        var failures = new List<string>();
+        foreach (var customer in spends.GroupBy(s => s.Customer))
+        {
+            var account = await store.GetAccountAsync(customer.Key);
+            var ledger = new List<LedgerEntry>();
+            long? below = null;
+            while (true)
+            {
+                var page = await store.GetLedgerAsync(customer.Key, 100, below);
+                ledger.AddRange(page);
+                if (page.Count < 100)
+                {
+                    break;
+                }
+
+                below = page[^1].Sequence;
+            }
+
+            var sequences = ledger.Select(e => e.Sequence).Order().ToList();
+            if (account is null || !sequences.SequenceEqual(Enumerable.Range(1, ledger.Count).Select(i => (long)i)) || account.LedgerSequence != ledger.Count)
+            {
+                failures.Add($"{scenario}: the ledger of {customer.Key} is not numbered 1..n ({ledger.Count} entries, account at {account?.LedgerSequence})");
+                continue;
+            }
+
+            var replayed = ledger.SelectMany(e => e.Parts).GroupBy(p => p.BucketId).ToDictionary(g => g.Key, g => g.Sum(p => p.Amount));
+            foreach (var grant in account.Grants)
+            {
+                if (replayed.GetValueOrDefault(grant.Id) != grant.Remaining)
+                {
+                    failures.Add($"{scenario}: the ledger of {customer.Key} replays {grant.Id} to {replayed.GetValueOrDefault(grant.Id)}, the account holds {grant.Remaining}");
+                }
+            }
+
+            var applied = ledger.Where(e => e.Kind == LedgerKind.Spend).ToLookup(e => e.IdempotencyKey!);
+            foreach (var spend in customer)
+            {
+                var entries = applied[spend.Key].ToList();
+                if (entries.Count != 1 || entries[0].Amount != -spend.Amount)
+                {
+                    failures.Add($"{scenario}: key {spend.Key} of {customer.Key} was applied {entries.Count} times ({string.Join(", ", entries.Select(e => e.Amount))})");
+                }
+            }
+
+            if (applied.Sum(g => g.Count()) != customer.Count())
+            {
+                failures.Add($"{scenario}: {customer.Key} has {applied.Sum(g => g.Count())} spends in its ledger for {customer.Count()} made");
+            }
+        }
+
+        return failures;
+    }
+
+    private sealed record Measurement(int Count, TimeSpan Elapsed, double[] LatenciesMs, long Requests, int Retries)
+    {
+        public double Percentile(double p) => LatenciesMs.Length == 0 ? 0 : LatenciesMs[Math.Min(LatenciesMs.Length - 1, (int)Math.Ceiling(p * LatenciesMs.Length) - 1)];
+    }
+}
