@@ -149,4 +149,115 @@ public class CoalescedSpendsTests
         Assert.All(answers, status => Assert.Equal(200, status));
         Assert.Equal(20, store.Writes); // one write per customer: nothing to share, nothing queued behind another customer
     }
+
+    /// <summary>The real store, with a hold on the first account read and a failure for writes that carry a chosen key.</summary>
+    private sealed class HookedStore(ICreditStore inner) : DelegatingCreditStore(inner)
+    {
+        private readonly TaskCompletionSource _readHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _releaseRead = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _reads;
+
+        public bool HoldFirstRead { get; set; }
+
+        /// <summary>Writes carrying this key fail as the store fails them; null: none.</summary>
+        public Func<AccountWrite, Exception?> FailWrite { get; set; } = _ => null;
+
+        public Task ReadHeld => _readHeld.Task;
+
+        public void ReleaseRead() => _releaseRead.TrySetResult();
+
+        public override async Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default)
+        {
+            if (HoldFirstRead && Interlocked.Increment(ref _reads) == 1)
+            {
+                _readHeld.TrySetResult();
+                await _releaseRead.Task;
+            }
+
+            return await base.GetAccountAsync(customerId, cancellationToken);
+        }
+
+        public override Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default) =>
+            FailWrite(write) is { } failure ? Task.FromException<AccountWriteOutcome>(failure) : base.TryWriteAccountAsync(write, cancellationToken);
+    }
+
+    private static async Task<(AppHost App, HookedStore Store, CreditsService Credits)> StartHookedAsync()
+    {
+        HookedStore? hooked = null;
+        var app = await AppHost.StartAsync(Now, services: s =>
+            s.AddSingleton<ICreditStore>(sp => hooked = new HookedStore(sp.GetRequiredService<TableCreditStore>())));
+        var credits = app.Services.GetRequiredService<CreditsService>();
+        return (app, hooked!, credits);
+    }
+
+    [Fact]
+    public async Task ARequestTheStoreRefusesInAShareWrite_FailsAloneAndTheOthersAreApplied()
+    {
+        var (app, store, credits) = await StartHookedAsync();
+        await using var _ = app;
+        Assert.Equal(201, (await credits.GrantAsync("cus_1Bad", new GrantRequest(100, "grant-1", null, "start"))).Status);
+        store.FailWrite = write => write.Idempotency.Any(r => r.Key == "bad")
+            ? new Azure.RequestFailedException(400, "The property value exceeds the maximum allowed size (64KB).", "PropertyValueTooLarge", null)
+            : null;
+        store.HoldFirstRead = true;
+
+        // The first spend holds the customer's lane; the next three queue and share the next write.
+        var lead = credits.SpendAsync("cus_1Bad", new SpendRequest(1, "lead", null, null));
+        await store.ReadHeld;
+        List<Task<CreditsAnswer<CreditsReceipt>>> queued =
+        [
+            credits.SpendAsync("cus_1Bad", new SpendRequest(10, "ok-1", null, null)),
+            credits.SpendAsync("cus_1Bad", new SpendRequest(10, "bad", null, null)),
+            credits.SpendAsync("cus_1Bad", new SpendRequest(10, "ok-2", null, null)),
+        ];
+        store.ReleaseRead();
+
+        Assert.Equal(200, (await lead).Status);
+        Assert.Equal(200, (await queued[0]).Status);
+        var failure = await Assert.ThrowsAsync<Azure.RequestFailedException>(() => queued[1]);
+        Assert.Equal("PropertyValueTooLarge", failure.ErrorCode);
+        Assert.Equal(200, (await queued[2]).Status);
+        var ledger = await FullLedgerAsync(app.Services.GetRequiredService<ICreditStore>(), "cus_1Bad");
+        Assert.Equal(["lead", "ok-1", "ok-2"], ledger.Where(e => e.Kind == LedgerKind.Spend).Select(e => e.IdempotencyKey!).Order());
+        Assert.Equal(100 - 1 - 10 - 10, (await credits.ReadAsync("cus_1Bad")).Value!.Available);
+    }
+
+    [Fact]
+    public async Task ARetriedGrantThatNoLongerFits_AnswersItsFirstAnswerNotAccountFull()
+    {
+        var (app, store, credits) = await StartHookedAsync();
+        await using var _ = app;
+        var first = await credits.GrantAsync("cus_1Full", new GrantRequest(100, "grant-1", null, "start"));
+        Assert.Equal(201, first.Status);
+
+        // The account has filled up since: the retry's draft (the grant again) no longer fits the row.
+        store.FailWrite = write => new AccountTooLargeException("cus_1Full", "Grants");
+        var again = await credits.GrantAsync("cus_1Full", new GrantRequest(100, "grant-1", null, "start"));
+        var other = await credits.GrantAsync("cus_1Full", new GrantRequest(100, "grant-2", null, "start"));
+
+        Assert.Equal((201, first.Value!.LedgerSequence), (again.Status, again.Value!.LedgerSequence));
+        Assert.Equal((409, CreditsProblemType.TooManyGrants), (other.Status, other.Problem!.Type));
+    }
+
+    [Fact]
+    public async Task ASpendQueuedBehindTheGrantThatCreatesTheCustomer_IsApplied()
+    {
+        var (app, store, credits) = await StartHookedAsync();
+        await using var _ = app;
+        store.HoldFirstRead = true;
+
+        // A spend for a customer nobody has granted anything yet leads (404); a grant and a spend queue behind it and
+        // share the next write, the grant first.
+        var early = credits.SpendAsync("cus_1New", new SpendRequest(5, "early", null, null));
+        await store.ReadHeld;
+        var grant = credits.GrantAsync("cus_1New", new GrantRequest(100, "grant-1", null, "welcome"));
+        var spend = credits.SpendAsync("cus_1New", new SpendRequest(30, "after-grant", null, null));
+        store.ReleaseRead();
+
+        Assert.Equal(404, (await early).Status);
+        Assert.Equal(201, (await grant).Status);
+        var spent = await spend;
+        Assert.Equal((200, 70L), (spent.Status, spent.Value!.Available));
+        Assert.Equal(70, (await credits.ReadAsync("cus_1New")).Value!.Available);
+    }
 }

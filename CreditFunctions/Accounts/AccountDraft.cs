@@ -64,6 +64,9 @@ public sealed class AccountDraft
 
     public CustomerAccount? Read { get; }
     public CustomerAccount Account { get; private set; }
+
+    /// <summary>Whether the customer is stored, or will be by this draft (a change earlier in it created the account).</summary>
+    public bool Exists => Read is not null || _ledger.Count > 0;
     public DateTimeOffset Now { get; }
 
     public IReadOnlyList<LedgerEntry> Ledger => _ledger;

@@ -59,7 +59,7 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
         var fingerprint = Fingerprint(Spend, request.Amount, request.Reason, null, request.Metadata);
         return _changes.SubmitAsync(customerId, new KeyedChange(request.IdempotencyKey, Spend, fingerprint, StatusCodes200, draft =>
         {
-            if (draft.Read is null)
+            if (!draft.Exists)
             {
                 return NotFound<CreditsReceipt>(customerId);
             }
@@ -86,7 +86,7 @@ public sealed class CreditsService(AccountWriter writer, ICreditStore store, IOp
         var fingerprint = Fingerprint(Grant, request.Amount, request.Reason, request.ExpiresAt, null);
         return _changes.SubmitAsync(customerId, new KeyedChange(request.IdempotencyKey, Grant, fingerprint, StatusCodes201, draft =>
         {
-            if (draft.Read is null && request.Amount < 0)
+            if (!draft.Exists && request.Amount < 0)
             {
                 return NotFound<CreditsReceipt>(customerId); // Nothing to take back from a customer that is not there.
             }

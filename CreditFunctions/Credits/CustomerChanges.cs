@@ -92,7 +92,12 @@ internal sealed class CustomerChanges(AccountWriter writer, ICreditStore store)
         }
     }
 
-    /// <summary>Writes a batch: in rounds, since a key used twice in it, or a change that finds no room, waits for the next round.</summary>
+    /// <summary>
+    /// Writes a batch: in rounds, since a key used twice in it, or a change that finds no room, waits for the next round.
+    /// A failure stays with the requests it belongs to: a store that is down or a write that lost to other writers too
+    /// often fails the round it hit (nothing of it was written, or all of it, as for a lone request), and any other failure
+    /// of a shared write is tried again one request at a time, so one bad request does not fail the others.
+    /// </summary>
     private async Task WriteAsync(string customerId, List<Pending> batch, CancellationToken cancellationToken)
     {
         var left = batch;
@@ -104,28 +109,76 @@ internal sealed class CustomerChanges(AccountWriter writer, ICreditStore store)
             {
                 outcome = await WriteRoundAsync(customerId, round, cancellationToken).ConfigureAwait(false);
             }
-            catch (AccountTooLargeException) when (round.Count > 1)
+            catch (Exception ex) when (round.Count > 1 && !IsEveryones(ex))
             {
-                // One of them does not fit the account: one at a time, so only that one is refused.
-                outcome = new Round([], [round[0]]);
+                // One of them does not fit the account, or the store refused the shared write: the first on its own,
+                // the rest in the next round, until the one it belongs to is found.
                 await WriteAsync(customerId, [round[0]], cancellationToken).ConfigureAwait(false);
+                outcome = new Round([], []);
             }
             catch (AccountTooLargeException ex)
             {
-                round[0].Answer.TrySetResult(new(null, 409, new CreditsProblem(CreditsProblemType.TooManyGrants, "Account full", ex.Message)));
-                outcome = new Round([], [round[0]]);
+                Answer(round[0], await AnswerAsync(() => ReplayOrAsync(customerId, round[0].Change,
+                    new(null, 409, new CreditsProblem(CreditsProblemType.TooManyGrants, "Account full", ex.Message)), cancellationToken)).ConfigureAwait(false));
+                outcome = new Round([], []);
+            }
+            catch (Exception ex)
+            {
+                foreach (var pending in round)
+                {
+                    pending.Answer.TrySetException(ex);
+                }
+
+                outcome = new Round([], []);
             }
 
             foreach (var (pending, answer) in outcome.Answers)
             {
-                pending.Answer.TrySetResult(answer.Status == pending.Change.SuccessStatus
-                    ? answer
-                    : await ReplayOrAsync(customerId, pending.Change, answer, cancellationToken).ConfigureAwait(false));
+                if (answer.Status == pending.Change.SuccessStatus)
+                {
+                    Answer(pending, answer);
+                }
+                else
+                {
+                    Answer(pending, await AnswerAsync(() => ReplayOrAsync(customerId, pending.Change, answer, cancellationToken)).ConfigureAwait(false));
+                }
             }
 
             left = [.. left.Where(p => !p.Answer.Task.IsCompleted)];
         }
     }
+
+    /// <summary>Failures that hit every request of a write alike: the store unreachable or failing, or too many lost races.</summary>
+    private static bool IsEveryones(Exception ex) =>
+        ex is AccountContentionException or TimeoutException or HttpRequestException or OperationCanceledException
+        || (ex is Azure.RequestFailedException failed && (failed.Status is 0 or 408 or 429 or >= 500));
+
+    /// <summary>An answer that needs a store read of its own (a replay), or the failure of that read for this request alone.</summary>
+    private static async Task<AnswerOrFailure> AnswerAsync(Func<Task<CreditsAnswer<CreditsReceipt>>> answer)
+    {
+        try
+        {
+            return new(await answer().ConfigureAwait(false), null);
+        }
+        catch (Exception ex)
+        {
+            return new(null, ex);
+        }
+    }
+
+    private static void Answer(Pending pending, AnswerOrFailure answer)
+    {
+        if (answer.Failure is { } failure)
+        {
+            pending.Answer.TrySetException(failure);
+        }
+        else
+        {
+            pending.Answer.TrySetResult(answer.Answer!);
+        }
+    }
+
+    private static void Answer(Pending pending, CreditsAnswer<CreditsReceipt> answer) => pending.Answer.TrySetResult(answer);
 
     /// <summary>One transaction for the changes of a round, retried by the writer when another writer got there first.</summary>
     private async Task<Round> WriteRoundAsync(string customerId, List<Pending> round, CancellationToken cancellationToken)
@@ -166,7 +219,7 @@ internal sealed class CustomerChanges(AccountWriter writer, ICreditStore store)
         // A key that was there already: its request is answered from its record; the others go round again.
         foreach (var pending in update.Answer.KeyTaken)
         {
-            pending.Answer.TrySetResult(await ReplayAsync(customerId, pending.Change, cancellationToken).ConfigureAwait(false));
+            Answer(pending, await AnswerAsync(() => ReplayAsync(customerId, pending.Change, cancellationToken)).ConfigureAwait(false));
         }
 
         return update.Answer;
@@ -198,6 +251,8 @@ internal sealed class CustomerChanges(AccountWriter writer, ICreditStore store)
         public bool Draining { get; set; }
         public bool Closed { get; set; }
     }
+
+    private sealed record AnswerOrFailure(CreditsAnswer<CreditsReceipt>? Answer, Exception? Failure);
 
     private sealed class Pending(KeyedChange change)
     {

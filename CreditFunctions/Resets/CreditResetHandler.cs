@@ -181,6 +181,9 @@ public sealed class CreditResetHandler(
         var outOfTime = false;
         await Parallel.ForEachAsync(entries.GroupBy(e => e.CustomerId, StringComparer.Ordinal), parallel, async (customer, _) =>
         {
+            // The budget is checked once a store slot is free, so customers waiting in line behind other chunks do not
+            // start after it ran out.
+            using var slot = await run.Slot(cancellationToken).ConfigureAwait(false);
             if (time.GetElapsedTime(run.Started) >= run.Budget)
             {
                 outOfTime = true;
@@ -196,7 +199,6 @@ public sealed class CreditResetHandler(
 
             await GuardAsync(run, bySubscription.Keys, async () =>
             {
-                using var slot = await run.Slot(cancellationToken).ConfigureAwait(false);
                 var account = await store.GetAccountAsync(customer.Key, cancellationToken).ConfigureAwait(false);
                 var missing = bySubscription.Keys.Where(id => account?.Find(id) is null).ToList();
                 foreach (var id in missing)

@@ -59,7 +59,7 @@ resource appBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 // Tables at account scope, not per table: the Functions host shares the account (AzureWebJobsStorage) and lists, creates
-// and deletes its own tables there (its diagnostic events), which a role scoped to the app's four tables would refuse.
+// and deletes its own tables there (its diagnostic events), which a role scoped to the app's own tables would refuse.
 resource appTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, identityPrincipalId, roles.storageTableDataContributor)
   scope: storage
