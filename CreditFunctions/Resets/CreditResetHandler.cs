@@ -24,19 +24,13 @@ public sealed class CreditResetHandler(
     IOptions<ResetOptions> options,
     ILogger<CreditResetHandler> logger)
 {
-    // Index writes are batched per chunk; 100 is also Azure's limit on operations in one batch.
-    private const int ChunkSize = 100;
-
-    /// <summary>Chunks handled at once, overlapping in the run's store slots (a few hundred entries in memory at most).</summary>
-    private const int ChunksInFlight = 3;
-
     private readonly ResetOptions _options = options.Value;
 
     public async Task<ResetRunResult> RunAsync(ResetRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var budget = request.Trigger == ResetTrigger.Timer ? _options.TimerRunBudget : _options.ManualRunBudget;
-        using var slots = new SemaphoreSlim(_options.MaxParallelism);
+        using var slots = new StoreSlots(_options.MaxParallelism);
         var run = new Run(Guid.NewGuid().ToString("N"), request, time.GetUtcNow(), time.GetTimestamp(), budget, slots, cancellationToken);
         ResetLog.RunStarted(logger, run.Id, request.Trigger, run.AsOf, request.DryRun, request.SubscriptionId ?? request.CustomerId);
 
@@ -105,69 +99,14 @@ public sealed class CreditResetHandler(
     }
 
     /// <returns>Whether due entries were left when the time budget ran out.</returns>
-    /// <remarks>
-    /// Up to <see cref="ChunksInFlight"/> chunks overlap, sharing the run's <see cref="ResetOptions.MaxParallelism"/> store
-    /// slots: while one chunk waits for its slowest read or its batched index writes, the next one's reads and commits use
-    /// the slots it leaves free, so a run keeps its requests in flight the way a plain loop of reads and commits would,
-    /// round trips and all.
-    /// </remarks>
-    private async Task<bool> DrainDueAsync(Run run, CancellationToken cancellationToken)
-    {
-        var running = new List<Task<bool>>(ChunksInFlight);
-        var outOfTime = false;
-        try
-        {
-            var chunk = new List<DueEntry>(ChunkSize);
-            await foreach (var entry in index.ReadDueAsync(run.AsOf, cancellationToken).ConfigureAwait(false))
-            {
-                if (entry.DueAt > run.AsOf)
-                {
-                    continue; // Later today: tomorrow's run (or a later manual one) takes it.
-                }
-
-                chunk.Add(entry);
-                if (chunk.Count < ChunkSize)
-                {
-                    continue;
-                }
-
-                running.Add(ProcessChunkAsync([.. chunk], run, cancellationToken));
-                chunk.Clear();
-                if (running.Count == ChunksInFlight && !await OneFinishedAsync(running).ConfigureAwait(false))
-                {
-                    outOfTime = true;
-                    break;
-                }
-            }
-
-            if (!outOfTime && chunk.Count > 0)
-            {
-                running.Add(ProcessChunkAsync(chunk, run, cancellationToken));
-            }
-
-            while (running.Count > 0)
-            {
-                outOfTime |= !await OneFinishedAsync(running).ConfigureAwait(false);
-            }
-
-            return outOfTime;
-        }
-        finally
-        {
-            // Whatever stopped the reading (the index unreadable, a cancellation), no chunk outlives the run.
-            await Task.WhenAll(running).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
-        }
-
-        static async Task<bool> OneFinishedAsync(List<Task<bool>> running)
-        {
-            var done = await Task.WhenAny(running).ConfigureAwait(false);
-            running.Remove(done);
-            return await done.ConfigureAwait(false);
-        }
-    }
+    private Task<bool> DrainDueAsync(Run run, CancellationToken cancellationToken) =>
+        RunChunks.DrainAsync(
+            index.ReadDueAsync(run.AsOf, cancellationToken),
+            entry => entry.DueAt <= run.AsOf, // Later today: tomorrow's run (or a later manual one) takes it.
+            chunk => ProcessChunkAsync(chunk, run, cancellationToken));
 
     /// <summary>
-    /// Handles up to <see cref="ChunkSize"/> due entries in four steps, so the index costs a couple of batch writes per
+    /// Handles up to <see cref="RunChunks.Size"/> due entries in four steps, so the index costs a couple of batch writes per
     /// chunk instead of two writes per subscription: read each customer's account once and decide its due subscriptions;
     /// write every next index entry (batched per day); commit each customer's resets in one write; drop the handled
     /// entries (batched). The order keeps crashes harmless: next entries exist before any commit, and old entries go only
@@ -183,7 +122,7 @@ public sealed class CreditResetHandler(
         {
             // The budget is checked once a store slot is free, so customers waiting in line behind other chunks do not
             // start after it ran out.
-            using var slot = await run.Slot(cancellationToken).ConfigureAwait(false);
+            using var slot = await run.Slots.TakeAsync(cancellationToken).ConfigureAwait(false);
             if (time.GetElapsedTime(run.Started) >= run.Budget)
             {
                 outOfTime = true;
@@ -221,7 +160,7 @@ public sealed class CreditResetHandler(
             var placed = toCommit.SelectMany(l => l.Placements().Select(p => new DueEntry(p.Key, l.Account.CustomerId, p.Value))).ToList();
             try
             {
-                using var slot = await run.Slot(cancellationToken).ConfigureAwait(false);
+                using var slot = await run.Slots.TakeAsync(cancellationToken).ConfigureAwait(false);
                 await index.PlaceManyAsync(placed, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -239,7 +178,7 @@ public sealed class CreditResetHandler(
         await Parallel.ForEachAsync(toCommit, parallel, async (look, _) =>
             await GuardAsync(run, look.Decisions.Keys, async () =>
             {
-                using var slot = await run.Slot(cancellationToken).ConfigureAwait(false);
+                using var slot = await run.Slots.TakeAsync(cancellationToken).ConfigureAwait(false);
                 await CommitAsync(look, new RunIndexScope(look.Placements(), [.. look.Entries.Values.SelectMany(e => e)]), handled, run, cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false)).ConfigureAwait(false);
 
@@ -247,7 +186,7 @@ public sealed class CreditResetHandler(
         {
             try
             {
-                using var slot = await run.Slot(cancellationToken).ConfigureAwait(false);
+                using var slot = await run.Slots.TakeAsync(cancellationToken).ConfigureAwait(false);
                 await index.ReleaseManyAsync(handled, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -399,29 +338,9 @@ public sealed class CreditResetHandler(
             .ToDictionary(d => d.Key, d => DueIndex.Placement(d.Value, carriedOut: true, Job.AsOf)!.Value, StringComparer.Ordinal);
     }
 
-    /// <param name="Slots">The run's store slots (<see cref="ResetOptions.MaxParallelism"/>), shared by the chunks in flight.</param>
-    private sealed record Run(string Id, ResetRequest Request, DateTimeOffset AsOf, long Started, TimeSpan Budget, SemaphoreSlim Slots, CancellationToken Cancellation)
+    /// <param name="Slots">The run's store slots, shared by the chunks in flight.</param>
+    private sealed record Run(string Id, ResetRequest Request, DateTimeOffset AsOf, long Started, TimeSpan Budget, StoreSlots Slots, CancellationToken Cancellation)
     {
         public ResetRunRecorder Recorder { get; } = new();
-
-        /// <summary>One of the run's store slots; disposing it gives it back.</summary>
-        public async Task<IDisposable> Slot(CancellationToken cancellationToken)
-        {
-            await Slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return new Releaser(Slots);
-        }
-
-        private sealed class Releaser(SemaphoreSlim slots) : IDisposable
-        {
-            private int _released;
-
-            public void Dispose()
-            {
-                if (Interlocked.Exchange(ref _released, 1) == 0)
-                {
-                    slots.Release();
-                }
-            }
-        }
     }
 }
