@@ -34,10 +34,14 @@ internal static class Check
             failures.Add($"engine N={data.Total} D={data.Due}: {records.Values.Count(c => c > 1)} subscriptions were reset twice");
         }
 
+        failures.AddRange(await AccountsAsync(subscriptions, data, summary.Counts.Reset, "engine"));
         return failures;
     }
 
-    public static async Task<List<string>> NaiveAsync(TableClient subscriptions, DataSet data, int reset)
+    public static Task<List<string>> NaiveAsync(TableClient subscriptions, DataSet data, int reset) => AccountsAsync(subscriptions, data, reset, "baseline");
+
+    /// <summary>Exactly the D due accounts were written, each once; no other account was touched.</summary>
+    private static async Task<List<string>> AccountsAsync(TableClient subscriptions, DataSet data, int reset, string who)
     {
         var failures = new List<string>();
         var touched = new List<string>();
@@ -48,13 +52,13 @@ internal static class Check
             touched.Add("sub_" + row.PartitionKey[4..]);
             if (version != 2)
             {
-                failures.Add($"baseline: {row.PartitionKey} was written {version - 1} times");
+                failures.Add($"{who}: {row.PartitionKey} was written {version - 1} times");
             }
         }
 
         if (reset != data.Due || touched.Count != data.Due || !touched.All(id => string.CompareOrdinal(id, DataSet.Id(data.Due)) < 0))
         {
-            failures.Add($"baseline N={data.Total} D={data.Due}: reset {reset}, touched {touched.Count}, expected exactly the {data.Due} due");
+            failures.Add($"{who} N={data.Total} D={data.Due}: reset {reset}, touched {touched.Count}, expected exactly the {data.Due} due");
         }
 
         return failures;

@@ -152,7 +152,10 @@ finally
 }
 
 var command = "dotnet run -c Release --project CreditFunctions.Benchmarks" + (args.Length > 0 ? " -- " + string.Join(' ', args) : "");
-var table = Report.Markdown(rows, spendRows, arguments.Smoke, command, started.Elapsed, delays.Values.ToDictionary(d => d.Delay, d => d.MeanWaited));
+var table = Report.Markdown(rows, spendRows, arguments.Smoke, command, started.Elapsed, delays.Values.ToDictionary(d => d.Delay, d => d.MeanWaited))
+    + (failures.Count == 0
+        ? "Checks passed: every run reset exactly the D due subscriptions, each once, and touched no other account; every spend phase's ledger replays to its buckets, each key was applied once, and spends sent again were answered with their first receipt.\n"
+        : "CHECKS FAILED, these figures are not valid:\n" + string.Concat(failures.Select(f => "- " + f + "\n")));
 Console.WriteLine();
 Console.WriteLine(table);
 if (arguments.Out is { } outPath)

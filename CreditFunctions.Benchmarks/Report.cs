@@ -72,8 +72,12 @@ internal static class Report
         Line(text, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
         {
+            // Memory comes from one untimed engine pass per size (see Program.EngineAsync), the same at every round trip.
             Line(text, $"| {r.Total:N0} | {r.Due:N0} | {r.Engine.TotalSeconds:F2} s | {r.EngineResetsPerSecond:F0} | {r.Naive.TotalSeconds:F2} s | {r.NaiveResetsPerSecond:F0} | {r.SpeedupOverNaive:F1}x | {r.StoreWritesPerSecond:F0} | {r.FractionOfStoreLimit:P0} | {r.ReadAndCommitPerSecond:F0} | {r.FractionOfResetProtocol:P0} | {EngineMemory.Megabytes(r.Memory.PeakBytes)} ({EngineMemory.Megabytes(r.Memory.PeakLiveBytes)}, {EngineMemory.Megabytes(r.Memory.BaselineBytes)}) | {r.EngineRequests:N0} | {r.NaiveRequests:N0} ({r.NaiveRowsRead:N0}) |");
         }
+
+        text.AppendLine();
+        Line(text, "Memory is measured in a separate, untimed engine pass over the same data set, once per size, and shown at each round trip. The yardsticks run after the engine and the naive cron, always in that order, one sample each.");
 
         if (rows.Count > 1)
         {
@@ -97,7 +101,7 @@ internal static class Report
         }
 
         text.AppendLine();
-        Line(text, "Where the engine's store time went: time inside each kind of store call, summed over concurrent calls (a run keeps up to 32 in flight over several chunks, so these add up to more than the run's wall time), and the index's share of it. On Azurite a slow call is mostly one waiting for the emulator's single busy core. CPU is a share of one core over the engine run (the client's includes the memory sampler's forced collections).");
+        Line(text, "Where the engine's store time went: time inside each kind of store call, summed over concurrent calls (a run keeps up to 32 in flight over several chunks, so these add up to more than the run's wall time), and the index's share of it. On Azurite a slow call is mostly one waiting for the emulator's single busy core. CPU is a share of one core over the engine run.");
         text.AppendLine();
         Line(text, "| N | D | engine time | reading the index | writing next entries | removing handled entries | reading accounts | commits | index share | Azurite CPU | client CPU |");
         Line(text, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");

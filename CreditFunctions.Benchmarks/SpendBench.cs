@@ -60,6 +60,7 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
         var many = await MeasureAsync(plan, ApiConcurrency, async spend =>
             (await engine.Credits.SpendAsync(spend.Customer, new SpendRequest(spend.Amount, spend.Key, null, null))).Status == 200 ? 0 : throw new InvalidOperationException($"{spend.Key} was refused"));
         rows.Add(Row(rtt, "many customers", "engine (CreditsService)", many));
+        failures.AddRange(await RedeliverAsync(engine, plan.Where((_, i) => i % 20 == 0).ToList(), "many customers"));
         failures.AddRange(await CheckAsync(engine.Store, plan, "many customers"));
 
         var pair = await MeasureAsync(plan, ApiConcurrency, spend => PairAsync(table, spend.Customer, spend.Key));
@@ -68,12 +69,24 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
         // One hot customer: the engine, a plain optimistic loop, a naive read-modify-write.
         // One amount for every hot spend, so the credits a lost spend leaves behind count the lost spends exactly.
         var hot = Enumerable.Range(0, sizes.HotSpenders * sizes.HotSpendsEach).Select(i => (Customer: Hot, Amount: HotAmount, Key: $"hot-{i}")).ToList();
+        var beforeEngine = await BalanceAsync(table, Hot);
         var hotEngine = await MeasureAsync(hot, sizes.HotSpenders, async spend =>
             (await engine.Credits.SpendAsync(Hot, new SpendRequest(spend.Amount, spend.Key, null, null))).Status == 200 ? 0 : throw new InvalidOperationException($"{spend.Key} was refused"));
-        rows.Add(Row(rtt, "one hot customer", "engine (CreditsService)", hotEngine));
-        failures.AddRange(await CheckAsync(engine.Store, hot, "one hot customer"));
+        var afterEngine = await BalanceAsync(table, Hot);
+        rows.Add(Row(rtt, "one hot customer", "engine (CreditsService)", hotEngine, Lost(hot, beforeEngine, afterEngine)));
+        if (beforeEngine - afterEngine != hot.Sum(s => s.Amount))
+        {
+            failures.Add($"spend path, {RoundTrip.Label(rtt)}: the engine took {beforeEngine - afterEngine} credits for {hot.Sum(s => s.Amount)} spent");
+        }
 
-        var before = await BalanceAsync(table, Hot);
+        failures.AddRange(await RedeliverAsync(engine, hot.Where((_, i) => i % 20 == 0).ToList(), "one hot customer"));
+        failures.AddRange(await CheckAsync(engine.Store, hot, "one hot customer"));
+        if (await BalanceAsync(table, Hot) != afterEngine)
+        {
+            failures.Add($"spend path, {RoundTrip.Label(rtt)}: spends sent again changed the hot customer's balance");
+        }
+
+        var before = afterEngine;
         var optimistic = await MeasureAsync(hot, sizes.HotSpenders, spend => OptimisticSpendAsync(table, Hot, spend.Amount, "loop-" + spend.Key, conditional: true));
         var afterOptimistic = await BalanceAsync(table, Hot);
         rows.Add(Row(rtt, "one hot customer", "plain optimistic loop", optimistic, Lost(hot, before, afterOptimistic)));
@@ -192,6 +205,18 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
     /// <summary>Spends whose credits were not taken although each was written: the balance fell by less than they spent.</summary>
     private static int Lost(IReadOnlyList<(string Customer, int Amount, string Key)> spends, long before, long after) =>
         (int)((spends.Sum(s => s.Amount) - (before - after)) / HotAmount);
+
+    /// <summary>
+    /// Sends some spends again with their keys, all at once (a client retrying after a lost answer): each must be answered
+    /// 200 with its first receipt; <see cref="CheckAsync"/> then proves none was applied twice. Not timed.
+    /// </summary>
+    private static async Task<List<string>> RedeliverAsync(
+        (CreditsService Credits, ICreditStore Store) engine, IReadOnlyList<(string Customer, int Amount, string Key)> spends, string scenario)
+    {
+        var answers = await Task.WhenAll(spends.Select(spend => engine.Credits.SpendAsync(spend.Customer, new SpendRequest(spend.Amount, spend.Key, null, null))));
+        return [.. answers.Zip(spends).Where(a => a.First.Status != 200 || a.First.Value?.IdempotencyKey != a.Second.Key)
+            .Select(a => $"{scenario}: key {a.Second.Key} sent again was answered {a.First.Status}")];
+    }
 
     /// <summary>The ledger replays to the buckets exactly, and every key was applied once, by one spend of its amount.</summary>
     private static async Task<List<string>> CheckAsync(ICreditStore store, IReadOnlyList<(string Customer, int Amount, string Key)> spends, string scenario)
