@@ -44,14 +44,18 @@ public class CoalescedSpendsTests
         }
     }
 
-    private static async Task<(AppHost App, CountingStore Store, CreditsService Credits)> StartAsync()
+    /// <summary>The app as Program.cs builds it, with its store wrapped by <paramref name="wrap"/>.</summary>
+    private static async Task<(AppHost App, TStore Store, CreditsService Credits)> StartAsync<TStore>(Func<ICreditStore, TStore> wrap)
+        where TStore : class, ICreditStore
     {
-        CountingStore? counting = null;
+        TStore? wrapped = null;
         var app = await AppHost.StartAsync(Now, services: s =>
-            s.AddSingleton<ICreditStore>(sp => counting = new CountingStore(sp.GetRequiredService<TableCreditStore>())));
+            s.AddSingleton<ICreditStore>(sp => wrapped = wrap(sp.GetRequiredService<TableCreditStore>())));
         var credits = app.Services.GetRequiredService<CreditsService>();
-        return (app, counting!, credits);
+        return (app, wrapped!, credits);
     }
+
+    private static Task<(AppHost App, CountingStore Store, CreditsService Credits)> StartAsync() => StartAsync(inner => new CountingStore(inner));
 
     [Fact]
     public async Task OneSpend_CostsOneReadAndOneWrite()
@@ -181,14 +185,7 @@ public class CoalescedSpendsTests
             FailWrite(write) is { } failure ? Task.FromException<AccountWriteOutcome>(failure) : base.TryWriteAccountAsync(write, cancellationToken);
     }
 
-    private static async Task<(AppHost App, HookedStore Store, CreditsService Credits)> StartHookedAsync()
-    {
-        HookedStore? hooked = null;
-        var app = await AppHost.StartAsync(Now, services: s =>
-            s.AddSingleton<ICreditStore>(sp => hooked = new HookedStore(sp.GetRequiredService<TableCreditStore>())));
-        var credits = app.Services.GetRequiredService<CreditsService>();
-        return (app, hooked!, credits);
-    }
+    private static Task<(AppHost App, HookedStore Store, CreditsService Credits)> StartHookedAsync() => StartAsync(inner => new HookedStore(inner));
 
     [Fact]
     public async Task ARequestTheStoreRefusesInAShareWrite_FailsAloneAndTheOthersAreApplied()

@@ -118,8 +118,8 @@ internal sealed class CustomerChanges(AccountWriter writer, ICreditStore store)
             }
             catch (AccountTooLargeException ex)
             {
-                Answer(round[0], await AnswerAsync(() => ReplayOrAsync(customerId, round[0].Change,
-                    new(null, 409, new CreditsProblem(CreditsProblemType.TooManyGrants, "Account full", ex.Message)), cancellationToken)).ConfigureAwait(false));
+                await SettleAsync(round[0], () => ReplayOrAsync(customerId, round[0].Change,
+                    new(null, 409, new CreditsProblem(CreditsProblemType.TooManyGrants, "Account full", ex.Message)), cancellationToken)).ConfigureAwait(false);
                 outcome = new Round([], []);
             }
             catch (Exception ex)
@@ -136,11 +136,11 @@ internal sealed class CustomerChanges(AccountWriter writer, ICreditStore store)
             {
                 if (answer.Status == pending.Change.SuccessStatus)
                 {
-                    Answer(pending, answer);
+                    pending.Answer.TrySetResult(answer);
                 }
                 else
                 {
-                    Answer(pending, await AnswerAsync(() => ReplayOrAsync(customerId, pending.Change, answer, cancellationToken)).ConfigureAwait(false));
+                    await SettleAsync(pending, () => ReplayOrAsync(customerId, pending.Change, answer, cancellationToken)).ConfigureAwait(false);
                 }
             }
 
@@ -153,32 +153,18 @@ internal sealed class CustomerChanges(AccountWriter writer, ICreditStore store)
         ex is AccountContentionException or TimeoutException or HttpRequestException or OperationCanceledException
         || (ex is Azure.RequestFailedException failed && (failed.Status is 0 or 408 or 429 or >= 500));
 
-    /// <summary>An answer that needs a store read of its own (a replay), or the failure of that read for this request alone.</summary>
-    private static async Task<AnswerOrFailure> AnswerAsync(Func<Task<CreditsAnswer<CreditsReceipt>>> answer)
+    /// <summary>Answers <paramref name="pending"/> with what <paramref name="answer"/> gives (a replay needs a store read of its own), or with that read's failure, for this request alone.</summary>
+    private static async Task SettleAsync(Pending pending, Func<Task<CreditsAnswer<CreditsReceipt>>> answer)
     {
         try
         {
-            return new(await answer().ConfigureAwait(false), null);
+            pending.Answer.TrySetResult(await answer().ConfigureAwait(false));
         }
         catch (Exception ex)
         {
-            return new(null, ex);
+            pending.Answer.TrySetException(ex);
         }
     }
-
-    private static void Answer(Pending pending, AnswerOrFailure answer)
-    {
-        if (answer.Failure is { } failure)
-        {
-            pending.Answer.TrySetException(failure);
-        }
-        else
-        {
-            pending.Answer.TrySetResult(answer.Answer!);
-        }
-    }
-
-    private static void Answer(Pending pending, CreditsAnswer<CreditsReceipt> answer) => pending.Answer.TrySetResult(answer);
 
     /// <summary>One transaction for the changes of a round, retried by the writer when another writer got there first.</summary>
     private async Task<Round> WriteRoundAsync(string customerId, List<Pending> round, CancellationToken cancellationToken)
@@ -219,7 +205,7 @@ internal sealed class CustomerChanges(AccountWriter writer, ICreditStore store)
         // A key that was there already: its request is answered from its record; the others go round again.
         foreach (var pending in update.Answer.KeyTaken)
         {
-            Answer(pending, await AnswerAsync(() => ReplayAsync(customerId, pending.Change, cancellationToken)).ConfigureAwait(false));
+            await SettleAsync(pending, () => ReplayAsync(customerId, pending.Change, cancellationToken)).ConfigureAwait(false);
         }
 
         return update.Answer;
@@ -251,8 +237,6 @@ internal sealed class CustomerChanges(AccountWriter writer, ICreditStore store)
         public bool Draining { get; set; }
         public bool Closed { get; set; }
     }
-
-    private sealed record AnswerOrFailure(CreditsAnswer<CreditsReceipt>? Answer, Exception? Failure);
 
     private sealed class Pending(KeyedChange change)
     {

@@ -41,7 +41,7 @@ public sealed class TableCreditStore : ICreditStore
         var value = options.Value;
         _customers = service.GetTableClient(value.CustomersTable);
         _directory = service.GetTableClient(value.SubscriptionsTable);
-        _due = [.. Enumerable.Range(1, 31).Select(day => service.GetTableClient(value.DueTable(day)))];
+        _due = [.. value.DueTables.Select(service.GetTableClient)];
         _runs = service.GetTableClient(value.RunsTable);
     }
 
