@@ -110,6 +110,40 @@ public class CreditsReviewFindingsTests
         Assert.Equal(400, (await SpendAsync(app, Customer, body)).Status);
     }
 
+    [Theory]
+    [InlineData("""{ "amount": 1, "idempotencyKey": "a\ud800b" }""", "idempotencyKey")]
+    [InlineData("""{ "amount": 1, "idempotencyKey": "k", "reason": "ok \udc00" }""", "reason")]
+    [InlineData("""{ "amount": 1, "idempotencyKey": "k", "metadata": { "x": "\ud800" } }""", "metadata")]
+    public async Task AnUnpairedSurrogateEscape_IsReportedUnderTheFieldItIsIn(string body, string field)
+    {
+        await using var app = await CustomerWithPlanAsync();
+
+        var answer = await SpendAsync(app, Customer, body);
+
+        Assert.Equal(400, answer.Status);
+        var errors = answer.Body.GetProperty("errors");
+        Assert.Equal([field], errors.EnumerateObject().Select(e => e.Name));
+        Assert.Contains("not valid text", errors.GetProperty(field)[0].GetString());
+    }
+
+    [Theory]
+    [InlineData("1.5", "got 1.5")]
+    [InlineData("\"10\"", "got a JSON string")]
+    [InlineData("1e30", "got 1e30")]
+    [InlineData("true", "got a JSON true")]
+    public async Task AnAmountThatIsNotAWholeNumber_IsToldWhatItIs_NotThatItIsMissing(string amount, string told)
+    {
+        await using var app = await CustomerWithPlanAsync();
+
+        var answer = await SpendAsync(app, Customer, $$"""{ "amount": {{amount}}, "idempotencyKey": "k" }""");
+
+        var message = answer.Body.GetProperty("errors").GetProperty("amount")[0].GetString()!;
+        Assert.Equal(400, answer.Status);
+        Assert.DoesNotContain("required", message);
+        Assert.Contains("whole number", message);
+        Assert.Contains(told, message);
+    }
+
     [Fact]
     public async Task TheSmallestLongAsAnAmount_Answers400()
     {

@@ -46,6 +46,40 @@ public partial class ReadmeTests
         Assert.All(reasons, reason => Assert.Contains($"`{reason}`", Readme, StringComparison.Ordinal));
     }
 
+    /// <summary>Every file whose examples a reader copies: the README, the docs, the .http file and the demo.</summary>
+    private static readonly string[] ExampleRootFiles = ["README.md", "CreditFunctions.http"];
+
+    private static IEnumerable<string> ExampleFiles() =>
+        ExampleRootFiles.Select(f => Path.Combine(AzuriteFixture.RepositoryRoot, f))
+            .Concat(Directory.GetFiles(Path.Combine(AzuriteFixture.RepositoryRoot, "docs"), "*.md"))
+            .Concat(Directory.GetFiles(Path.Combine(AzuriteFixture.RepositoryRoot, "demo"), "*.mjs"));
+
+    [Fact]
+    public void Examples_GrantExpiries_AreComputed_SoTheyNeverPass()
+    {
+        // A literal expiresAt is refused once it is past (and more than 10 years ahead before that): examples compute it.
+        var literal = ExampleFiles().SelectMany(f => LiteralExpiry().Matches(File.ReadAllText(f)).Select(m => $"{Path.GetFileName(f)}: {m.Value}")).ToList();
+
+        Assert.Empty(literal);
+    }
+
+    [Fact]
+    public void QuickStart_SaysWhatToDoWhenAzuriteIsRestarted()
+    {
+        var start = Readme.IndexOf("### If you restart Azurite", StringComparison.Ordinal);
+        Assert.True(start >= 0, "the README has no troubleshooting entry for a restarted Azurite");
+        var section = Whitespace().Replace(Readme[start..], " ");
+
+        Assert.Contains("stops the Functions host too", section, StringComparison.Ordinal);
+        Assert.Contains("Start Azurite again, then start `dotnet run` again", section, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+
+    [GeneratedRegex(@"""expiresAt""\s*:\s*""\d{4}-")]
+    private static partial Regex LiteralExpiry();
+
     [GeneratedRegex(@"^\|\s*`([^`]+)`")]
     private static partial Regex FirstCell();
 }

@@ -1,3 +1,4 @@
+using CreditFunctions.Storage;
 using CreditFunctions.Tests.Azurite;
 using CreditFunctions.Tests.Stripe;
 using Microsoft.Extensions.Configuration;
@@ -25,6 +26,9 @@ internal sealed class AppHost : IAsyncDisposable
     public FakeTimeProvider Time { get; }
     public ListLoggerProvider Logs { get; }
     public IServiceProvider Services => Host.Services;
+
+    /// <summary>The app's store, as its functions see it.</summary>
+    public ICreditStore Store => Services.GetRequiredService<ICreditStore>();
 
     /// <param name="services">Changes to the container after the app's own registrations (a test double around the store, say).</param>
     public static async Task<AppHost> StartAsync(DateTimeOffset now, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)

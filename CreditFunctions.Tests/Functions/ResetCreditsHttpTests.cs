@@ -6,6 +6,9 @@ using CreditFunctions.Resets;
 using CreditFunctions.Tests.Resets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using CreditFunctions.Tests.Stripe;
+using static CreditFunctions.Tests.Stripe.Deliveries;
+using static CreditFunctions.Tests.Stripe.StripeFixtures;
 using static CreditFunctions.Tests.TestSubscriptions;
 
 namespace CreditFunctions.Tests.Functions;
@@ -114,5 +117,95 @@ public class ResetCreditsHttpTests
         Assert.Equal(404, status);
         Assert.Equal("application/problem+json", contentType);
         Assert.Contains("sub_missing", body.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Post_ForACustomer_SaysWhichCustomerAndNamesNoSubscription_InTheAnswerAndTheRunRecord()
+    {
+        await using var app = await AppHost.StartAsync(RunTime);
+        await SeedAsync(app, "sub_http1");
+
+        var (status, _, body) = await PostAsync(app, "?customerId=cus_http1");
+
+        Assert.Equal(200, status);
+        Assert.Equal(("cus_http1", JsonValueKind.Null), (body.GetProperty("customerId").GetString(), body.GetProperty("subscriptionId").ValueKind));
+        var record = await ReadRunRecordAsync(app, body.GetProperty("runId").GetString()!);
+        Assert.Equal(("cus_http1", null), (record.GetString("CustomerId"), record.GetString("SubscriptionId")));
+        using var summary = JsonDocument.Parse(record.GetString("SummaryJson"));
+        Assert.Equal("cus_http1", summary.RootElement.GetProperty("customerId").GetString());
+    }
+
+    [Fact]
+    public async Task Post_ForACustomer_ASubscriptionWithNothingDue_IsNotDue()
+    {
+        await using var app = await AppHost.StartAsync(Utc(2025, 4, 10, 9)); // Mar 31 applied below; Apr 30 is ahead.
+        await app.Store.SeedAsync(Yearly("sub_http1", Start, balance: 7, lastReset: Utc(2025, 3, 31, 10)), Utc(2025, 4, 30, 10));
+
+        var (status, _, body) = await PostAsync(app, "?customerId=cus_http1&dryRun=true");
+
+        Assert.Equal(200, status);
+        var skipped = Assert.Single(body.GetProperty("skipped").EnumerateArray());
+        Assert.Equal(("sub_http1", SkipReason.NotDue), (skipped.GetProperty("subscriptionId").GetString(), skipped.GetProperty("reason").GetString()));
+    }
+
+    [Fact]
+    public async Task Post_ACustomerAndAnotherCustomersSubscription_Answers404SayingWhoseItIs()
+    {
+        await using var app = await AppHost.StartAsync(RunTime);
+        await SeedAsync(app, "sub_http1", "sub_http2");
+
+        var (status, contentType, body) = await PostAsync(app, "?customerId=cus_http1&subscriptionId=sub_http2");
+
+        Assert.Equal((404, "application/problem+json"), (status, contentType));
+        var detail = body.GetProperty("detail").GetString()!;
+        Assert.Contains("sub_http2", detail);
+        Assert.Contains("cus_http2", detail);
+        Assert.DoesNotContain("No 'sub_http2' is stored", detail);
+        Assert.Equal(7, (await app.Store.GetRequiredAsync("sub_http2")).Balance);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DryRun_AFirstPeriodNeverPaid_IsSkippedForItsStatus_NotAsALateRenewal(bool allowPastDue)
+    {
+        var created = Utc(2025, 1, 31, 10);
+        await using var app = await AppHost.StartAsync(created.AddMinutes(1), new Dictionary<string, string?> { ["Reset:AllowPastDue"] = allowPastDue.ToString() });
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1IncC", "customer.subscription.created", created, "sub_1Inc", "incomplete", YearlyPro, created));
+        app.Time.SetUtcNow(Utc(2025, 3, 1, 2));
+
+        var (status, _, body) = await PostAsync(app, "?subscriptionId=sub_1Inc&dryRun=true");
+
+        Assert.Equal(200, status);
+        var skipped = Assert.Single(body.GetProperty("skipped").EnumerateArray());
+        Assert.Equal("status:incomplete", skipped.GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task Post_OnAFreshStore_AllDueExaminesNothing_ANamedRunAnswers404_AsTheQuickStartSays()
+    {
+        await using var app = await AppHost.StartAsync(RunTime);
+
+        var all = await PostAsync(app, "");
+        var customer = await PostAsync(app, "?customerId=cus_1Fresh");
+        var subscription = await PostAsync(app, "?subscriptionId=sub_1Fresh");
+
+        Assert.Equal((200, 0), (all.Status, all.Body.GetProperty("counts").GetProperty("examined").GetInt32()));
+        Assert.Equal((404, 404), (customer.Status, subscription.Status));
+        var readme = File.ReadAllText(Path.Combine(Azurite.AzuriteFixture.RepositoryRoot, "README.md")).ReplaceLineEndings(" ");
+        Assert.Contains("a run over everything due answers `\"examined\": 0`", readme);
+        Assert.Contains("a run for a customer or a subscription answers `404`", readme);
+    }
+
+    private static async Task<Azure.Data.Tables.TableEntity> ReadRunRecordAsync(AppHost app, string runId)
+    {
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>().Value;
+        var runs = new Azure.Data.Tables.TableClient(options.ConnectionString, options.RunsTable);
+        await foreach (var entity in runs.QueryAsync<Azure.Data.Tables.TableEntity>($"RunId eq '{runId}'"))
+        {
+            return entity;
+        }
+
+        throw new InvalidOperationException($"run {runId} has no record");
     }
 }

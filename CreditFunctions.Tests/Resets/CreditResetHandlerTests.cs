@@ -402,6 +402,6 @@ public class CreditResetHandlerTests
         var result = await Handler(store, new FakeTimeProvider(RunTime)).RunAsync(new ResetRequest(ResetTrigger.Manual, SubscriptionId: "sub_nope"));
 
         Assert.Null(result.Summary);
-        Assert.Equal("sub_nope", result.Missing);
+        Assert.Equal("sub_nope", result.Missing?.Id);
     }
 }

@@ -16,13 +16,14 @@ namespace CreditFunctions.Accounts;
 public static class Buckets
 {
     /// <summary>
-    /// Until when a subscription's plan credits can be spent: its next boundary, where the allowance is set again. The
-    /// last month of a billing period stays spendable until the renewal is confirmed, for at most the renewal's grace
-    /// after the period ends; past that, an unconfirmed renewal holds the credits back (they are not spent, and still
-    /// count for a rollover when the renewal comes) instead of letting an unpaid period spend them. Null once the
-    /// subscription has ended (canceled, expired): its plan credits expire with it.
+    /// When a subscription's plan credits expire by the rule, and until when they can be spent. They expire at the
+    /// subscription's next boundary, where the allowance is set again: that instant orders them among the other buckets
+    /// and is their <c>nextResetAt</c>. The last month of a billing period stays spendable past it while the renewal is
+    /// not confirmed, for at most the renewal's grace; past that, an unconfirmed renewal holds the credits back (they are
+    /// not spent, and still count for a rollover when the renewal comes) instead of letting an unpaid period spend them.
+    /// Null once the subscription has ended (canceled, expired): its plan credits expire with it.
     /// </summary>
-    public static DateTimeOffset? PlanValidUntil(Subscription subscription, DateTimeOffset now, TimeSpan renewalGrace)
+    public static PlanWindow? PlanWindowOf(Subscription subscription, DateTimeOffset now, TimeSpan renewalGrace)
     {
         ArgumentNullException.ThrowIfNull(subscription);
         var stripe = subscription.Stripe;
@@ -33,11 +34,12 @@ public static class Buckets
 
         if (subscription.LastResetBoundary is not { } last || last < stripe.PeriodStart)
         {
-            return stripe.PeriodStart + renewalGrace; // The period moved on and its renewal is not granted yet.
+            // The period moved on and its renewal is not granted yet: the old month ended at the period's start.
+            return new PlanWindow(stripe.PeriodStart, stripe.PeriodStart + renewalGrace);
         }
 
         var next = CreditPeriods.NextBoundary(stripe.PeriodStart, stripe.PeriodEnd, now);
-        return next == stripe.PeriodEnd ? next + renewalGrace : next;
+        return new PlanWindow(next, next == stripe.PeriodEnd ? next + renewalGrace : next);
     }
 
     /// <summary>Every bucket that holds spendable credits at <paramref name="now"/>, in spend order.</summary>
@@ -45,10 +47,10 @@ public static class Buckets
     {
         ArgumentNullException.ThrowIfNull(account);
         var plans = account.Subscriptions
-            .Select(s => (Subscription: s, Until: PlanValidUntil(s, now, renewalGrace)))
-            .Where(p => p.Until is { } until && until > now)
+            .Select(s => (Subscription: s, Window: PlanWindowOf(s, now, renewalGrace)))
+            .Where(p => p.Window is { } window && window.SpendableUntil > now)
             .Select(p => new BucketView(
-                p.Subscription.PlanBucketId, BucketKind.Plan, p.Subscription.Balance, p.Until, p.Subscription.Id, p.Subscription.Stripe.MonthlyAllowance, null));
+                p.Subscription.PlanBucketId, BucketKind.Plan, p.Subscription.Balance, p.Window!.ExpiresAt, p.Subscription.Id, p.Subscription.Stripe.MonthlyAllowance, null));
         var grants = account.Grants
             .Where(g => !g.IsExpired(now))
             .Select(g => new BucketView(g.Id, g.Kind, g.Remaining, g.ExpiresAt, null, null, g));
@@ -112,7 +114,7 @@ public static class Buckets
             expired.Add((now, new LedgerPart(rollover.Id, -rollover.Remaining, 0), rollover.SubscriptionId));
         }
 
-        var lapsed = account.Subscriptions.Where(s => s.Balance != 0 && PlanValidUntil(s, now, renewalGrace) is null).ToList();
+        var lapsed = account.Subscriptions.Where(s => s.Balance != 0 && PlanWindowOf(s, now, renewalGrace) is null).ToList();
         foreach (var plan in lapsed)
         {
             expired.Add((now, new LedgerPart(plan.PlanBucketId, -plan.Balance, 0), plan.Id));
@@ -141,3 +143,6 @@ public static class Buckets
 /// <summary>One bucket as a reader sees it: what is left, when it expires (a plan bucket: at its next boundary).</summary>
 public sealed record BucketView(
     string Id, string Kind, long Remaining, DateTimeOffset? ExpiresAt, string? SubscriptionId, int? Allowance, GrantedBucket? Grant);
+
+/// <summary>When a plan bucket's credits expire by the rule (its next boundary), and until when they can still be spent.</summary>
+public sealed record PlanWindow(DateTimeOffset ExpiresAt, DateTimeOffset SpendableUntil);

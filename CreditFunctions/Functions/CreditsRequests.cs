@@ -34,7 +34,7 @@ public static class CreditsRequests
                 if (value.ValueKind != JsonValueKind.String
                     || !DateTimeOffset.TryParseExact(value.GetString(), IsoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
                 {
-                    errors["expiresAt"] = ["'expiresAt' must be an ISO 8601 time with its offset, such as 2026-12-31T23:59:59Z."];
+                    errors["expiresAt"] = ["'expiresAt' must be an ISO 8601 time with its offset, such as YYYY-MM-DDThh:mm:ssZ or YYYY-MM-DDThh:mm:ss+02:00."];
                 }
                 else if (parsed <= now)
                 {
@@ -88,8 +88,8 @@ public static class CreditsRequests
             }
             catch (InvalidOperationException)
             {
-                // A string with an unpaired surrogate (\ud800) is JSON, but not text: it cannot be read or stored.
-                errors["body"] = ["The body holds a string that is not valid text (an unpaired surrogate escape)."];
+                // A field name with an unpaired surrogate (\ud800): no field to name.
+                errors["body"] = ["The body holds a field name that is not valid text (an unpaired surrogate escape)."];
                 return (null, errors);
             }
         }
@@ -118,8 +118,44 @@ public static class CreditsRequests
             }
         }
 
+        // A string with an unpaired surrogate (\ud800) is JSON, but not text: it cannot be read or stored. The field it is
+        // in is named, and the other fields are still checked.
+        var notText = fields.Where(f => !IsText(f.Value)).Select(f => f.Key).ToList();
+        notText.ForEach(name => fields.Remove(name));
         var request = read(fields, errors);
+        notText.ForEach(name => errors[name] = [$"'{name}' holds a string that is not valid text (an unpaired surrogate escape)."]);
         return errors.Count == 0 ? (request, errors) : (null, errors);
+    }
+
+    /// <summary>Whether every string in <paramref name="value"/> (names and values, nested) is valid UTF-16 text.</summary>
+    private static bool IsText(JsonElement value)
+    {
+        try
+        {
+            if (value.ValueKind == JsonValueKind.String)
+            {
+                _ = value.GetString(); // Throws for an unpaired surrogate.
+                return true;
+            }
+
+            if (value.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var property in value.EnumerateObject())
+                {
+                    _ = property.Name;
+                    if (!IsText(property.Value))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            return value.ValueKind != JsonValueKind.Array || value.EnumerateArray().All(IsText);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private static long Amount(Dictionary<string, JsonElement> fields, Dictionary<string, string[]> errors, bool allowNegative)
@@ -127,9 +163,17 @@ public static class CreditsRequests
         var bounds = allowNegative
             ? $"a whole number from -{CreditsLimits.MaxAmount} to {CreditsLimits.MaxAmount}, not 0"
             : $"a whole number from 1 to {CreditsLimits.MaxAmount}";
-        if (!fields.TryGetValue("amount", out var value) || value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var amount))
+        if (!fields.TryGetValue("amount", out var value) || value.ValueKind == JsonValueKind.Null)
         {
             errors["amount"] = [$"'amount' is required: {bounds}."];
+            return 0;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var amount))
+        {
+            // A string ("5"), a fraction (1.5) or a number past a long's range: say what it is, not that it is missing.
+            var what = value.ValueKind == JsonValueKind.Number ? $"got {value.GetRawText()}" : $"got a JSON {value.ValueKind.ToString().ToLowerInvariant()}";
+            errors["amount"] = [$"'amount' must be {bounds}; {what}."];
             return 0;
         }
 

@@ -40,9 +40,14 @@ public sealed class ResetCreditsHttp(CreditResetHandler handler, ILogger<ResetCr
         if (result.Missing is { } missing)
         {
             return TypedResults.Problem(
-                detail: $"No '{missing}' is stored. A subscription appears once Stripe's customer.subscription.created webhook has been received.",
+                detail: missing switch
+                {
+                    { OwnerId: { } owner } => $"'{missing.Id}' is stored, but it is a subscription of {owner}, not of {missing.CustomerId}; nothing was reset.",
+                    { CustomerId: { } customer } => $"'{missing.Id}' is not one of {customer}'s subscriptions, and no such subscription is stored; nothing was reset.",
+                    _ => $"No '{missing.Id}' is stored. A subscription appears once Stripe's customer.subscription.created webhook has been received.",
+                },
                 statusCode: StatusCodes.Status404NotFound,
-                title: missing.StartsWith("cus_", StringComparison.Ordinal) ? "Customer not found" : "Subscription not found");
+                title: missing.Id.StartsWith("cus_", StringComparison.Ordinal) ? "Customer not found" : "Subscription not found");
         }
 
         var summary = result.Summary!;

@@ -32,12 +32,12 @@ public sealed class CreditResetHandler(
         var budget = request.Trigger == ResetTrigger.Timer ? _options.TimerRunBudget : _options.ManualRunBudget;
         using var slots = new StoreSlots(_options.MaxParallelism);
         var run = new Run(Guid.NewGuid().ToString("N"), request, time.GetUtcNow(), time.GetTimestamp(), budget, slots, cancellationToken);
-        ResetLog.RunStarted(logger, run.Id, request.Trigger, run.AsOf, request.DryRun, request.SubscriptionId ?? request.CustomerId);
+        ResetLog.RunStarted(logger, run.Id, request.Trigger, run.AsOf, request.DryRun, request.CustomerId, request.SubscriptionId);
 
         var remaining = true;
         try
         {
-            if (request.SubscriptionId is not null || request.CustomerId is not null)
+            if (request.Names)
             {
                 if (await ResetNamedAsync(run, cancellationToken).ConfigureAwait(false) is { } missing)
                 {
@@ -72,15 +72,21 @@ public sealed class CreditResetHandler(
         return ResetRunResult.Completed(await SaveSummaryAsync(run, remaining, cancellationToken).ConfigureAwait(false));
     }
 
-    /// <returns>The id that names nothing stored, or null once the run is done.</returns>
-    private async Task<string?> ResetNamedAsync(Run run, CancellationToken cancellationToken)
+    /// <returns>What the request named that is not there, or null once the run is done.</returns>
+    private async Task<NamedMissing?> ResetNamedAsync(Run run, CancellationToken cancellationToken)
     {
         var (subscriptionId, customerId) = (run.Request.SubscriptionId, run.Request.CustomerId);
-        customerId ??= await store.FindCustomerAsync(subscriptionId!, cancellationToken).ConfigureAwait(false);
+        var owner = subscriptionId is null ? null : await store.FindCustomerAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+        if (subscriptionId is not null && customerId is not null && owner is not null && owner != customerId)
+        {
+            return new NamedMissing(subscriptionId, customerId, owner); // Stored, but not one of that customer's.
+        }
+
+        customerId ??= owner;
         var account = customerId is null ? null : await store.GetAccountAsync(customerId, cancellationToken).ConfigureAwait(false);
         if (account is null || (subscriptionId is not null && account.Find(subscriptionId) is null))
         {
-            return subscriptionId ?? customerId;
+            return subscriptionId is not null && account is not null ? new NamedMissing(subscriptionId, customerId) : new NamedMissing(subscriptionId ?? customerId!);
         }
 
         var targets = subscriptionId is null ? [.. account.Subscriptions.Select(s => s.Id)] : new[] { subscriptionId };
@@ -258,7 +264,7 @@ public sealed class CreditResetHandler(
     private async Task<ResetRunSummary> SaveSummaryAsync(Run run, bool remaining, CancellationToken cancellationToken, bool aborted = false)
     {
         var summary = run.Recorder.ToSummary(
-            run.Id, run.Request.Trigger, run.AsOf, run.Request.DryRun, run.Request.SubscriptionId ?? run.Request.CustomerId, remaining, time.GetElapsedTime(run.Started), aborted);
+            run.Id, run.Request.Trigger, run.AsOf, run.Request.DryRun, run.Request.SubscriptionId, run.Request.CustomerId, remaining, time.GetElapsedTime(run.Started), aborted);
         ResetLog.RunFinished(
             logger, summary.RunId, summary.Counts.Examined, summary.Counts.Reset, summary.Counts.Skipped, summary.Counts.Failed,
             summary.Remaining, (long)summary.Duration.TotalMilliseconds);
@@ -309,8 +315,10 @@ public sealed class CreditResetHandler(
         }
         else
         {
-            run.Recorder.Skipped(subscriptionId, outcome.SkipReason!);
-            metrics.ResetSkipped(run.Request.Trigger, outcome.SkipReason!);
+            // Without an index entry there is no stale entry to speak of: a named subscription with nothing due is not due.
+            var reason = outcome.SkipReason == SkipReason.AlreadyApplied && run.Request.Names ? SkipReason.NotDue : outcome.SkipReason!;
+            run.Recorder.Skipped(subscriptionId, reason);
+            metrics.ResetSkipped(run.Request.Trigger, reason);
         }
     }
 

@@ -4,8 +4,8 @@ namespace CreditFunctions.Resets;
 
 internal static partial class ResetLog
 {
-    [LoggerMessage(1000, LogLevel.Information, "Reset run {RunId} started: trigger {Trigger}, as of {AsOf:O}, dry run {DryRun}, subscription {SubscriptionId}")]
-    public static partial void RunStarted(ILogger logger, string runId, ResetTrigger trigger, DateTimeOffset asOf, bool dryRun, string? subscriptionId);
+    [LoggerMessage(1000, LogLevel.Information, "Reset run {RunId} started: trigger {Trigger}, as of {AsOf:O}, dry run {DryRun}, customer {CustomerId}, subscription {SubscriptionId}")]
+    public static partial void RunStarted(ILogger logger, string runId, ResetTrigger trigger, DateTimeOffset asOf, bool dryRun, string? customerId, string? subscriptionId);
 
     [LoggerMessage(1001, LogLevel.Information, "Reset run {RunId} finished: examined {Examined}, reset {Reset}, skipped {Skipped}, failed {Failed}, remaining {Remaining}, in {DurationMs} ms")]
     public static partial void RunFinished(ILogger logger, string runId, int examined, int reset, int skipped, int failed, bool remaining, long durationMs);

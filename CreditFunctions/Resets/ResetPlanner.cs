@@ -51,6 +51,12 @@ public static class ResetPlanner
 
         // With past_due allowed, a renewal whose payment failed still gets its allowance: that is what the setting is for.
         var paid = IsPaid(subscription) || (policy.AllowPastDue && stripe.Status == SubscriptionStatus.PastDue);
+        if (!periodReset && !paid && !SubscriptionStatus.IsEligibleForReset(stripe.Status, policy.AllowPastDue))
+        {
+            // A status that gets no credits (a first period never paid, say) is the reason, not a late renewal.
+            return new ResetDecision { SkipReason = SkipReason.Status(stripe.Status), NextCheck = NextCheck(subscription, now, stripe.PeriodEnd) };
+        }
+
         if (!periodReset && !paid)
         {
             var confirmBy = stripe.PeriodStart + policy.Grace;

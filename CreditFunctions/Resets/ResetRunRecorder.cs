@@ -50,7 +50,7 @@ internal sealed class ResetRunRecorder
     }
 
     public ResetRunSummary ToSummary(
-        string runId, ResetTrigger trigger, DateTimeOffset asOf, bool dryRun, string? subscriptionId, bool remaining, TimeSpan duration, bool aborted = false)
+        string runId, ResetTrigger trigger, DateTimeOffset asOf, bool dryRun, string? subscriptionId, string? customerId, bool remaining, TimeSpan duration, bool aborted = false)
     {
         lock (_gate)
         {
@@ -61,6 +61,7 @@ internal sealed class ResetRunRecorder
                 AsOf = asOf,
                 DryRun = dryRun,
                 SubscriptionId = subscriptionId,
+                CustomerId = customerId,
                 Counts = new ResetCounts(
                     _examined,
                     _reset,

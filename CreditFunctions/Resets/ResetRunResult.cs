@@ -1,14 +1,20 @@
 namespace CreditFunctions.Resets;
 
-/// <summary>The handler's answer: a summary, or what the request named does not exist.</summary>
+/// <summary>The handler's answer: a summary, or why what the request named cannot be run.</summary>
 public sealed record ResetRunResult
 {
     public ResetRunSummary? Summary { get; private init; }
 
-    /// <summary>The subscription or customer the request named, when it is not stored.</summary>
-    public string? Missing { get; private init; }
+    /// <summary>What the request named that is not there: set when nothing ran.</summary>
+    public NamedMissing? Missing { get; private init; }
 
     public static ResetRunResult Completed(ResetRunSummary summary) => new() { Summary = summary };
 
-    public static ResetRunResult NotFound(string id) => new() { Missing = id };
+    public static ResetRunResult NotFound(NamedMissing missing) => new() { Missing = missing };
 }
+
+/// <summary>
+/// A run named a customer or subscription that is not stored, or a subscription that is stored but belongs to another
+/// customer than the one named (<see cref="OwnerId"/>).
+/// </summary>
+public sealed record NamedMissing(string Id, string? CustomerId = null, string? OwnerId = null);

@@ -7,7 +7,11 @@ public sealed record ResetRunSummary
     public required ResetTrigger Trigger { get; init; }
     public required DateTimeOffset AsOf { get; init; }
     public required bool DryRun { get; init; }
+    /// <summary>The one subscription a run was asked for; null for a run over everything due or over a customer.</summary>
     public string? SubscriptionId { get; init; }
+
+    /// <summary>The customer a run was asked for (with or without one of its subscriptions); null for a run over everything due.</summary>
+    public string? CustomerId { get; init; }
     public required ResetCounts Counts { get; init; }
 
     /// <summary>Each skipped subscription and why (up to <see cref="ResetRunRecorder.MaxListed"/>).</summary>

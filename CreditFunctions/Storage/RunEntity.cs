@@ -16,6 +16,7 @@ public sealed class RunEntity : ITableEntity
     public DateTimeOffset AsOf { get; set; }
     public bool DryRun { get; set; }
     public string? SubscriptionId { get; set; }
+    public string? CustomerId { get; set; }
     public int Examined { get; set; }
     public int Reset { get; set; }
     public int Skipped { get; set; }

@@ -399,6 +399,7 @@ public sealed class TableCreditStore : ICreditStore
             AsOf = summary.AsOf,
             DryRun = summary.DryRun,
             SubscriptionId = summary.SubscriptionId,
+            CustomerId = summary.CustomerId,
             Examined = summary.Counts.Examined,
             Reset = summary.Counts.Reset,
             Skipped = summary.Counts.Skipped,
