@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Storage;
 
 namespace CreditFunctions.Benchmarks;

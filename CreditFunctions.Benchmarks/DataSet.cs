@@ -1,8 +1,10 @@
+using CreditFunctions.Scheduling;
 using System.Globalization;
 using Azure.Data.Tables;
 using CreditFunctions.Accounts;
 using CreditFunctions.Periods;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Storage;
 using CreditFunctions.Subscriptions;
 using CreditFunctions.Tests;
@@ -69,7 +71,8 @@ internal sealed class DataSet(int total, int due)
         await Parallel.ForEachAsync(Enumerable.Range(from, to - from), new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (i, ct) =>
         {
             var subscription = Subscription(i);
-            var account = CustomerAccount.New(subscription.CustomerId).With(subscription with { DueAt = DueAt(subscription) }) with { Version = 1 };
+            var due = new Dictionary<string, DueEntry> { [subscription.Id] = new(subscription.Id, subscription.CustomerId, DueAt(subscription)) };
+            var account = new AccountWrite(AccountState.Empty(subscription.CustomerId).With(subscription), new AccountChanges(), 1, null, due);
             await customers.UpsertEntityAsync(AccountRow.ToEntity(account), TableUpdateMode.Replace, ct);
         });
     }

@@ -1,3 +1,4 @@
+using CreditFunctions.Accounts;
 using Azure.Data.Tables;
 using CreditFunctions.Storage;
 using CreditFunctions.Subscriptions;
@@ -19,7 +20,8 @@ internal static class NaiveCronReset
         await foreach (var row in customers.QueryAsync<TableEntity>(filter))
         {
             read++;
-            var account = AccountRow.FromEntity(row);
+            var stored = AccountRow.FromEntity(row);
+            var account = stored.State;
             var due = account.Subscriptions
                 .Where(s => s.Stripe is { Status: SubscriptionStatus.Active, Interval: BillingInterval.Year }
                     && s.LastResetBoundary is { } last && last.AddMonths(1) <= now)
@@ -40,7 +42,8 @@ internal static class NaiveCronReset
 
             // A merge like the engine's: on Azurite a replace removes and re-inserts the row, which costs time in
             // proportion to the table and would make the cron look slower than it is in Azure.
-            await customers.UpdateEntityAsync(AccountRow.ToEntity(account with { Version = account.Version + 1 }), row.ETag, TableUpdateMode.Merge);
+            var write = new AccountWrite(account, new AccountChanges(), stored.Version + 1, stored.ConcurrencyToken, stored.Due);
+            await customers.UpdateEntityAsync(AccountRow.ToEntity(write), row.ETag, TableUpdateMode.Merge);
             reset += due.Count;
         }
 

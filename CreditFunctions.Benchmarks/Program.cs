@@ -7,6 +7,7 @@ using Azure.Data.Tables;
 using CreditFunctions.Accounts;
 using CreditFunctions.Benchmarks;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
 using CreditFunctions.Telemetry;
@@ -205,10 +206,9 @@ async Task<EngineRun> EngineAsync(TableServiceClient service, StorageOptions sto
 {
     var store = new TimedStore(new TableCreditStore(service, Options.Create(storage)));
     var clock = new FixedClock(DataSet.RunAt);
-    var index = new DueIndex(store, Options.Create(options));
     var metrics = new CreditMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
-    var resetter = new SubscriptionResetter(new AccountWriter(store, index, clock, metrics, Options.Create(options)), store, NullLogger<SubscriptionResetter>.Instance);
-    var handler = new CreditResetHandler(store, index, resetter, new NoReconciliation(), clock, metrics, Options.Create(options), NullLogger<CreditResetHandler>.Instance);
+    var accounts = new AccountRepository(store, metrics, Options.Create(options));
+    var handler = new CreditResetHandler(store, accounts, new NoReconciliation(), clock, metrics, Options.Create(options), NullLogger<CreditResetHandler>.Instance);
     var sampler = sampleMemory ? await MemorySampler.StartAsync() : null;
     var cpu = new CpuMeter(azurite);
     var watch = Stopwatch.StartNew();

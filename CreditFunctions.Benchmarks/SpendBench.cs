@@ -5,6 +5,7 @@ using Azure.Data.Tables;
 using CreditFunctions.Accounts;
 using CreditFunctions.Credits;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
 using CreditFunctions.Telemetry;
@@ -58,7 +59,7 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
         // Many customers: the engine, then the pair on the same keys.
         var plan = Enumerable.Range(0, sizes.ManySpends).Select(i => (Customer: customers[new Random(i).Next(customers.Count)], Amount: 1 + (i % 7), Key: $"many-{i}")).ToList();
         var many = await MeasureAsync(plan, ApiConcurrency, async spend =>
-            (await engine.Credits.SpendAsync(spend.Customer, new SpendRequest(spend.Amount, spend.Key, null, null))).Status == 200 ? 0 : throw new InvalidOperationException($"{spend.Key} was refused"));
+            (await engine.Credits.SpendAsync(spend.Customer, new SpendRequest(spend.Amount, spend.Key, null, null))).Refusal is null ? 0 : throw new InvalidOperationException($"{spend.Key} was refused"));
         rows.Add(Row(rtt, "many customers", "engine (CreditsService)", many));
         failures.AddRange(await RedeliverAsync(engine, plan.Where((_, i) => i % 20 == 0).ToList(), "many customers"));
         failures.AddRange(await CheckAsync(engine.Store, plan, "many customers"));
@@ -71,7 +72,7 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
         var hot = Enumerable.Range(0, sizes.HotSpenders * sizes.HotSpendsEach).Select(i => (Customer: Hot, Amount: HotAmount, Key: $"hot-{i}")).ToList();
         var beforeEngine = await BalanceAsync(table, Hot);
         var hotEngine = await MeasureAsync(hot, sizes.HotSpenders, async spend =>
-            (await engine.Credits.SpendAsync(Hot, new SpendRequest(spend.Amount, spend.Key, null, null))).Status == 200 ? 0 : throw new InvalidOperationException($"{spend.Key} was refused"));
+            (await engine.Credits.SpendAsync(Hot, new SpendRequest(spend.Amount, spend.Key, null, null))).Refusal is null ? 0 : throw new InvalidOperationException($"{spend.Key} was refused"));
         var afterEngine = await BalanceAsync(table, Hot);
         rows.Add(Row(rtt, "one hot customer", "engine (CreditsService)", hotEngine, Lost(hot, beforeEngine, afterEngine)));
         if (beforeEngine - afterEngine != hot.Sum(s => s.Amount))
@@ -117,10 +118,8 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
     private (CreditsService Credits, ICreditStore Store) Service(TableServiceClient client, StorageOptions storage)
     {
         var store = new TableCreditStore(client, Options.Create(storage));
-        var index = new DueIndex(store, Options.Create(options));
         var metrics = new CreditMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        var writer = new AccountWriter(store, index, new FixedClock(Now), metrics, Options.Create(options));
-        return (new CreditsService(writer, store, Options.Create(options)), store);
+        return (new CreditsService(new AccountRepository(store, metrics, Options.Create(options)), store, new FixedClock(Now)), store);
     }
 
     /// <summary>Runs every spend at the given concurrency, timing each; the work answers how many times it retried.</summary>
@@ -179,9 +178,9 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
         {
             var row = (await table.GetEntityAsync<TableEntity>(customer, Keys.AccountRow(customer))).Value;
             var account = AccountRow.FromEntity(row);
-            var taken = Buckets.Take(account, amount, Now, ResetPolicy.DefaultRenewalGrace)
+            var taken = Buckets.Take(account.State, amount, Now, ResetPolicy.DefaultRenewalGrace)
                 ?? throw new InvalidOperationException($"{customer} ran out of credits");
-            var written = AccountRow.ToEntity(taken.Account with { Version = account.Version + 1 });
+            var written = AccountRow.ToEntity(new AccountWrite(taken.Account, new AccountChanges(), account.Version + 1, account.ConcurrencyToken, account.Due));
             try
             {
                 await table.SubmitTransactionAsync(
@@ -200,7 +199,7 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
     }
 
     private static async Task<long> BalanceAsync(TableClient table, string customer) =>
-        Buckets.Available(AccountRow.FromEntity((await table.GetEntityAsync<TableEntity>(customer, Keys.AccountRow(customer))).Value), Now, ResetPolicy.DefaultRenewalGrace);
+        Buckets.Available(AccountRow.FromEntity((await table.GetEntityAsync<TableEntity>(customer, Keys.AccountRow(customer))).Value).State, Now, ResetPolicy.DefaultRenewalGrace);
 
     /// <summary>Spends whose credits were not taken although each was written: the balance fell by less than they spent.</summary>
     private static int Lost(IReadOnlyList<(string Customer, int Amount, string Key)> spends, long before, long after) =>
@@ -214,8 +213,8 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
         (CreditsService Credits, ICreditStore Store) engine, IReadOnlyList<(string Customer, int Amount, string Key)> spends, string scenario)
     {
         var answers = await Task.WhenAll(spends.Select(spend => engine.Credits.SpendAsync(spend.Customer, new SpendRequest(spend.Amount, spend.Key, null, null))));
-        return [.. answers.Zip(spends).Where(a => a.First.Status != 200 || a.First.Value?.IdempotencyKey != a.Second.Key)
-            .Select(a => $"{scenario}: key {a.Second.Key} sent again was answered {a.First.Status}")];
+        return [.. answers.Zip(spends).Where(a => a.First.Refusal is not null || a.First.Value?.IdempotencyKey != a.Second.Key)
+            .Select(a => $"{scenario}: key {a.Second.Key} sent again was answered {a.First.Refusal?.ToString() ?? "with another receipt"}")];
     }
 
     /// <summary>The ledger replays to the buckets exactly, and every key was applied once, by one spend of its amount.</summary>
@@ -224,7 +223,7 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
         var failures = new List<string>();
         foreach (var customer in spends.GroupBy(s => s.Customer))
         {
-            var account = await store.GetAccountAsync(customer.Key);
+            var account = (await store.GetAccountAsync(customer.Key))?.State;
             var ledger = new List<LedgerEntry>();
             long? below = null;
             while (true)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using CreditFunctions.Accounts;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
 using CreditFunctions.Tests.Resets;
@@ -32,9 +33,9 @@ internal sealed class TimedStore(ICreditStore inner) : DelegatingCreditStore(inn
 
     public TimeSpan Committing => _commits.Elapsed;
 
-    public override async Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default)
+    public override async Task<StoredAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default)
     {
-        CustomerAccount? account = null;
+        StoredAccount? account = null;
         await _accountReads.TimeAsync(async () => account = await Inner.GetAccountAsync(customerId, cancellationToken));
         return account;
     }
@@ -60,8 +61,12 @@ internal sealed class TimedStore(ICreditStore inner) : DelegatingCreditStore(inn
         }
     }
 
-    public override Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
-        _scheduling.TimeAsync(() => Inner.ScheduleManyAsync(entries, cancellationToken));
+    public override async Task<IReadOnlyList<DueEntry>> ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<DueEntry> written = [];
+        await _scheduling.TimeAsync(async () => written = await Inner.ScheduleManyAsync(entries, cancellationToken));
+        return written;
+    }
 
     public override Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
         _removing.TimeAsync(() => Inner.RemoveDueManyAsync(entries, cancellationToken));

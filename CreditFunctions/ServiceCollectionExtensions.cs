@@ -1,8 +1,7 @@
-using CreditFunctions.Accounts;
 using CreditFunctions.Credits;
 using CreditFunctions.Functions;
 using CreditFunctions.Resets;
-using CreditFunctions.Scheduling;
+using CreditFunctions.Runs;
 using CreditFunctions.Storage;
 using CreditFunctions.Stripe;
 using CreditFunctions.Telemetry;
@@ -38,9 +37,7 @@ public static class ServiceCollectionExtensions
             .BindConfiguration(ResetOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddSingleton<DueIndex>();
-        services.AddSingleton<AccountWriter>();
-        services.AddSingleton<SubscriptionResetter>();
+        services.AddSingleton<AccountRepository>();
         services.AddSingleton<CreditResetHandler>();
         services.AddHostedService<StartupAnnouncer>();
 

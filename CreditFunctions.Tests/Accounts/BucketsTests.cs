@@ -13,8 +13,8 @@ public class BucketsTests
         new() { Id = id, Kind = BucketKind.Grant, Granted = remaining, Remaining = remaining, GrantedAt = Now.AddDays(-1), ExpiresAt = expiresAt };
 
     /// <summary>A yearly plan (next boundary Mar 31) with 100 left, and grants expiring before it, after it and never.</summary>
-    private static CustomerAccount Account() =>
-        CustomerAccount.New("cus_1Math").With(Yearly("sub_1Math", Utc(2026, 1, 31, 10), balance: 100)) with
+    private static AccountState Account() =>
+        AccountState.Empty("cus_1Math").With(Yearly("sub_1Math", Utc(2026, 1, 31, 10), balance: 100)) with
         {
             Grants = [Grant("grant-never", 50, null), Grant("grant-late", 30, Utc(2026, 5, 1)), Grant("grant-soon", 20, Utc(2026, 3, 15))],
         };

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Storage;
 using CreditFunctions.Tests.Azurite;
 using CreditFunctions.Tests.Functions;

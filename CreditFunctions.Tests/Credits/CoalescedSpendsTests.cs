@@ -25,7 +25,7 @@ public class CoalescedSpendsTests
         public int Writes;
         public int IdempotencyReads;
 
-        public override Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default)
+        public override Task<StoredAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default)
         {
             Interlocked.Increment(ref AccountReads);
             return base.GetAccountAsync(customerId, cancellationToken);
@@ -62,12 +62,12 @@ public class CoalescedSpendsTests
     {
         var (app, store, credits) = await StartAsync();
         await using var _ = app;
-        Assert.Equal(201, (await credits.GrantAsync("cus_1Lone", new GrantRequest(100, "grant-1", null, "start"))).Status);
+        Assert.Equal(201, (await credits.GrantAsync("cus_1Lone", new GrantRequest(100, "grant-1", null, "start"))).Status());
         (store.AccountReads, store.Writes, store.IdempotencyReads) = (0, 0, 0);
 
         var answer = await credits.SpendAsync("cus_1Lone", new SpendRequest(30, "spend-1", null, null));
 
-        Assert.Equal((200, 70L), (answer.Status, answer.Value!.Available));
+        Assert.Equal((200, 70L), (answer.Status(), answer.Value!.Available));
         Assert.Equal((1, 1, 0), (store.AccountReads, store.Writes, store.IdempotencyReads));
     }
 
@@ -76,13 +76,13 @@ public class CoalescedSpendsTests
     {
         var (app, store, credits) = await StartAsync();
         await using var _ = app;
-        Assert.Equal(201, (await credits.GrantAsync("cus_1Team", new GrantRequest(10_000, "grant-1", null, "start"))).Status);
+        Assert.Equal(201, (await credits.GrantAsync("cus_1Team", new GrantRequest(10_000, "grant-1", null, "start"))).Status());
         store.Writes = 0;
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 64).Select(i =>
             Task.Run(() => credits.SpendAsync("cus_1Team", new SpendRequest(10 + i, $"spend-{i}", null, null)))));
 
-        Assert.All(answers, a => Assert.Equal(200, a.Status));
+        Assert.All(answers, a => Assert.Equal(200, a.Status()));
         Assert.Equal(Enumerable.Range(0, 64).Select(i => $"spend-{i}"), answers.Select(a => a.Value!.IdempotencyKey));
         Assert.InRange(store.Writes, 2, 32); // batched: at least two writes (at most 40 spends each), far fewer than 64
         var ledger = await FullLedgerAsync(app.Services.GetRequiredService<ICreditStore>(), "cus_1Team");
@@ -96,7 +96,7 @@ public class CoalescedSpendsTests
     {
         var (app, _, credits) = await StartAsync();
         await using var __ = app;
-        Assert.Equal(201, (await credits.GrantAsync("cus_1Mixed", new GrantRequest(100, "grant-1", null, "start"))).Status);
+        Assert.Equal(201, (await credits.GrantAsync("cus_1Mixed", new GrantRequest(100, "grant-1", null, "start"))).Status());
         var first = await credits.SpendAsync("cus_1Mixed", new SpendRequest(20, "done-before", null, null));
 
         // At once: a spend that fits, one that does not, the earlier key again (same request), the same key with another
@@ -109,11 +109,11 @@ public class CoalescedSpendsTests
             credits.SpendAsync("cus_1Mixed", new SpendRequest(5, "twice", null, null)),
             credits.SpendAsync("cus_1Mixed", new SpendRequest(5, "twice", null, null)));
 
-        Assert.Equal(200, answers[0].Status);
-        Assert.Equal((409, CreditsProblemType.InsufficientCredits), (answers[1].Status, answers[1].Problem!.Type));
-        Assert.Equal((200, first.Value!.LedgerSequence), (answers[2].Status, answers[2].Value!.LedgerSequence));
-        Assert.Equal((409, CreditsProblemType.IdempotencyKeyReused), (answers[3].Status, answers[3].Problem!.Type));
-        Assert.Equal((200, 200), (answers[4].Status, answers[5].Status));
+        Assert.Equal(200, answers[0].Status());
+        Assert.Equal((409, "insufficient-credits"), (answers[1].Status(), answers[1].ProblemType()));
+        Assert.Equal((200, first.Value!.LedgerSequence), (answers[2].Status(), answers[2].Value!.LedgerSequence));
+        Assert.Equal((409, "idempotency-key-reused"), (answers[3].Status(), answers[3].ProblemType()));
+        Assert.Equal((200, 200), (answers[4].Status(), answers[5].Status()));
         Assert.Equal(answers[4].Value!.LedgerSequence, answers[5].Value!.LedgerSequence);
 
         var ledger = await FullLedgerAsync(app.Services.GetRequiredService<ICreditStore>(), "cus_1Mixed");
@@ -127,12 +127,12 @@ public class CoalescedSpendsTests
     {
         var (app, _, credits) = await StartAsync();
         await using var __ = app;
-        Assert.Equal(201, (await credits.GrantAsync("cus_1Gone", new GrantRequest(50, "grant-1", null, "start"))).Status);
+        Assert.Equal(201, (await credits.GrantAsync("cus_1Gone", new GrantRequest(50, "grant-1", null, "start"))).Status());
         var first = await credits.SpendAsync("cus_1Gone", new SpendRequest(50, "all-of-it", null, null));
 
         var again = await credits.SpendAsync("cus_1Gone", new SpendRequest(50, "all-of-it", null, null));
 
-        Assert.Equal((200, first.Value!.LedgerSequence, 0L), (again.Status, again.Value!.LedgerSequence, again.Value.Available));
+        Assert.Equal((200, first.Value!.LedgerSequence, 0L), (again.Status(), again.Value!.LedgerSequence, again.Value.Available));
     }
 
     [Fact]
@@ -143,12 +143,12 @@ public class CoalescedSpendsTests
         var customers = Enumerable.Range(0, 20).Select(i => $"cus_1Many{i:D2}").ToList();
         foreach (var customer in customers)
         {
-            Assert.Equal(201, (await credits.GrantAsync(customer, new GrantRequest(100, "grant-1", null, "start"))).Status);
+            Assert.Equal(201, (await credits.GrantAsync(customer, new GrantRequest(100, "grant-1", null, "start"))).Status());
         }
 
         store.Writes = 0;
         var answers = new ConcurrentBag<int>();
-        await Task.WhenAll(customers.Select(c => Task.Run(async () => answers.Add((await credits.SpendAsync(c, new SpendRequest(7, "spend-1", null, null))).Status))));
+        await Task.WhenAll(customers.Select(c => Task.Run(async () => answers.Add((await credits.SpendAsync(c, new SpendRequest(7, "spend-1", null, null))).Status()))));
 
         Assert.All(answers, status => Assert.Equal(200, status));
         Assert.Equal(20, store.Writes); // one write per customer: nothing to share, nothing queued behind another customer
@@ -170,7 +170,7 @@ public class CoalescedSpendsTests
 
         public void ReleaseRead() => _releaseRead.TrySetResult();
 
-        public override async Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default)
+        public override async Task<StoredAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default)
         {
             if (HoldFirstRead && Interlocked.Increment(ref _reads) == 1)
             {
@@ -192,8 +192,8 @@ public class CoalescedSpendsTests
     {
         var (app, store, credits) = await StartHookedAsync();
         await using var _ = app;
-        Assert.Equal(201, (await credits.GrantAsync("cus_1Bad", new GrantRequest(100, "grant-1", null, "start"))).Status);
-        store.FailWrite = write => write.Idempotency.Any(r => r.Key == "bad")
+        Assert.Equal(201, (await credits.GrantAsync("cus_1Bad", new GrantRequest(100, "grant-1", null, "start"))).Status());
+        store.FailWrite = write => write.Changes.Keys.Any(r => r.Key == "bad")
             ? new Azure.RequestFailedException(400, "The property value exceeds the maximum allowed size (64KB).", "PropertyValueTooLarge", null)
             : null;
         store.HoldFirstRead = true;
@@ -201,7 +201,7 @@ public class CoalescedSpendsTests
         // The first spend holds the customer's lane; the next three queue and share the next write.
         var lead = credits.SpendAsync("cus_1Bad", new SpendRequest(1, "lead", null, null));
         await store.ReadHeld;
-        List<Task<CreditsAnswer<CreditsReceipt>>> queued =
+        List<Task<Outcome<CreditsReceipt>>> queued =
         [
             credits.SpendAsync("cus_1Bad", new SpendRequest(10, "ok-1", null, null)),
             credits.SpendAsync("cus_1Bad", new SpendRequest(10, "bad", null, null)),
@@ -209,11 +209,11 @@ public class CoalescedSpendsTests
         ];
         store.ReleaseRead();
 
-        Assert.Equal(200, (await lead).Status);
-        Assert.Equal(200, (await queued[0]).Status);
+        Assert.Equal(200, (await lead).Status());
+        Assert.Equal(200, (await queued[0]).Status());
         var failure = await Assert.ThrowsAsync<Azure.RequestFailedException>(() => queued[1]);
         Assert.Equal("PropertyValueTooLarge", failure.ErrorCode);
-        Assert.Equal(200, (await queued[2]).Status);
+        Assert.Equal(200, (await queued[2]).Status());
         var ledger = await FullLedgerAsync(app.Services.GetRequiredService<ICreditStore>(), "cus_1Bad");
         Assert.Equal(["lead", "ok-1", "ok-2"], ledger.Where(e => e.Kind == LedgerKind.Spend).Select(e => e.IdempotencyKey!).Order());
         Assert.Equal(100 - 1 - 10 - 10, (await credits.ReadAsync("cus_1Bad")).Value!.Available);
@@ -225,15 +225,15 @@ public class CoalescedSpendsTests
         var (app, store, credits) = await StartHookedAsync();
         await using var _ = app;
         var first = await credits.GrantAsync("cus_1Full", new GrantRequest(100, "grant-1", null, "start"));
-        Assert.Equal(201, first.Status);
+        Assert.Equal(201, first.Status());
 
         // The account has filled up since: the retry's draft (the grant again) no longer fits the row.
         store.FailWrite = write => new AccountTooLargeException("cus_1Full", "Grants");
         var again = await credits.GrantAsync("cus_1Full", new GrantRequest(100, "grant-1", null, "start"));
         var other = await credits.GrantAsync("cus_1Full", new GrantRequest(100, "grant-2", null, "start"));
 
-        Assert.Equal((201, first.Value!.LedgerSequence), (again.Status, again.Value!.LedgerSequence));
-        Assert.Equal((409, CreditsProblemType.TooManyGrants), (other.Status, other.Problem!.Type));
+        Assert.Equal((201, first.Value!.LedgerSequence), (again.Status(), again.Value!.LedgerSequence));
+        Assert.Equal((409, "too-many-grants"), (other.Status(), other.ProblemType()));
     }
 
     [Fact]
@@ -251,10 +251,10 @@ public class CoalescedSpendsTests
         var spend = credits.SpendAsync("cus_1New", new SpendRequest(30, "after-grant", null, null));
         store.ReleaseRead();
 
-        Assert.Equal(404, (await early).Status);
-        Assert.Equal(201, (await grant).Status);
+        Assert.Equal(404, (await early).Status());
+        Assert.Equal(201, (await grant).Status());
         var spent = await spend;
-        Assert.Equal((200, 70L), (spent.Status, spent.Value!.Available));
+        Assert.Equal((200, 70L), (spent.Status(), spent.Value!.Available));
         Assert.Equal(70, (await credits.ReadAsync("cus_1New")).Value!.Available);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Tests.Functions;
 using CreditFunctions.Tests.Resets;
 using CreditFunctions.Tests.Stripe;

@@ -57,7 +57,7 @@ internal static class CreditsClient
     /// </summary>
     public static async Task AssertLedgerReplaysAsync(ICreditStore store, string customerId)
     {
-        var account = await store.GetAccountAsync(customerId) ?? throw new InvalidOperationException($"{customerId} is not stored");
+        var account = (await store.GetAccountAsync(customerId))?.State ?? throw new InvalidOperationException($"{customerId} is not stored");
         var ledger = await FullLedgerAsync(store, customerId);
         Assert.Equal(Enumerable.Range(1, ledger.Count).Select(i => (long)i), ledger.Select(e => e.Sequence));
         Assert.Equal(account.LedgerSequence, ledger.Count);

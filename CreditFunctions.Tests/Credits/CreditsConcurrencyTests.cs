@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using CreditFunctions.Accounts;
 using CreditFunctions.Credits;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
 using CreditFunctions.Tests.Azurite;
@@ -33,7 +34,7 @@ public class CreditsConcurrencyTests
         await WebhookClient.DeliverOkAsync(app, Created("evt_1BusyY", "sub_1BusyYear", YearlyPro, Start));
         await WebhookClient.DeliverOkAsync(app, Created("evt_1BusyM", "sub_1BusyMonth", MonthlyPro, Start));
         var credits = app.Services.GetRequiredService<CreditsService>();
-        Assert.Equal(201, (await credits.GrantAsync(Customer, new GrantRequest(1500, "top-up", null, "bought"))).Status);
+        Assert.Equal(201, (await credits.GrantAsync(Customer, new GrantRequest(1500, "top-up", null, "bought"))).Status());
 
         // A month on: the yearly plan's first monthly boundary is due and the monthly plan renews.
         var renewal = Start.AddMonths(1);
@@ -50,7 +51,7 @@ public class CreditsConcurrencyTests
                 var key = $"spender{s}-{i}";
                 var amount = random.Next(1, 40);
                 var answer = await credits.SpendAsync(Customer, new SpendRequest(amount, key, "work", null));
-                spent.Add((key, amount, answer.Status));
+                spent.Add((key, amount, answer.Status()));
             }
         }));
         var handler = app.Services.GetRequiredService<CreditResetHandler>();
@@ -85,7 +86,7 @@ public class CreditsConcurrencyTests
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => credits.SpendAsync(Customer, new SpendRequest(70, "once", null, null)))));
 
-        Assert.All(answers, a => Assert.Equal(200, a.Status));
+        Assert.All(answers, a => Assert.Equal(200, a.Status()));
         Assert.Single(answers.Select(a => a.Value!.LedgerSequence).Distinct());
         Assert.Equal(930, (await credits.ReadAsync(Customer)).Value!.Available);
         Assert.Single(await FullLedgerAsync(Store(app), Customer), e => e.Kind == LedgerKind.Spend);
@@ -122,12 +123,12 @@ public class CreditsConcurrencyTests
         var retry = await CallAsync(Service(store, time), operation);
         var again = await CallAsync(Service(store, time), operation);
 
-        Assert.Equal(operation == "spend" ? 200 : 201, retry.Status);
+        Assert.Equal(operation == "spend" ? 200 : 201, retry.Status());
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(retry.Value), System.Text.Json.JsonSerializer.Serialize(again.Value));
         var account = (await store.GetAccountAsync(Customer))!;
-        Assert.Equal(operation == "spend" ? 950 : 1050, Buckets.Available(account, time.GetUtcNow(), CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace));
+        Assert.Equal(operation == "spend" ? 950 : 1050, Buckets.Available(account.State, time.GetUtcNow(), CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace));
         Assert.Single(await store.GetResetHistoryAsync(Customer, "sub_1Crash"), r => r.Boundary == Start.AddMonths(1));
-        Assert.Equal(Start.AddMonths(2), account.Find("sub_1Crash")!.DueAt);
+        Assert.Equal(Start.AddMonths(2), account.Due["sub_1Crash"].DueAt);
 
         // The next look is scheduled whatever the crash cut off; an entry it left behind is stale, and the next run drops
         // it without resetting anything.
@@ -137,13 +138,9 @@ public class CreditsConcurrencyTests
         Assert.Equal([Start.AddMonths(2)], (await store.AllDueAsync()).Select(e => e.DueAt));
     }
 
-    private static CreditsService Service(ICreditStore store, TimeProvider time)
-    {
-        var options = Options.Create(new ResetOptions());
-        return new CreditsService(new AccountWriter(store, new DueIndex(store, options), time, TestMetrics.Create(), options), store, options);
-    }
+    private static CreditsService Service(ICreditStore store, TimeProvider time) => new(TestHandlers.Repository(store), store, time);
 
-    private static Task<CreditsAnswer<CreditsReceipt>> CallAsync(CreditsService credits, string operation) => operation == "spend"
+    private static Task<Outcome<CreditsReceipt>> CallAsync(CreditsService credits, string operation) => operation == "spend"
         ? credits.SpendAsync(Customer, new SpendRequest(50, "the-key", null, null))
         : credits.GrantAsync(Customer, new GrantRequest(50, "the-key", null, "goodwill"));
 }

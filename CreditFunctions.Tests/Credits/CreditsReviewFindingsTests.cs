@@ -3,6 +3,7 @@ using System.Text.Json;
 using CreditFunctions.Accounts;
 using CreditFunctions.Functions;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Tests.Functions;
 using CreditFunctions.Tests.Stripe;
 using Microsoft.AspNetCore.Http;
@@ -179,7 +180,7 @@ public class CreditsReviewFindingsTests
         var unpaid = await SpendAsync(app, "cus_1Held", 100, "twenty-days-unpaid");
 
         Assert.Equal((200, 409), (withinGrace.Status, unpaid.Status));
-        Assert.Equal(800, (await Store(app).GetAccountAsync("cus_1Held"))!.Find("sub_1Held")!.Balance); // held, not gone
+        Assert.Equal(800, (await Store(app).GetAccountAsync("cus_1Held"))!.State.Find("sub_1Held")!.Balance); // held, not gone
     }
 
     [Fact]

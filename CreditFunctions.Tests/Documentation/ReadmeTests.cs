@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Stripe;
 using CreditFunctions.Telemetry;
 using CreditFunctions.Tests.Azurite;

@@ -226,7 +226,7 @@ public class HttpFailuresTests
     {
         Assert.Equal(StoreFailureKind.Denied, StoreFailure.Classify(new Azure.RequestFailedException(404, "no table", "TableNotFound", null)));
         Assert.Equal(StoreFailureKind.None, StoreFailure.Classify(new Azure.RequestFailedException(404, "no entity", "ResourceNotFound", null)));
-        Assert.Equal(StoreFailureKind.Contention, StoreFailure.Classify(new CreditFunctions.Accounts.AccountContentionException("cus_1", 60)));
+        Assert.Equal(StoreFailureKind.Contention, StoreFailure.Classify(new CreditFunctions.Storage.AccountContentionException("cus_1", 60)));
         Assert.Equal(StoreFailureKind.Unavailable, StoreFailure.Classify(new Azure.Identity.AuthenticationFailedException("token endpoint", new HttpRequestException("reset"))));
         Assert.Equal(StoreFailureKind.Denied, StoreFailure.Classify(new Azure.Identity.AuthenticationFailedException("Identity not found")));
         Assert.Equal(StoreFailureKind.Denied, StoreFailure.Classify(new Azure.Identity.CredentialUnavailableException("no managed identity")));
@@ -254,9 +254,9 @@ public class HttpFailuresTests
     /// <summary>A store where another writer always got there first.</summary>
     private sealed class AlwaysConflicting(ICreditStore inner) : OutageStore(inner)
     {
-        public override Task<CreditFunctions.Accounts.AccountWriteOutcome> TryWriteAccountAsync(CreditFunctions.Accounts.AccountWrite write, CancellationToken cancellationToken = default) =>
-            write.Ledger.Any(e => e.Kind == "spend")
-                ? Task.FromResult(new CreditFunctions.Accounts.AccountWriteOutcome(CreditFunctions.Accounts.AccountWriteResult.Conflict))
+        public override Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default) =>
+            write.Changes.Ledger.Any(e => e.Kind == "spend")
+                ? Task.FromResult(new AccountWriteOutcome(AccountWriteResult.Conflict))
                 : base.TryWriteAccountAsync(write, cancellationToken);
     }
 }

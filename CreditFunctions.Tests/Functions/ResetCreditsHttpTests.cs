@@ -3,6 +3,7 @@ using CreditFunctions.Storage;
 using System.Text.Json;
 using CreditFunctions.Functions;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Tests.Resets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;

@@ -2,6 +2,7 @@ using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
 using CreditFunctions.Functions;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Tests.Resets;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.DependencyInjection;

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CreditFunctions.Stripe;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Storage;
 using CreditFunctions.Tests.Azurite;
 using CreditFunctions.Telemetry;

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using CreditFunctions.Accounts;
 using CreditFunctions.Functions;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Stripe;
 using CreditFunctions.Telemetry;
 

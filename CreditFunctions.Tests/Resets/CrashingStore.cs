@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
 using CreditFunctions.Accounts;
@@ -17,7 +17,7 @@ internal sealed class CrashingStore(ICreditStore inner, int crashAtWrite, bool w
 
     public bool Crashed => _dead;
 
-    public override Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default) =>
+    public override Task<StoredAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default) =>
         Alive(() => Inner.GetAccountAsync(customerId, cancellationToken));
 
     public override async IAsyncEnumerable<DueEntry> ReadDueAsync(DateTimeOffset asOf, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -32,26 +32,20 @@ internal sealed class CrashingStore(ICreditStore inner, int crashAtWrite, bool w
     public override Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default) =>
         Write(() => Inner.TryWriteAccountAsync(write, cancellationToken));
 
-    public override Task ScheduleAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
-        Write(async () => { await Inner.ScheduleAsync(entry, cancellationToken); return true; });
+    public override Task<DueEntry> ScheduleAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
+        Write(() => Inner.ScheduleAsync(entry, cancellationToken));
 
-    public override Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
-        Write(async () => { await Inner.ScheduleManyAsync(entries, cancellationToken); return true; });
+    public override Task<IReadOnlyList<DueEntry>> ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
+        Write(() => Inner.ScheduleManyAsync(entries, cancellationToken));
 
     public override Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
         Write(async () => { await Inner.RemoveDueManyAsync(entries, cancellationToken); return true; });
-
-    public override Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
-        Write(async () => { await Inner.RemoveDueAsync(entry, cancellationToken); return true; });
 
     public override Task RememberCustomerAsync(string subscriptionId, string customerId, CancellationToken cancellationToken = default) =>
         Write(async () => { await Inner.RememberCustomerAsync(subscriptionId, customerId, cancellationToken); return true; });
 
     public override Task SaveRunAsync(ResetRunSummary summary, CancellationToken cancellationToken = default) =>
         Write(async () => { await Inner.SaveRunAsync(summary, cancellationToken); return true; });
-
-    public override Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string customerId, string subscriptionId, CancellationToken cancellationToken = default) =>
-        Alive(() => Inner.GetResetHistoryAsync(customerId, subscriptionId, cancellationToken));
 
     public override Task<IdempotencyRecord?> GetIdempotencyAsync(string customerId, string key, CancellationToken cancellationToken = default) =>
         Alive(() => Inner.GetIdempotencyAsync(customerId, key, cancellationToken));

@@ -2,6 +2,7 @@ using CreditFunctions.Accounts;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Subscriptions;
 using CreditFunctions.Tests.Azurite;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -116,14 +117,14 @@ public class CreditResetHandlerTests
 
         public int MostInFlight => Volatile.Read(ref _most);
 
-        public override Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default) =>
+        public override Task<StoredAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default) =>
             CountAsync(() => Inner.GetAccountAsync(customerId, cancellationToken));
 
         public override Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default) =>
             CountAsync(() => Inner.TryWriteAccountAsync(write, cancellationToken));
 
-        public override Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
-            CountAsync(async () => { await Inner.ScheduleManyAsync(entries, cancellationToken); return 0; });
+        public override Task<IReadOnlyList<DueEntry>> ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
+            CountAsync(() => Inner.ScheduleManyAsync(entries, cancellationToken));
 
         public override Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
             CountAsync(async () => { await Inner.RemoveDueManyAsync(entries, cancellationToken); return 0; });

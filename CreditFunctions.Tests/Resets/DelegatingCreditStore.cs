@@ -1,5 +1,5 @@
 using CreditFunctions.Accounts;
-using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
 
@@ -8,25 +8,19 @@ namespace CreditFunctions.Tests.Resets;
 /// <summary>A store that passes every call to a real one; test doubles override only the calls they change.</summary>
 internal abstract class DelegatingCreditStore(ICreditStore inner) : ICreditStore
 {
-    protected ICreditStore Inner { get; } = inner;
+    public ICreditStore Inner { get; } = inner;
 
-    public virtual Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default) =>
+    public virtual Task<StoredAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default) =>
         Inner.GetAccountAsync(customerId, cancellationToken);
 
     public virtual Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default) =>
         Inner.TryWriteAccountAsync(write, cancellationToken);
-
-    public virtual Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string customerId, string subscriptionId, CancellationToken cancellationToken = default) =>
-        Inner.GetResetHistoryAsync(customerId, subscriptionId, cancellationToken);
 
     public virtual Task<IReadOnlyList<LedgerEntry>> GetLedgerAsync(string customerId, int limit, long? before = null, CancellationToken cancellationToken = default) =>
         Inner.GetLedgerAsync(customerId, limit, before, cancellationToken);
 
     public virtual Task<IdempotencyRecord?> GetIdempotencyAsync(string customerId, string key, CancellationToken cancellationToken = default) =>
         Inner.GetIdempotencyAsync(customerId, key, cancellationToken);
-
-    public virtual Task<PurchaseRecord?> GetPurchaseAsync(string customerId, string purchaseId, CancellationToken cancellationToken = default) =>
-        Inner.GetPurchaseAsync(customerId, purchaseId, cancellationToken);
 
     public virtual Task<PurchaseRecord?> FindPurchaseByPaymentAsync(string customerId, string paymentIntentId, CancellationToken cancellationToken = default) =>
         Inner.FindPurchaseByPaymentAsync(customerId, paymentIntentId, cancellationToken);
@@ -43,17 +37,14 @@ internal abstract class DelegatingCreditStore(ICreditStore inner) : ICreditStore
     public virtual IAsyncEnumerable<DueEntry> ReadDueAsync(DateTimeOffset asOf, CancellationToken cancellationToken = default) =>
         Inner.ReadDueAsync(asOf, cancellationToken);
 
-    public virtual Task ScheduleAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
+    public virtual Task<DueEntry> ScheduleAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
         Inner.ScheduleAsync(entry, cancellationToken);
 
-    public virtual Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
+    public virtual Task<IReadOnlyList<DueEntry>> ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
         Inner.ScheduleManyAsync(entries, cancellationToken);
 
     public virtual Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
         Inner.RemoveDueManyAsync(entries, cancellationToken);
-
-    public virtual Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
-        Inner.RemoveDueAsync(entry, cancellationToken);
 
     public virtual Task SaveRunAsync(ResetRunSummary summary, CancellationToken cancellationToken = default) =>
         Inner.SaveRunAsync(summary, cancellationToken);

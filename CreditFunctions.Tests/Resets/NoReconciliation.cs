@@ -1,4 +1,4 @@
-using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Subscriptions;
 
 namespace CreditFunctions.Tests.Resets;

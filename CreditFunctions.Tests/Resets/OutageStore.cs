@@ -38,11 +38,11 @@ internal class OutageStore(ICreditStore inner) : DelegatingCreditStore(inner)
     /// <summary>When set, reading the due index fails with <see cref="Unreachable"/> after this many entries.</summary>
     public int? DueReadsBeforeFailure { get; set; }
 
-    public override Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default) =>
-        Check<CustomerAccount?>(customerId) ?? base.GetAccountAsync(customerId, cancellationToken);
+    public override Task<StoredAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default) =>
+        Check<StoredAccount?>(customerId) ?? base.GetAccountAsync(customerId, cancellationToken);
 
     public override Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default) =>
-        Check<AccountWriteOutcome>(write.Account.CustomerId) ?? base.TryWriteAccountAsync(write, cancellationToken);
+        Check<AccountWriteOutcome>(write.State.CustomerId) ?? base.TryWriteAccountAsync(write, cancellationToken);
 
     public override Task<IdempotencyRecord?> GetIdempotencyAsync(string customerId, string key, CancellationToken cancellationToken = default) =>
         Check<IdempotencyRecord?>(customerId) ?? base.GetIdempotencyAsync(customerId, key, cancellationToken);

@@ -1,4 +1,5 @@
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Subscriptions;
 using static CreditFunctions.Tests.TestSubscriptions;
 

@@ -1,5 +1,6 @@
 using CreditFunctions.Accounts;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
 using CreditFunctions.Subscriptions;
@@ -15,8 +16,8 @@ internal static class StoreExtensions
     public static async Task SeedAsync(this ICreditStore store, Subscription subscription, DateTimeOffset dueAt)
     {
         await store.RememberCustomerAsync(subscription.Id, subscription.CustomerId);
-        await store.ScheduleAsync(new DueEntry(subscription.Id, subscription.CustomerId, dueAt));
-        Assert.True(await store.TryChangeAccountAsync(subscription.CustomerId, a => a.With(subscription with { DueAt = dueAt })));
+        var entry = await store.ScheduleAsync(new DueEntry(subscription.Id, subscription.CustomerId, dueAt));
+        Assert.True(await store.TryChangeAccountAsync(subscription.CustomerId, a => a.With(subscription), due => due.SetItem(subscription.Id, entry)));
     }
 
     public static async Task SeedManyAsync(this ICreditStore store, IEnumerable<(Subscription Subscription, DateTimeOffset DueAt)> seeds)
@@ -41,13 +42,16 @@ internal static class StoreExtensions
     /// A conditional write of the account as any writer makes it: read, change, write with If-Match on the copy read.
     /// Retries a few times when the account is created concurrently; false when another writer changed it first.
     /// </summary>
-    public static async Task<bool> TryChangeAccountAsync(this ICreditStore store, string customerId, Func<CustomerAccount, CustomerAccount> change)
+    public static async Task<bool> TryChangeAccountAsync(
+        this ICreditStore store, string customerId, Func<AccountState, AccountState> change,
+        Func<System.Collections.Immutable.ImmutableDictionary<string, DueEntry>, System.Collections.Immutable.ImmutableDictionary<string, DueEntry>>? due = null)
     {
         for (var attempt = 0; attempt < 20; attempt++)
         {
             var read = await store.GetAccountAsync(customerId);
-            var next = change(read ?? CustomerAccount.New(customerId));
-            var outcome = await store.TryWriteAccountAsync(new AccountWrite(next with { Version = (read?.Version ?? 0) + 1, ConcurrencyToken = read?.ConcurrencyToken }));
+            var next = change(read?.State ?? AccountState.Empty(customerId));
+            var entries = System.Collections.Immutable.ImmutableDictionary.CreateRange(StringComparer.Ordinal, read?.Due ?? new Dictionary<string, DueEntry>());
+            var outcome = await store.TryWriteAccountAsync(new AccountWrite(next, new AccountChanges(), (read?.Version ?? 0) + 1, read?.ConcurrencyToken, due?.Invoke(entries) ?? entries));
             if (outcome.Result == AccountWriteResult.Applied)
             {
                 return true;
@@ -67,19 +71,31 @@ internal static class StoreExtensions
     {
         var customerId = CustomerOf(subscriptionId);
         var read = await store.GetAccountAsync(customerId) ?? throw new InvalidOperationException($"{customerId} is not stored");
-        var before = read.Find(subscriptionId) ?? throw new InvalidOperationException($"{subscriptionId} is not stored");
-        var outcome = await store.TryWriteAccountAsync(new AccountWrite(read.With(change(before)) with { Version = read.Version + 1 }));
+        var before = read.State.Find(subscriptionId) ?? throw new InvalidOperationException($"{subscriptionId} is not stored");
+        var outcome = await store.TryWriteAccountAsync(new AccountWrite(read.State.With(change(before)), new AccountChanges(), read.Version + 1, read.ConcurrencyToken, read.Due));
         return (outcome.Result == AccountWriteResult.Applied, before);
     }
 
+    public static async Task<AccountState?> GetStateAsync(this ICreditStore store, string customerId) =>
+        (await store.GetAccountAsync(customerId))?.State;
+
     public static async Task<Subscription?> GetSubscriptionAsync(this ICreditStore store, string subscriptionId) =>
-        (await store.GetAccountAsync(CustomerOf(subscriptionId)))?.Find(subscriptionId);
+        (await store.GetAccountAsync(CustomerOf(subscriptionId)))?.State.Find(subscriptionId);
 
     public static async Task<Subscription> GetRequiredAsync(this ICreditStore store, string id) =>
         await store.GetSubscriptionAsync(id) ?? throw new InvalidOperationException($"{id} is not stored");
 
+    /// <summary>The reset records of a subscription, read from the table the app writes them to.</summary>
     public static Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(this ICreditStore store, string subscriptionId) =>
         store.GetResetHistoryAsync(CustomerOf(subscriptionId), subscriptionId);
+
+    public static Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(this ICreditStore store, string customerId, string subscriptionId) =>
+        store switch
+        {
+            TableCreditStore table => table.GetResetHistoryAsync(customerId, subscriptionId),
+            DelegatingCreditStore wrapper => wrapper.Inner.GetResetHistoryAsync(customerId, subscriptionId),
+            _ => throw new InvalidOperationException($"{store.GetType().Name} does not reach the table store"),
+        };
 
     /// <summary>An index entry of a test subscription, for comparisons.</summary>
     public static DueEntry Entry(string subscriptionId, DateTimeOffset dueAt) => new(subscriptionId, CustomerOf(subscriptionId), dueAt);

@@ -1,46 +1,43 @@
 using Azure.Data.Tables;
 using CreditFunctions.Resets;
 using CreditFunctions.Scheduling;
+using CreditFunctions.Storage;
 using CreditFunctions.Tests.Azurite;
+using CreditFunctions.Subscriptions;
 using CreditFunctions.Tests.Resets;
-using Microsoft.Extensions.Options;
 using static CreditFunctions.Tests.TestSubscriptions;
 
 namespace CreditFunctions.Tests.Scheduling;
 
-/// <summary>The index owner over Azurite: entries move before a write and go after it, never taking a newer one along.</summary>
+/// <summary>The index over Azurite: entries move before a write and go after it, never taking a newer one along.</summary>
 public class DueIndexTests
 {
     [Fact]
     public async Task Commit_OldEntryReplacedOnItsDayByAnotherWriter_KeepsTheNewEntry()
     {
         var (store, _) = await AzuriteFixture.NewStoreAsync();
-        var index = new DueIndex(store, Options.Create(new ResetOptions()));
-        var old = Utc(2026, 3, 31, 10);
-        await store.ScheduleAsync(StoreExtensions.Entry("sub_1Race", old));
+        var old = await store.ScheduleAsync(StoreExtensions.Entry("sub_1Race", Utc(2026, 3, 31, 10)));
         var next = Utc(2026, 4, 30, 10);
-        var move = index.Move("sub_1Race", StoreExtensions.CustomerOf("sub_1Race"));
-        await move.PlaceAsync(next, rowEntry: old);
+        var move = new DueMoves(store, StoreExtensions.CustomerOf("sub_1Race"));
+        var placed = await move.PlaceAsync(Due(StoreExtensions.Entry("sub_1Race", next)), default);
 
         // Another writer moves the subscription to later the same day (the same row) before this writer commits.
-        await store.ScheduleAsync(StoreExtensions.Entry("sub_1Race", old.AddHours(2)));
-        await move.CommitAsync(next, replaced: old);
+        await store.ScheduleAsync(StoreExtensions.Entry("sub_1Race", old.DueAt.AddHours(2)));
+        await move.CommitAsync(placed, replaced: Due(old), default);
 
-        Assert.Equal([old.AddHours(2), next], (await store.AllDueAsync()).Select(e => e.DueAt).Order());
+        Assert.Equal([old.DueAt.AddHours(2), next], (await store.AllDueAsync()).Select(e => e.DueAt).Order());
     }
 
     [Fact]
     public async Task Commit_AfterAnAttemptThatLost_RemovesThatAttemptsEntryAndTheReplacedOne()
     {
         var (store, _) = await AzuriteFixture.NewStoreAsync();
-        var index = new DueIndex(store, Options.Create(new ResetOptions()));
-        var old = Utc(2026, 3, 31, 10);
-        await store.ScheduleAsync(StoreExtensions.Entry("sub_1Retry", old));
-        var move = index.Move("sub_1Retry", StoreExtensions.CustomerOf("sub_1Retry"));
+        var old = await store.ScheduleAsync(StoreExtensions.Entry("sub_1Retry", Utc(2026, 3, 31, 10)));
+        var move = new DueMoves(store, StoreExtensions.CustomerOf("sub_1Retry"));
 
-        await move.PlaceAsync(Utc(2026, 4, 1, 2), rowEntry: old);   // attempt 1, lost to another writer
-        await move.PlaceAsync(Utc(2026, 4, 30, 10), rowEntry: old); // attempt 2, written
-        await move.CommitAsync(Utc(2026, 4, 30, 10), replaced: old);
+        await move.PlaceAsync(Due(StoreExtensions.Entry("sub_1Retry", Utc(2026, 4, 1, 2))), default);              // attempt 1, lost to another writer
+        var placed = await move.PlaceAsync(Due(StoreExtensions.Entry("sub_1Retry", Utc(2026, 4, 30, 10))), default); // attempt 2, written
+        await move.CommitAsync(placed, replaced: Due(old), default);
 
         Assert.Equal([Utc(2026, 4, 30, 10)], (await store.AllDueAsync()).Select(e => e.DueAt));
     }
@@ -49,13 +46,12 @@ public class DueIndexTests
     public async Task Abandon_NoWriteHappened_RemovesWhatTheMovePutDownButNotTheRowsEntry()
     {
         var (store, _) = await AzuriteFixture.NewStoreAsync();
-        var index = new DueIndex(store, Options.Create(new ResetOptions()));
         var rowEntry = Utc(2026, 3, 31, 10);
-        await store.ScheduleAsync(StoreExtensions.Entry("sub_1Lost", rowEntry));
-        var move = index.Move("sub_1Lost", StoreExtensions.CustomerOf("sub_1Lost"));
-        await move.PlaceAsync(Utc(2026, 4, 30, 10), rowEntry);
+        await store.SeedAsync(Yearly("sub_1Lost", Utc(2026, 1, 31, 10)), rowEntry);
+        var move = new DueMoves(store, StoreExtensions.CustomerOf("sub_1Lost"));
+        await move.PlaceAsync(Due(StoreExtensions.Entry("sub_1Lost", Utc(2026, 4, 30, 10))), default);
 
-        await move.AbandonAsync(rowEntry);
+        await move.AbandonAsync(default);
 
         Assert.Equal([rowEntry], (await store.AllDueAsync()).Select(e => e.DueAt));
     }
@@ -94,23 +90,31 @@ public class DueIndexTests
         Assert.Equal(all.Skip(3).Select(e => e.DueAt).Order(), (await store.AllDueAsync()).Select(e => e.DueAt));
     }
 
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void Placement_ResetCarriedOutOrNothingDue_IsTheNextCheck(bool resetDue)
+    [Fact]
+    public void Placement_ResetDueThatTheSavedStateDoesNotCarryOut_IsNow()
     {
-        var next = Utc(2026, 4, 30, 10);
-        var decision = new ResetDecision { Boundary = resetDue ? Utc(2026, 3, 31, 10) : null, NextCheck = next };
+        var now = Utc(2026, 3, 31, 12);
+        var due = Yearly("sub_1Now", Utc(2026, 1, 31, 10), lastReset: Utc(2026, 2, 28, 10)); // Mar 31 10:00 is due
 
-        Assert.Equal(next, DueIndex.Placement(decision, carriedOut: resetDue, Utc(2026, 3, 31, 12)));
+        Assert.Equal(now, DuePlacement.Of(due, now, new ResetPolicy()));
     }
 
     [Fact]
-    public void Placement_ResetDueButNotCarriedOut_IsNow()
+    public void Placement_ResetCarriedOutOrNothingDue_IsTheNextCheck()
     {
         var now = Utc(2026, 3, 31, 12);
-        var decision = new ResetDecision { Boundary = Utc(2026, 3, 31, 10), NextCheck = Utc(2026, 4, 30, 10) };
+        var applied = Yearly("sub_1Next", Utc(2026, 1, 31, 10), lastReset: Utc(2026, 3, 31, 10));
+        var early = Yearly("sub_1Early", Utc(2026, 1, 31, 10), lastReset: Utc(2026, 2, 28, 10));
 
-        Assert.Equal(now, DueIndex.Placement(decision, carriedOut: false, now));
+        Assert.Equal(Utc(2026, 4, 30, 10), DuePlacement.Of(applied, now, new ResetPolicy()));
+        Assert.Equal(Utc(2026, 3, 31, 10), DuePlacement.Of(early, Utc(2026, 3, 31, 2), new ResetPolicy()));
     }
+
+    [Fact]
+    public void Placement_ASubscriptionThatEnded_HasNone()
+    {
+        Assert.Null(DuePlacement.Of(Yearly("sub_1Gone", Utc(2026, 1, 31, 10), SubscriptionStatus.Canceled), Utc(2026, 3, 1), new ResetPolicy()));
+    }
+
+    private static Dictionary<string, DueEntry> Due(DueEntry entry) => new() { [entry.SubscriptionId] = entry };
 }

@@ -36,7 +36,7 @@ internal sealed class GateStore(ICreditStore inner) : DelegatingCreditStore(inne
         Task? wait = null;
         lock (_gate)
         {
-            if (_armedFor is { } armed && write.Account.Find(armed) is not null)
+            if (_armedFor is { } armed && write.State.Find(armed) is not null)
             {
                 _armedFor = null;
                 _held.TrySetResult();

@@ -1,5 +1,6 @@
 using CreditFunctions.Accounts;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Storage;
 using CreditFunctions.Tests.Credits;
 using CreditFunctions.Tests.Functions;
@@ -43,7 +44,7 @@ public class PlanChangeTests
             {
                 // The model: last month's rollover expires, unused plan credits up to 300 roll, the plan is set again.
                 (rollover, plan) = (Math.Min(300, plan), 1000);
-                var held = (await Store(app).GetAccountAsync("cus_1Roll"))!.Grants.SingleOrDefault(g => g.Kind == BucketKind.Rollover);
+                var held = (await Store(app).GetAccountAsync("cus_1Roll"))!.State.Grants.SingleOrDefault(g => g.Kind == BucketKind.Rollover);
                 Assert.Equal(rollover, held?.Remaining ?? 0);
                 Assert.True(held is null || held.ExpiresAt == CreditFunctions.Periods.CreditPeriods.Boundary(Start, month + 1), "a rollover lasts until the next boundary only");
             }
@@ -53,7 +54,7 @@ public class PlanChangeTests
                 var spend = spends[month++];
                 if (spend > 0)
                 {
-                    Assert.Equal(200, (await credits.SpendAsync("cus_1Roll", new CreditFunctions.Credits.SpendRequest(spend, $"month-{month}", null, null))).Status);
+                    Assert.Equal(200, (await credits.SpendAsync("cus_1Roll", new CreditFunctions.Accounts.SpendRequest(spend, $"month-{month}", null, null))).Status());
                     var fromRollover = Math.Min(rollover, spend);
                     (rollover, plan) = (rollover - fromRollover, plan - (spend - fromRollover));
                 }
@@ -83,7 +84,7 @@ public class PlanChangeTests
         var ledger = await CreditsClient.FullLedgerAsync(Store(app), "cus_1Down");
         var rolled = Assert.Single(ledger, e => e.Kind == LedgerKind.Rollover);
         Assert.Equal((Utc(2026, 5, 31, 10), 300L), (rolled.Boundary!.Value, rolled.Parts[1].Amount));
-        Assert.Equal(1300, Buckets.Available((await Store(app).GetAccountAsync("cus_1Down"))!, app.Time.GetUtcNow(), CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace));
+        Assert.Equal(1300, Buckets.Available((await Store(app).GetAccountAsync("cus_1Down"))!.State, app.Time.GetUtcNow(), CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace));
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public sealed class PurchaseTests : IDisposable
         var otherEvent = await WebhookClient.DeliverOkAsync(app, Event("evt_1M2", "checkout.session.async_payment_succeeded", Now, session));
 
         Assert.Equal(["granted", "duplicate", "duplicate"], [first, again, otherEvent]);
-        var pack = Assert.Single((await Store(app).GetAccountAsync(Customer))!.Grants);
+        var pack = Assert.Single((await Store(app).GetAccountAsync(Customer))!.State.Grants);
         Assert.Equal(("pack", 500L, Now.AddDays(30)), (pack.Kind, pack.Remaining, pack.ExpiresAt!.Value));
         await CreditsClient.AssertLedgerReplaysAsync(Store(app), Customer);
     }

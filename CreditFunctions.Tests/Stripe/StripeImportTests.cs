@@ -1,5 +1,6 @@
 using CreditFunctions.Functions;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Storage;
 using CreditFunctions.Tests.Functions;
 using CreditFunctions.Tests.Resets;

@@ -1,4 +1,5 @@
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Storage;
 using CreditFunctions.Tests.Functions;
 using CreditFunctions.Tests.Resets;

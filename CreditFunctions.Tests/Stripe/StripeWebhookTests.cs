@@ -1,6 +1,7 @@
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Subscriptions;
 using CreditFunctions.Tests.Functions;
 using CreditFunctions.Tests.Resets;

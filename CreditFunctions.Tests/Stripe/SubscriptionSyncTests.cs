@@ -1,7 +1,9 @@
+using CreditFunctions.Accounts;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
 using CreditFunctions.Stripe;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Subscriptions;
 using CreditFunctions.Tests.Functions;
 using CreditFunctions.Tests.Resets;

@@ -24,7 +24,7 @@ public class WorkedExampleTests
 
         async Task<(long Plan, long Rollover, long Pack, long Available)> StateAsync()
         {
-            var account = (await store.GetAccountAsync(Customer))!;
+            var account = (await store.GetAccountAsync(Customer))!.State;
             var available = (await CreditsClient.GetAsync(app, Customer)).Body.GetProperty("available").GetInt64();
             return (account.Find("sub_1Worked")!.Balance,
                 account.Grants.Where(g => g.Kind == BucketKind.Rollover).Sum(g => g.Remaining),

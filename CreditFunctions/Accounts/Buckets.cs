@@ -32,7 +32,7 @@ public static class Buckets
             return null;
         }
 
-        if (subscription.LastResetBoundary is not { } last || last < stripe.PeriodStart)
+        if (!subscription.IsPeriodGranted)
         {
             // The period moved on and its renewal is not granted yet: the old month ended at the period's start.
             return new PlanWindow(stripe.PeriodStart, stripe.PeriodStart + renewalGrace);
@@ -43,7 +43,7 @@ public static class Buckets
     }
 
     /// <summary>Every bucket that holds spendable credits at <paramref name="now"/>, in spend order.</summary>
-    public static IReadOnlyList<BucketView> InSpendOrder(CustomerAccount account, DateTimeOffset now, TimeSpan renewalGrace)
+    public static IReadOnlyList<BucketView> InSpendOrder(AccountState account, DateTimeOffset now, TimeSpan renewalGrace)
     {
         ArgumentNullException.ThrowIfNull(account);
         var plans = account.Subscriptions
@@ -60,45 +60,59 @@ public static class Buckets
             .ThenBy(b => b.Id, StringComparer.Ordinal)];
     }
 
-    public static long Available(CustomerAccount account, DateTimeOffset now, TimeSpan renewalGrace) => InSpendOrder(account, now, renewalGrace).Sum(b => b.Remaining);
+    public static long Available(AccountState account, DateTimeOffset now, TimeSpan renewalGrace) => InSpendOrder(account, now, renewalGrace).Sum(b => b.Remaining);
 
     /// <summary>
-    /// Takes <paramref name="amount"/> credits in spend order, all or nothing: the account after, and what came from which
+    /// Takes <paramref name="amount"/> credits in spend order, all or nothing: the state after, and what came from which
     /// bucket; null when fewer are available.
     /// </summary>
-    public static (CustomerAccount Account, IReadOnlyList<LedgerPart> Parts)? Take(CustomerAccount account, long amount, DateTimeOffset now, TimeSpan renewalGrace)
+    public static (AccountState Account, IReadOnlyList<LedgerPart> Parts)? Take(AccountState account, long amount, DateTimeOffset now, TimeSpan renewalGrace)
     {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(amount);
-        var order = InSpendOrder(account, now, renewalGrace);
-        if (order.Sum(b => b.Remaining) < amount)
+        if (Available(account, now, renewalGrace) < amount)
         {
             return null;
         }
 
+        var (after, parts, _) = TakeUpTo(account, amount, now, renewalGrace, _ => true);
+        return (after, parts);
+    }
+
+    /// <summary>
+    /// Takes up to <paramref name="amount"/> credits in spend order from the spendable buckets <paramref name="from"/>
+    /// accepts (a refund takes from its purchase's buckets only): the state after, what came from which bucket, and how
+    /// many were taken in all.
+    /// </summary>
+    public static (AccountState Account, IReadOnlyList<LedgerPart> Parts, long Taken) TakeUpTo(
+        AccountState account, long amount, DateTimeOffset now, TimeSpan renewalGrace, Func<BucketView, bool> from)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ArgumentNullException.ThrowIfNull(from);
         var parts = new List<LedgerPart>();
         var left = amount;
-        foreach (var bucket in order.Where(b => b.Remaining > 0))
+        foreach (var bucket in InSpendOrder(account, now, renewalGrace).Where(b => b.Remaining > 0 && from(b)))
         {
-            var taken = Math.Min(left, bucket.Remaining);
-            parts.Add(new LedgerPart(bucket.Id, -taken, bucket.Remaining - taken));
-            account = SetRemaining(account, bucket.Id, bucket.Remaining - taken);
-            left -= taken;
             if (left == 0)
             {
                 break;
             }
+
+            var taken = Math.Min(left, bucket.Remaining);
+            parts.Add(new LedgerPart(bucket.Id, -taken, bucket.Remaining - taken));
+            account = SetRemaining(account, bucket.Id, bucket.Remaining - taken);
+            left -= taken;
         }
 
-        return (account, parts);
+        return (account, parts, amount - left);
     }
 
     /// <summary>
     /// What has expired by <paramref name="now"/> goes, each with a ledger part: granted buckets past their expiry, and the
     /// plan bucket and rollover of a subscription that has ended. Spent-out grants leave the account without an entry.
     /// </summary>
-    public static (CustomerAccount Account, IReadOnlyList<(DateTimeOffset At, LedgerPart Part, string? SubscriptionId)> Expired) Expire(
-        CustomerAccount account, DateTimeOffset now, TimeSpan renewalGrace)
+    public static (AccountState Account, IReadOnlyList<(DateTimeOffset At, LedgerPart Part, string? SubscriptionId)> Expired) Expire(
+        AccountState account, DateTimeOffset now, TimeSpan renewalGrace)
     {
         ArgumentNullException.ThrowIfNull(account);
         var expired = new List<(DateTimeOffset, LedgerPart, string?)>();
@@ -129,14 +143,14 @@ public static class Buckets
         return (expired.Count == 0 && kept.Count == account.Grants.Count ? account : next, expired);
     }
 
-    private static CustomerAccount SetRemaining(CustomerAccount account, string bucketId, long remaining)
+    private static AccountState SetRemaining(AccountState account, string bucketId, long remaining)
     {
         if (account.Subscriptions.FirstOrDefault(s => s.PlanBucketId == bucketId) is { } subscription)
         {
             return account.With(subscription with { Balance = remaining });
         }
 
-        return account with { Grants = [.. account.Grants.Select(g => g.Id == bucketId ? g with { Remaining = remaining } : g)] };
+        return account.WithGrant(bucketId, g => g with { Remaining = remaining });
     }
 }
 

@@ -1,47 +1,106 @@
+using CreditFunctions.Resets;
 using CreditFunctions.Subscriptions;
 
 namespace CreditFunctions.Accounts;
 
 /// <summary>
-/// Everything about one Stripe customer's credits, as one stored row: its subscriptions (each with its plan bucket),
-/// its granted buckets and the number of its last ledger entry. Every change to it is one conditional write of this
-/// row together with the records of the change (reset records, ledger entries, an idempotency record), so the balance,
-/// the ledger and the exactly-once keys never disagree.
+/// A Stripe customer's credits and the rules that change them: its subscriptions (each with its plan bucket), its
+/// granted buckets, and the verbs the business does to them (apply what is due, spend, grant, sync a subscription from
+/// Stripe, record a period's payment, grant and refund a purchase). Every change is load → verb → save: a verb changes
+/// the account at an instant passed in, answers a typed result, and records what it changed (<see cref="Changes"/>)
+/// for save to write in one transaction. Pure: no I/O and no clock; whatever has expired by a verb's instant goes first.
 /// </summary>
-public sealed record CustomerAccount
+public sealed partial class CustomerAccount
 {
-    public required string CustomerId { get; init; }
+    /// <summary>Records a change may still add once what is due is applied: its ledger entry and key, an expiry entry, and room to spare.</summary>
+    private const int RoomForTheChange = 4;
 
-    public IReadOnlyList<Subscription> Subscriptions { get; init; } = [];
+    private readonly int _capacity;
 
-    public IReadOnlyList<GrantedBucket> Grants { get; init; } = [];
-
-    /// <summary>The number of the customer's last ledger entry; entries are numbered from 1 without gaps.</summary>
-    public long LedgerSequence { get; init; }
-
-    /// <summary>Incremented on every write.</summary>
-    public long Version { get; init; }
-
-    /// <summary>Opaque optimistic-concurrency token of the stored row (its ETag); null for an account not yet stored.</summary>
-    public string? ConcurrencyToken { get; init; }
-
-    public static CustomerAccount New(string customerId) => new() { CustomerId = customerId };
-
-    public Subscription? Find(string subscriptionId) => Subscriptions.FirstOrDefault(s => s.Id == subscriptionId);
-
-    /// <summary>This account with <paramref name="subscription"/> added, or replacing the one with its id.</summary>
-    public CustomerAccount With(Subscription subscription)
+    /// <param name="stored">The state as loaded; null for a customer not stored yet.</param>
+    /// <param name="recordCapacity">How many records one save can write beside the account (the store's limit).</param>
+    public CustomerAccount(string customerId, AccountState? stored, ResetPolicy policy, int recordCapacity)
     {
-        ArgumentNullException.ThrowIfNull(subscription);
-        var others = Subscriptions.Where(s => s.Id != subscription.Id);
-        return this with { Subscriptions = [.. others.Append(subscription).OrderBy(s => s.Id, StringComparer.Ordinal)] };
+        ArgumentNullException.ThrowIfNull(policy);
+        Loaded = stored;
+        State = stored ?? AccountState.Empty(customerId);
+        Policy = policy;
+        _capacity = recordCapacity;
     }
 
-    /// <summary>Whether <paramref name="other"/> holds the same content (its version and token aside).</summary>
-    public bool SameContent(CustomerAccount? other) =>
-        other is not null
-        && other.CustomerId == CustomerId
-        && other.LedgerSequence == LedgerSequence
-        && other.Subscriptions.SequenceEqual(Subscriptions)
-        && other.Grants.SequenceEqual(Grants);
+    public string CustomerId => State.CustomerId;
+
+    /// <summary>The state as loaded; null for a customer that was not stored.</summary>
+    public AccountState? Loaded { get; }
+
+    /// <summary>The state as it is now, with every verb applied: what save writes.</summary>
+    public AccountState State { get; private set; }
+
+    public ResetPolicy Policy { get; }
+
+    public AccountChanges Changes { get; } = new();
+
+    /// <summary>Whether the customer is stored, or will be once saved (a grant earlier in this unit of work created it).</summary>
+    public bool Exists => Loaded is not null || Changes.Ledger.Count > 0;
+
+    /// <summary>Whether save has anything to write: a record, or a state that differs from the one loaded.</summary>
+    public bool IsChanged => Changes.HasRecords || !(Loaded is null ? State.IsEmpty : State.SameContent(Loaded));
+
+    /// <summary>Credits that can be spent at <paramref name="now"/>.</summary>
+    public long Available(DateTimeOffset now) => Buckets.Available(State, now, Policy.Grace);
+
+    /// <summary>Every bucket holding spendable credits at <paramref name="now"/>, in spend order.</summary>
+    public IReadOnlyList<BucketView> BucketsAt(DateTimeOffset now) => Buckets.InSpendOrder(State, now, Policy.Grace);
+
+    private bool HasRoomFor(int records) => Changes.Records + records <= _capacity;
+
+    /// <summary>
+    /// Takes away what has expired by <paramref name="now"/> (granted buckets, rollovers, the plan credits of a
+    /// subscription that ended) in one ledger entry however many there are. Every verb starts with it, and one that
+    /// ends a subscription runs it again.
+    /// </summary>
+    private void ExpireDue(DateTimeOffset now)
+    {
+        Changes.At(now);
+        var (expired, parts) = Buckets.Expire(State, now, Policy.Grace);
+        if (parts.Count == 0)
+        {
+            State = expired;
+            return;
+        }
+
+        State = expired;
+        var subscriptions = parts.Select(p => p.SubscriptionId).Distinct().ToList();
+        Append(new LedgerEntry
+        {
+            Sequence = 0,
+            At = parts.Max(p => p.At),
+            Kind = LedgerKind.Expiry,
+            Parts = [.. parts.Select(p => p.Part)],
+            BalanceAfter = 0,
+            SubscriptionId = subscriptions.Count == 1 ? subscriptions[0] : null,
+            Reason = parts.Count == 1
+                ? parts[0].Part.BucketId.StartsWith("plan-", StringComparison.Ordinal) ? "plan credits ended with their month or subscription"
+                    : parts[0].Part.BucketId.StartsWith("rollover-", StringComparison.Ordinal) ? "rollover expired" : "expired"
+                : $"{parts.Count} buckets expired",
+        }, now);
+    }
+
+    /// <summary>Appends a ledger entry, numbered next and stamped with the credits available after it.</summary>
+    private LedgerEntry Append(LedgerEntry entry, DateTimeOffset now)
+    {
+        var numbered = entry with { Sequence = State.LedgerSequence + 1, BalanceAfter = Available(now) };
+        State = State with { LedgerSequence = numbered.Sequence };
+        Changes.Add(numbered);
+        return numbered;
+    }
+
+    /// <summary>Stores <paramref name="subscription"/> (added, or replacing the one with its id), counting its version on.</summary>
+    private void Put(Subscription subscription)
+    {
+        var before = State.Find(subscription.Id);
+        var version = (before?.Version ?? 0) + (before == subscription ? 0 : 1);
+        State = State.With(subscription with { Version = version });
+        Changes.Touch(subscription.Id);
+    }
 }

@@ -1,13 +1,12 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using CreditFunctions.Accounts;
 using CreditFunctions.Storage;
 
 namespace CreditFunctions.Credits;
 
-/// <summary>One spend or grant under its idempotency key: what it asks, and how it changes a draft of the account.</summary>
-/// <param name="Apply">Changes the draft and answers, or answers a refusal and leaves the draft as it was.</param>
-internal sealed record KeyedChange(string Key, string Operation, string Fingerprint, int SuccessStatus, Func<AccountDraft, CreditsAnswer<CreditsReceipt>> Apply);
+/// <summary>One spend or grant under its idempotency key: what it asks, and the verb that carries it out on the account.</summary>
+/// <param name="Apply">The verb: changes the account and answers, or answers a refusal and leaves it as it was.</param>
+internal sealed record KeyedChange(string Key, string Operation, string Fingerprint, Func<CustomerAccount, DateTimeOffset, Outcome<CreditsReceipt>> Apply);
 
 /// <summary>
 /// Writes the spends and grants of one customer that arrive at the same time in this instance together: while one write
@@ -17,17 +16,14 @@ internal sealed record KeyedChange(string Key, string Operation, string Fingerpr
 /// request is written at once. Exactly once per key still comes from the store: the idempotency record is inserted with
 /// the change, and a key already there fails the write and is answered from its record.
 /// </summary>
-internal sealed class CustomerChanges(AccountWriter writer, ICreditStore store)
+internal sealed class CustomerChanges(AccountRepository accounts, ICreditStore store, TimeProvider time)
 {
-    /// <summary>Changes per write: each takes two of Azure's 100 operations (its ledger entry and its key), with room left for resets.</summary>
+    /// <summary>Changes per write: each adds two records (its ledger entry and its key), and a write keeps room for resets.</summary>
     public const int MaxPerWrite = 40;
-
-    /// <summary>Operations a write keeps free for the account row and an expiry entry.</summary>
-    private const int ReservedOperations = 4;
 
     private readonly ConcurrentDictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
 
-    public async Task<CreditsAnswer<CreditsReceipt>> SubmitAsync(string customerId, KeyedChange change, CancellationToken cancellationToken)
+    public async Task<Outcome<CreditsReceipt>> SubmitAsync(string customerId, KeyedChange change, CancellationToken cancellationToken)
     {
         var pending = new Pending(change);
         while (true)
@@ -109,18 +105,18 @@ internal sealed class CustomerChanges(AccountWriter writer, ICreditStore store)
             {
                 outcome = await WriteRoundAsync(customerId, round, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (round.Count > 1 && !IsEveryones(ex))
+            catch (Exception ex) when (round.Count > 1 && StoreFailure.Classify(ex) is StoreFailureKind.None or StoreFailureKind.Denied)
             {
                 // One of them does not fit the account, or the store refused the shared write: the first on its own,
                 // the rest in the next round, until the one it belongs to is found.
                 await WriteAsync(customerId, [round[0]], cancellationToken).ConfigureAwait(false);
-                outcome = new Round([], []);
+                outcome = new Round([]);
             }
             catch (AccountTooLargeException ex)
             {
                 await SettleAsync(round[0], () => ReplayOrAsync(customerId, round[0].Change,
-                    new(null, 409, new CreditsProblem(CreditsProblemType.TooManyGrants, "Account full", ex.Message)), cancellationToken)).ConfigureAwait(false);
-                outcome = new Round([], []);
+                    Outcome.Refused<CreditsReceipt>(new AccountFull(customerId, ex.Message)), cancellationToken)).ConfigureAwait(false);
+                outcome = new Round([]);
             }
             catch (Exception ex)
             {
@@ -129,12 +125,12 @@ internal sealed class CustomerChanges(AccountWriter writer, ICreditStore store)
                     pending.Answer.TrySetException(ex);
                 }
 
-                outcome = new Round([], []);
+                outcome = new Round([]);
             }
 
             foreach (var (pending, answer) in outcome.Answers)
             {
-                if (answer.Status == pending.Change.SuccessStatus)
+                if (answer.Refusal is null)
                 {
                     pending.Answer.TrySetResult(answer);
                 }
@@ -148,13 +144,8 @@ internal sealed class CustomerChanges(AccountWriter writer, ICreditStore store)
         }
     }
 
-    /// <summary>Failures that hit every request of a write alike: the store unreachable or failing, or too many lost races.</summary>
-    private static bool IsEveryones(Exception ex) =>
-        ex is AccountContentionException or TimeoutException or HttpRequestException or OperationCanceledException
-        || (ex is Azure.RequestFailedException failed && (failed.Status is 0 or 408 or 429 or >= 500));
-
     /// <summary>Answers <paramref name="pending"/> with what <paramref name="answer"/> gives (a replay needs a store read of its own), or with that read's failure, for this request alone.</summary>
-    private static async Task SettleAsync(Pending pending, Func<Task<CreditsAnswer<CreditsReceipt>>> answer)
+    private static async Task SettleAsync(Pending pending, Func<Task<Outcome<CreditsReceipt>>> answer)
     {
         try
         {
@@ -166,70 +157,58 @@ internal sealed class CustomerChanges(AccountWriter writer, ICreditStore store)
         }
     }
 
-    /// <summary>One transaction for the changes of a round, retried by the writer when another writer got there first.</summary>
+    /// <summary>One save for the changes of a round (load → each change's verb → save), again when another writer got there first.</summary>
     private async Task<Round> WriteRoundAsync(string customerId, List<Pending> round, CancellationToken cancellationToken)
     {
-        var update = await writer.UpdateAsync(customerId, (draft, _) =>
+        var changed = await accounts.ChangeAsync(customerId, account =>
         {
-            var answers = new List<(Pending, CreditsAnswer<CreditsReceipt>)>();
-            var records = new List<IdempotencyRecord>();
+            var now = time.GetUtcNow();
+            var answers = new List<(Pending, Outcome<CreditsReceipt>)>();
             foreach (var pending in round)
             {
-                if (draft.Resets.Count + draft.Ledger.Count + records.Count + 2 > AccountWriter.MaxOperations - ReservedOperations)
+                if (!account.HasRoomForAnotherChange)
                 {
-                    break; // No room in this transaction: the next round takes it.
+                    break; // No room in this save: the next round takes it.
                 }
 
-                var change = pending.Change;
-                var answer = change.Apply(draft);
-                answers.Add((pending, answer));
-                if (answer.Status == change.SuccessStatus)
-                {
-                    records.Add(new IdempotencyRecord(
-                        change.Key, change.Operation, change.Fingerprint, answer.Status, JsonSerializer.Serialize(answer.Value, CreditJson.Options), draft.Now));
-                }
+                answers.Add((pending, pending.Change.Apply(account, now)));
             }
 
-            var result = new DraftResult<Round>(new Round(answers, []))
-            {
-                Idempotency = records,
-                OnRefused = refused => refused is { Result: AccountWriteResult.IdempotencyKeyTaken, TakenKey: { } taken }
-                    ? new Round([], [.. round.Where(p => p.Change.Key == taken)])
-                    : null,
-            };
+            return answers;
+        },
+        saveIf: answers => !answers.All(a => a.Item2.Refusal is CustomerNotFound), // Nobody to write for: create nothing.
+        cancellationToken).ConfigureAwait(false);
 
-            // Nobody to write for (every change found no account): create nothing.
-            return answers.All(a => a.Item2.Status == 404) ? result with { Refused = "no account" } : result;
-        }, cancellationToken: cancellationToken).ConfigureAwait(false);
-
-        // A key that was there already: its request is answered from its record; the others go round again.
-        foreach (var pending in update.Answer.KeyTaken)
+        if (changed is { Status: SaveStatus.AlreadyRecorded, Taken: { Kind: AccountWriteResult.IdempotencyKeyTaken, Key: { } taken } })
         {
-            await SettleAsync(pending, () => ReplayAsync(customerId, pending.Change, cancellationToken)).ConfigureAwait(false);
+            // A key that was there already: its request is answered from its record; the others go round again.
+            foreach (var pending in round.Where(p => p.Change.Key == taken))
+            {
+                await SettleAsync(pending, () => ReplayAsync(customerId, pending.Change, cancellationToken)).ConfigureAwait(false);
+            }
+
+            return new Round([]);
         }
 
-        return update.Answer;
+        return new Round(changed.Result);
     }
 
     /// <summary>
     /// A refused change (not enough credits, no account, too many grants) is not stored under its key, so a retry may succeed
     /// later; but if the key was used before, that first answer is the answer.
     /// </summary>
-    private async Task<CreditsAnswer<CreditsReceipt>> ReplayOrAsync(string customerId, KeyedChange change, CreditsAnswer<CreditsReceipt> refusal, CancellationToken cancellationToken) =>
+    private async Task<Outcome<CreditsReceipt>> ReplayOrAsync(string customerId, KeyedChange change, Outcome<CreditsReceipt> refusal, CancellationToken cancellationToken) =>
         await store.GetIdempotencyAsync(customerId, change.Key, cancellationToken).ConfigureAwait(false) is { } seen ? Replay(seen, change) : refusal;
 
-    private async Task<CreditsAnswer<CreditsReceipt>> ReplayAsync(string customerId, KeyedChange change, CancellationToken cancellationToken) =>
+    private async Task<Outcome<CreditsReceipt>> ReplayAsync(string customerId, KeyedChange change, CancellationToken cancellationToken) =>
         await store.GetIdempotencyAsync(customerId, change.Key, cancellationToken).ConfigureAwait(false) is { } seen
             ? Replay(seen, change)
             : throw new InvalidOperationException($"The idempotency key '{change.Key}' of {customerId} was taken but its record cannot be read.");
 
-    private static CreditsAnswer<CreditsReceipt> Replay(IdempotencyRecord seen, KeyedChange change) =>
+    private static Outcome<CreditsReceipt> Replay(IdempotencyRecord seen, KeyedChange change) =>
         seen.Operation == change.Operation && seen.Fingerprint == change.Fingerprint
-            ? new(JsonSerializer.Deserialize<CreditsReceipt>(seen.Response, CreditJson.Options), seen.Status)
-            : new(null, 409, new CreditsProblem(
-                CreditsProblemType.IdempotencyKeyReused,
-                "Idempotency key reused",
-                $"The key '{seen.Key}' was used on {seen.CreatedAt:O} for a different {seen.Operation} request; use a new key for a new request."));
+            ? Outcome.Done<CreditsReceipt>(seen.AnswerAs<CreditsReceipt>(CreditJson.Options))
+            : Outcome.Refused<CreditsReceipt>(new IdempotencyKeyReused(seen.Key, seen.Operation, seen.CreatedAt));
 
     private sealed class Lane
     {
@@ -241,9 +220,9 @@ internal sealed class CustomerChanges(AccountWriter writer, ICreditStore store)
     private sealed class Pending(KeyedChange change)
     {
         public KeyedChange Change { get; } = change;
-        public TaskCompletionSource<CreditsAnswer<CreditsReceipt>> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<Outcome<CreditsReceipt>> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>What a round's write answered each change it carried; or the changes whose key was taken (nothing written).</summary>
-    private sealed record Round(IReadOnlyList<(Pending Pending, CreditsAnswer<CreditsReceipt> Answer)> Answers, IReadOnlyList<Pending> KeyTaken);
+    /// <summary>What a round's save answered each change it carried (none when a key was taken: nothing was written).</summary>
+    private sealed record Round(IReadOnlyList<(Pending Pending, Outcome<CreditsReceipt> Answer)> Answers);
 }

@@ -1,5 +1,8 @@
+using CreditFunctions.Accounts;
 using CreditFunctions.Credits;
+using CreditFunctions.Stripe;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace CreditFunctions.Functions;
 
@@ -8,33 +11,26 @@ internal static class CreditsHttp
 {
     public const string CustomerRoute = "customers/{customerId}/credits";
 
-    public static IResult Answer<T>(CreditsAnswer<T> answer)
+    /// <summary>A value as JSON with <paramref name="status"/> (200, or 201 for what a call creates); a refusal as its problem.</summary>
+    public static IResult Answer<T>(Outcome<T> outcome, int status = StatusCodes.Status200OK)
         where T : class
     {
-        if (answer.Problem is not { } problem)
-        {
-            return TypedResults.Json(answer.Value, CreditJson.Options, statusCode: answer.Status);
-        }
-
-        var extensions = new Dictionary<string, object?>(StringComparer.Ordinal);
-        if (problem.Available is { } available)
-        {
-            extensions["available"] = available;
-        }
-
-        if (problem.Requested is { } requested)
-        {
-            extensions["requested"] = requested;
-        }
-
-        return TypedResults.Problem(problem.Detail, statusCode: answer.Status, title: problem.Title, type: problem.Type, extensions: extensions);
+        ArgumentNullException.ThrowIfNull(outcome);
+        return outcome.Refusal is { } refusal ? CreditsProblems.For(refusal) : TypedResults.Json(outcome.Value, CreditJson.Options, statusCode: status);
     }
+
+    /// <summary>
+    /// Answers a call on one customer's credits: a customer id that is not a Stripe customer id is refused before anything
+    /// is read, and any failure of the work is answered by <see cref="HttpFailures"/>.
+    /// </summary>
+    public static Task<IResult> ForCustomerAsync(string function, ILogger logger, string customerId, Func<Task<IResult>> answer, CancellationToken cancellationToken) =>
+        HttpFailures.GuardAsync(function, logger, () => StripeIds.IsCustomer(customerId) ? answer() : Task.FromResult(BadCustomer(customerId)), cancellationToken);
 
     public static IResult Invalid(IDictionary<string, string[]> errors, string what) =>
         TypedResults.ValidationProblem(errors, detail: $"The request has invalid fields; nothing was {what}.", title: "Invalid request", type: "invalid-request");
 
     public static IResult BadCustomer(string? customerId) =>
-        Invalid(new Dictionary<string, string[]> { ["customerId"] = [$"'{customerId}' is not a Stripe customer id such as cus_1PqRsT (letters and digits after 'cus_')."] }, "read or changed");
+        Invalid(new Dictionary<string, string[]> { ["customerId"] = [$"'{customerId}' is not a Stripe customer id such as cus_1PqRsT (letters, digits and underscores after 'cus_')."] }, "read or changed");
 
     /// <summary>The request's JSON body, or the answer that refuses it: too large (413), not JSON (415), not UTF-8 (400).</summary>
     public static async Task<(string? Body, IResult? Refusal)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)

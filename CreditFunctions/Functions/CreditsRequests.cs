@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using CreditFunctions.Accounts;
 using CreditFunctions.Credits;
 
 namespace CreditFunctions.Functions;
@@ -56,8 +57,6 @@ public static class CreditsRequests
 
             return errors.Count == 0 ? new GrantRequest(amount, key!, expiresAt, reason!) : null;
         });
-
-    public static bool IsCustomerId(string? value) => value is not null && ManualResetQuery.IsCustomerId(value);
 
     private const int MaxExpiryYears = 10;
 
@@ -161,8 +160,8 @@ public static class CreditsRequests
     private static long Amount(Dictionary<string, JsonElement> fields, Dictionary<string, string[]> errors, bool allowNegative)
     {
         var bounds = allowNegative
-            ? $"a whole number from -{CreditsLimits.MaxAmount} to {CreditsLimits.MaxAmount}, not 0"
-            : $"a whole number from 1 to {CreditsLimits.MaxAmount}";
+            ? $"a whole number from -{AccountLimits.MaxAmount} to {AccountLimits.MaxAmount}, not 0"
+            : $"a whole number from 1 to {AccountLimits.MaxAmount}";
         if (!fields.TryGetValue("amount", out var value) || value.ValueKind == JsonValueKind.Null)
         {
             errors["amount"] = [$"'amount' is required: {bounds}."];
@@ -177,7 +176,7 @@ public static class CreditsRequests
             return 0;
         }
 
-        if (amount == 0 || (!allowNegative && amount < 0) || amount is < -CreditsLimits.MaxAmount or > CreditsLimits.MaxAmount)
+        if (amount == 0 || (!allowNegative && amount < 0) || amount is < -AccountLimits.MaxAmount or > AccountLimits.MaxAmount)
         {
             errors["amount"] = [$"'amount' must be {bounds}; got {amount}."];
         }

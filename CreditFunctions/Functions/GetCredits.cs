@@ -15,13 +15,7 @@ public sealed class GetCredits(CreditsService credits, ILogger<GetCredits> logge
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return HttpFailures.GuardAsync(nameof(GetCredits), logger, () => AnswerAsync(request, customerId, cancellationToken), cancellationToken);
-    }
-
-    private async Task<IResult> AnswerAsync(HttpRequest request, string customerId, CancellationToken cancellationToken)
-    {
-        return !CreditsRequests.IsCustomerId(customerId)
-            ? CreditsHttp.BadCustomer(customerId)
-            : CreditsHttp.Answer(await credits.ReadAsync(customerId, cancellationToken).ConfigureAwait(false));
+        return CreditsHttp.ForCustomerAsync(nameof(GetCredits), logger, customerId, async () =>
+            CreditsHttp.Answer(await credits.ReadAsync(customerId, cancellationToken).ConfigureAwait(false)), cancellationToken);
     }
 }

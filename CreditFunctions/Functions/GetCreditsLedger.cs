@@ -20,16 +20,11 @@ public sealed class GetCreditsLedger(CreditsService credits, ILogger<GetCreditsL
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return HttpFailures.GuardAsync(nameof(GetCreditsLedger), logger, () => AnswerAsync(request, customerId, cancellationToken), cancellationToken);
+        return CreditsHttp.ForCustomerAsync(nameof(GetCreditsLedger), logger, customerId, () => AnswerAsync(request, customerId, cancellationToken), cancellationToken);
     }
 
     private async Task<IResult> AnswerAsync(HttpRequest request, string customerId, CancellationToken cancellationToken)
     {
-        if (!CreditsRequests.IsCustomerId(customerId))
-        {
-            return CreditsHttp.BadCustomer(customerId);
-        }
-
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var limit = CreditsLimits.DefaultLedgerPage;
         long? before = null;
@@ -66,7 +61,7 @@ public sealed class GetCreditsLedger(CreditsService credits, ILogger<GetCreditsL
         var answer = await credits.LedgerAsync(customerId, limit, before, cancellationToken).ConfigureAwait(false);
         return answer.Value is { } page
             ? TypedResults.Json(new { page.CustomerId, page.Entries, ContinuationToken = Encode(customerId, page.Next) }, CreditJson.Options)
-            : CreditsHttp.Answer(answer);
+            : CreditsProblems.For(answer.Refusal!);
     }
 
     // The cursor names the customer and the entry the next page starts below, opaque and safe in a URL.

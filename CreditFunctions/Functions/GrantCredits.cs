@@ -18,25 +18,18 @@ public sealed class GrantCredits(CreditsService credits, TimeProvider time, ILog
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return HttpFailures.GuardAsync(nameof(GrantCredits), logger, () => AnswerAsync(request, customerId, cancellationToken), cancellationToken);
-    }
-
-    private async Task<IResult> AnswerAsync(HttpRequest request, string customerId, CancellationToken cancellationToken)
-    {
-        if (!CreditsRequests.IsCustomerId(customerId))
+        return CreditsHttp.ForCustomerAsync(nameof(GrantCredits), logger, customerId, async () =>
         {
-            return CreditsHttp.BadCustomer(customerId);
-        }
+            var (body, refusal) = await CreditsHttp.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+            if (body is null)
+            {
+                return refusal!;
+            }
 
-        var (body, refusal) = await CreditsHttp.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
-        if (body is null)
-        {
-            return refusal!;
-        }
-
-        var (grant, errors) = CreditsRequests.ParseGrant(body, time.GetUtcNow());
-        return grant is null
-            ? CreditsHttp.Invalid(errors, "granted")
-            : CreditsHttp.Answer(await credits.GrantAsync(customerId, grant, cancellationToken).ConfigureAwait(false));
+            var (grant, errors) = CreditsRequests.ParseGrant(body, time.GetUtcNow());
+            return grant is null
+                ? CreditsHttp.Invalid(errors, "granted")
+                : CreditsHttp.Answer(await credits.GrantAsync(customerId, grant, cancellationToken).ConfigureAwait(false), StatusCodes.Status201Created);
+        }, cancellationToken);
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Azure;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

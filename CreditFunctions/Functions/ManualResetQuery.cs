@@ -1,11 +1,12 @@
-using System.Text.RegularExpressions;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
+using CreditFunctions.Stripe;
 using Microsoft.Extensions.Primitives;
 
 namespace CreditFunctions.Functions;
 
 /// <summary>Parses the manual reset's query string strictly: a typo must be an error, never a silent full run.</summary>
-public static partial class ManualResetQuery
+public static class ManualResetQuery
 {
     public const string DryRun = "dryRun";
     public const string SubscriptionId = "subscriptionId";
@@ -43,24 +44,24 @@ public static partial class ManualResetQuery
             }
             else if (name == CustomerId)
             {
-                if (IsCustomerId(value))
+                if (StripeIds.IsCustomer(value))
                 {
                     customerId = value;
                 }
                 else
                 {
-                    errors[name] = [$"'{CustomerId}' must be a Stripe customer id such as cus_1PqRsT (letters and digits after 'cus_'); got '{value}'."];
+                    errors[name] = [$"'{CustomerId}' must be a Stripe customer id such as cus_1PqRsT (letters, digits and underscores after 'cus_'); got '{value}'."];
                 }
             }
             else if (name == SubscriptionId)
             {
-                if (SubscriptionIdPattern().IsMatch(value))
+                if (StripeIds.IsSubscription(value))
                 {
                     subscriptionId = value;
                 }
                 else
                 {
-                    errors[name] = [$"'{SubscriptionId}' must be a Stripe subscription id such as sub_1PqRsT (letters and digits after 'sub_'); got '{value}'."];
+                    errors[name] = [$"'{SubscriptionId}' must be a Stripe subscription id such as sub_1PqRsT (letters, digits and underscores after 'sub_'); got '{value}'."];
                 }
             }
         }
@@ -69,14 +70,4 @@ public static partial class ManualResetQuery
             ? (null, errors)
             : (new ResetRequest(ResetTrigger.Manual, dryRun, subscriptionId, customerId), errors);
     }
-
-    public static bool IsSubscriptionId(string value) => SubscriptionIdPattern().IsMatch(value);
-
-    public static bool IsCustomerId(string value) => CustomerIdPattern().IsMatch(value);
-
-    [GeneratedRegex("^cus_[A-Za-z0-9]{1,250}\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex CustomerIdPattern();
-
-    [GeneratedRegex("^sub_[A-Za-z0-9]{1,250}\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex SubscriptionIdPattern();
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;

@@ -1,4 +1,5 @@
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 

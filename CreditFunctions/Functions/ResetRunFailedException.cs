@@ -1,4 +1,5 @@
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 
 namespace CreditFunctions.Functions;
 

@@ -18,25 +18,18 @@ public sealed class SpendCredits(CreditsService credits, ILogger<SpendCredits> l
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return HttpFailures.GuardAsync(nameof(SpendCredits), logger, () => AnswerAsync(request, customerId, cancellationToken), cancellationToken);
-    }
-
-    private async Task<IResult> AnswerAsync(HttpRequest request, string customerId, CancellationToken cancellationToken)
-    {
-        if (!CreditsRequests.IsCustomerId(customerId))
+        return CreditsHttp.ForCustomerAsync(nameof(SpendCredits), logger, customerId, async () =>
         {
-            return CreditsHttp.BadCustomer(customerId);
-        }
+            var (body, refusal) = await CreditsHttp.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+            if (body is null)
+            {
+                return refusal!;
+            }
 
-        var (body, refusal) = await CreditsHttp.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
-        if (body is null)
-        {
-            return refusal!;
-        }
-
-        var (spend, errors) = CreditsRequests.ParseSpend(body);
-        return spend is null
-            ? CreditsHttp.Invalid(errors, "spent")
-            : CreditsHttp.Answer(await credits.SpendAsync(customerId, spend, cancellationToken).ConfigureAwait(false));
+            var (spend, errors) = CreditsRequests.ParseSpend(body);
+            return spend is null
+                ? CreditsHttp.Invalid(errors, "spent")
+                : CreditsHttp.Answer(await credits.SpendAsync(customerId, spend, cancellationToken).ConfigureAwait(false));
+        }, cancellationToken);
     }
 }

@@ -74,7 +74,7 @@ public sealed class StripeImportHttp(StripeImport import, ILogger<StripeImportHt
                 case "grantCurrentPeriod":
                     errors[key] = ["'grantCurrentPeriod' must be given once, true or false."];
                     break;
-                case "startingAfter" when value is not null && ManualResetQuery.IsSubscriptionId(value):
+                case "startingAfter" when value is not null && StripeIds.IsSubscription(value):
                     startingAfter = value;
                     break;
                 case "startingAfter":

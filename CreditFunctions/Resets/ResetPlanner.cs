@@ -47,7 +47,7 @@ public static class ResetPlanner
             };
         }
 
-        var periodReset = subscription.LastResetBoundary is { } last && last >= stripe.PeriodStart;
+        var periodReset = subscription.IsPeriodGranted;
 
         // With past_due allowed, a renewal whose payment failed still gets its allowance: that is what the setting is for.
         var paid = IsPaid(subscription) || (policy.AllowPastDue && stripe.Status == SubscriptionStatus.PastDue);
@@ -140,14 +140,6 @@ public static class ResetPlanner
             return today.AddDays(!ExpectsRenewal(stripe) && now - waitingSince >= DailyLooksFor ? 7 : 1);
         }
 
-        foreach (var boundary in CreditPeriods.InPeriodBoundaries(stripe.PeriodStart, stripe.PeriodEnd))
-        {
-            if (boundary > now)
-            {
-                return boundary;
-            }
-        }
-
-        return stripe.PeriodEnd;
+        return CreditPeriods.NextBoundary(stripe.PeriodStart, stripe.PeriodEnd, now);
     }
 }

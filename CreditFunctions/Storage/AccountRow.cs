@@ -1,61 +1,75 @@
-using Azure;
+using System.Globalization;
 using Azure.Data.Tables;
 using CreditFunctions.Accounts;
+using CreditFunctions.Scheduling;
 using CreditFunctions.Subscriptions;
 
 namespace CreditFunctions.Storage;
 
 /// <summary>
-/// The account row: the subscriptions and granted buckets as JSON split over numbered columns (<see cref="JsonColumns"/>),
-/// beside plain columns for what an operator looks for in a table browser. Room for about 250 subscriptions and well
-/// over the 1,000 open grants the API allows, within the 1 MiB an entity may hold.
+/// The account row: the subscriptions, granted buckets and due-index entries as JSON split over numbered columns
+/// (<see cref="JsonColumns"/>), beside plain columns for what an operator looks for in a table browser. Room for about 250
+/// subscriptions and well over the 1,000 open grants the API allows, within the 1 MiB an entity may hold. Every save
+/// writes every column the row can have (unused chunks empty), so a merge leaves no stale column behind.
 /// </summary>
 internal static class AccountRow
 {
     private const int SubscriptionChunks = 3;
     private const int GrantChunks = 12;
+    private const int DueChunks = 2;
 
-    public static TableEntity ToEntity(CustomerAccount account)
+    public static TableEntity ToEntity(AccountWrite write)
     {
-        var entity = new TableEntity(account.CustomerId, Keys.AccountRow(account.CustomerId))
+        ArgumentNullException.ThrowIfNull(write);
+        var state = write.State;
+        var entity = new TableEntity(state.CustomerId, Keys.AccountRow(state.CustomerId))
         {
-            ["LedgerSequence"] = account.LedgerSequence,
-            ["Version"] = account.Version,
-            ["SubscriptionCount"] = account.Subscriptions.Count,
-            ["GrantCount"] = account.Grants.Count,
+            ["LedgerSequence"] = state.LedgerSequence,
+            ["Version"] = write.Version,
+            ["SubscriptionCount"] = state.Subscriptions.Count,
+            ["GrantCount"] = state.Grants.Count,
         };
-        if (!JsonColumns.TryWrite(entity, "Subscriptions", account.Subscriptions, SubscriptionChunks))
-        {
-            throw new AccountTooLargeException(account.CustomerId, "subscriptions");
-        }
-
-        if (!JsonColumns.TryWrite(entity, "Grants", account.Grants, GrantChunks))
-        {
-            throw new AccountTooLargeException(account.CustomerId, "granted buckets");
-        }
-
-        if (account.ConcurrencyToken is { } token)
-        {
-            entity.ETag = new ETag(token);
-        }
-
+        Write(entity, "Subscriptions", state.Subscriptions, SubscriptionChunks, state.CustomerId, "subscriptions");
+        Write(entity, "Grants", state.Grants, GrantChunks, state.CustomerId, "granted buckets");
+        var due = write.Due.Values
+            .OrderBy(e => e.SubscriptionId, StringComparer.Ordinal)
+            .Select(e => new StoredDue(e.SubscriptionId, e.DueAt, e.ConcurrencyToken))
+            .ToList();
+        Write(entity, "Due", due, DueChunks, state.CustomerId, "due-index entries");
         return entity;
     }
 
-    public static CustomerAccount FromEntity(TableEntity entity) => new()
+    public static StoredAccount FromEntity(TableEntity entity)
     {
-        CustomerId = entity.PartitionKey,
-        Subscriptions = JsonColumns.Read<List<Subscription>>(entity, "Subscriptions") ?? [],
-        Grants = JsonColumns.Read<List<GrantedBucket>>(entity, "Grants") ?? [],
-        LedgerSequence = entity.GetInt64("LedgerSequence") ?? 0,
-        Version = entity.GetInt64("Version") ?? 0,
-        ConcurrencyToken = entity.ETag.ToString(),
-    };
+        ArgumentNullException.ThrowIfNull(entity);
+        var customerId = entity.PartitionKey;
+        var state = new AccountState
+        {
+            CustomerId = customerId,
+            Subscriptions = JsonColumns.Read<List<Subscription>>(entity, "Subscriptions") ?? [],
+            Grants = JsonColumns.Read<List<GrantedBucket>>(entity, "Grants") ?? [],
+            LedgerSequence = entity.GetInt64("LedgerSequence") ?? 0,
+        };
+        var due = (JsonColumns.Read<List<StoredDue>>(entity, "Due") ?? [])
+            .ToDictionary(d => d.SubscriptionId, d => new DueEntry(d.SubscriptionId, customerId, d.At, d.Token), StringComparer.Ordinal);
+        return new StoredAccount(state, entity.GetInt64("Version") ?? 0, entity.ETag.ToString(), due);
+    }
+
+    private static void Write<T>(TableEntity entity, string field, T value, int chunks, string customerId, string what)
+    {
+        if (!JsonColumns.TryWrite(entity, field, value, chunks, padToMax: true))
+        {
+            throw new AccountTooLargeException(customerId, what);
+        }
+    }
+
+    /// <summary>Where a subscription's due-index entry is, and the entry's ETag.</summary>
+    private sealed record StoredDue(string SubscriptionId, DateTimeOffset At, string? Token);
 }
 
 /// <summary>An account grew past what one row holds (hundreds of subscriptions, or thousands of open grants).</summary>
 public sealed class AccountTooLargeException(string customerId, string field)
-    : InvalidOperationException($"The account of {customerId} is too large to store ({field}); spend or let granted buckets expire before adding more.")
+    : InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"The account of {customerId} is too large to store ({field}); spend or let granted buckets expire before adding more."))
 {
     public string CustomerId { get; } = customerId;
 }

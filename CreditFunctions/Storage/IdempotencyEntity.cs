@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Azure.Data.Tables;
 using CreditFunctions.Accounts;
 
@@ -9,7 +10,7 @@ namespace CreditFunctions.Storage;
 /// </summary>
 internal static class IdempotencyEntity
 {
-    private const int ResponseChunks = 8;
+    private const int AnswerChunks = 8;
 
     public static TableEntity From(string customerId, IdempotencyRecord record)
     {
@@ -19,10 +20,9 @@ internal static class IdempotencyEntity
             ["Key"] = record.Key,
             ["Operation"] = record.Operation,
             ["Fingerprint"] = record.Fingerprint,
-            ["Status"] = record.Status,
             ["CreatedAt"] = record.CreatedAt,
         };
-        if (!JsonColumns.TryWriteText(entity, "Response", record.Response, ResponseChunks))
+        if (!JsonColumns.TryWriteText(entity, "Answer", JsonSerializer.Serialize(record.Answer, record.Answer.GetType(), CreditJson.Options), AnswerChunks))
         {
             throw new InvalidOperationException($"The answer to idempotency key '{record.Key}' of {customerId} is too large to store.");
         }
@@ -30,11 +30,14 @@ internal static class IdempotencyEntity
         return entity;
     }
 
-    public static IdempotencyRecord ToRecord(TableEntity entity) => new(
-        entity.GetString("Key") ?? "",
-        entity.GetString("Operation") ?? "",
-        entity.GetString("Fingerprint") ?? "",
-        entity.GetInt32("Status") ?? 0,
-        JsonColumns.ReadText(entity, "Response") ?? "",
-        entity.GetDateTimeOffset("CreatedAt") ?? default);
+    public static IdempotencyRecord ToRecord(TableEntity entity)
+    {
+        using var answer = JsonDocument.Parse(JsonColumns.ReadText(entity, "Answer") ?? "null");
+        return new(
+            entity.GetString("Key") ?? "",
+            entity.GetString("Operation") ?? "",
+            entity.GetString("Fingerprint") ?? "",
+            answer.RootElement.Clone(),
+            entity.GetDateTimeOffset("CreatedAt") ?? default);
+    }
 }

@@ -15,12 +15,13 @@ internal static class JsonColumns
 
     public static JsonSerializerOptions Options { get; } = new(CreditJson.Options) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
+    /// <param name="padToMax">Write every one of the <paramref name="maxChunks"/> columns (unused ones empty): for a row that is merged.</param>
     /// <returns>False when the JSON needs more than <paramref name="maxChunks"/> columns.</returns>
-    public static bool TryWrite<T>(TableEntity entity, string field, T value, int maxChunks) =>
-        TryWriteText(entity, field, JsonSerializer.Serialize(value, Options), maxChunks);
+    public static bool TryWrite<T>(TableEntity entity, string field, T value, int maxChunks, bool padToMax = false) =>
+        TryWriteText(entity, field, JsonSerializer.Serialize(value, Options), maxChunks, padToMax);
 
     /// <returns>False when the text needs more than <paramref name="maxChunks"/> columns.</returns>
-    public static bool TryWriteText(TableEntity entity, string field, string json, int maxChunks)
+    public static bool TryWriteText(TableEntity entity, string field, string json, int maxChunks, bool padToMax = false)
     {
         ArgumentNullException.ThrowIfNull(entity);
         ArgumentNullException.ThrowIfNull(json);
@@ -30,13 +31,11 @@ internal static class JsonColumns
             return false;
         }
 
-        for (var i = 0; i < chunks; i++)
+        for (var i = 0; i < (padToMax ? maxChunks : chunks); i++)
         {
-            entity[field + i] = json.Substring(i * ChunkChars, Math.Min(ChunkChars, json.Length - (i * ChunkChars)));
+            entity[field + i] = i < chunks ? json.Substring(i * ChunkChars, Math.Min(ChunkChars, json.Length - (i * ChunkChars))) : "";
         }
 
-        // The count says how many chunks are current: a field that shrank leaves its old chunks behind in a merged row,
-        // unread (at most the field's chunk limit of them).
         entity[field + "Chunks"] = chunks;
         return true;
     }

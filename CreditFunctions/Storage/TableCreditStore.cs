@@ -4,6 +4,7 @@ using Azure;
 using Azure.Data.Tables;
 using CreditFunctions.Accounts;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Scheduling;
 using Microsoft.Extensions.Options;
 
@@ -17,12 +18,6 @@ namespace CreditFunctions.Storage;
 /// </summary>
 public sealed class TableCreditStore : ICreditStore
 {
-    /// <summary>Azure's page size for table queries; continuation tokens carry the rest.</summary>
-    private const int PageSize = 1000;
-
-    /// <summary>Azure rejects entity-group transactions of more than 100 operations (Azurite does not).</summary>
-    private const int MaxBatchSize = 100;
-
     /// <summary>A run record's summary JSON stays well under a string property's 64 KiB (32K UTF-16 characters).</summary>
     private const int MaxStoredListItems = 100;
 
@@ -87,7 +82,7 @@ public sealed class TableCreditStore : ICreditStore
         return table;
     }
 
-    public async Task<CustomerAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default)
+    public async Task<StoredAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default)
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
         var response = await _customers.GetEntityIfExistsAsync<TableEntity>(customerId, Keys.AccountRow(customerId), cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -97,39 +92,39 @@ public sealed class TableCreditStore : ICreditStore
     public async Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(write);
-        if (write.Operations > MaxBatchSize)
+        if (write.Operations > TableLimits.MaxOperations)
         {
-            throw new InvalidOperationException($"A write of {write.Account.CustomerId} has {write.Operations} operations; Azure takes at most {MaxBatchSize} in one transaction.");
+            throw new InvalidOperationException($"A write of {write.State.CustomerId} has {write.Operations} operations; Azure takes at most {TableLimits.MaxOperations} in one transaction.");
         }
 
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        var customerId = write.Account.CustomerId;
-        var account = AccountRow.ToEntity(write.Account);
+        var customerId = write.State.CustomerId;
+        var changes = write.Changes;
+        var account = AccountRow.ToEntity(write);
         var actions = new List<TableTransactionAction>(write.Operations)
         {
-            // A merge, not a replace: the row carries every column the account has (a shorter JSON field leaves its
-            // extra chunks unread, see JsonColumns), and Azurite merges in place where a replace removes and re-inserts
-            // the row, which costs it time in proportion to the table.
-            write.Account.ConcurrencyToken is null
+            // A merge of a row that always carries every column it can have (see AccountRow) is a replace on Azure; Azurite
+            // updates a merged row in place, where a replace costs it time in proportion to the table.
+            write.ConcurrencyToken is null
                 ? new(TableTransactionActionType.Add, account)
-                : new(TableTransactionActionType.UpdateMerge, account, account.ETag),
+                : new(TableTransactionActionType.UpdateMerge, account, new ETag(write.ConcurrencyToken)),
         };
         var kinds = new List<AccountWriteResult> { AccountWriteResult.Conflict };
         var keys = new Dictionary<int, string>();
-        foreach (var idempotency in write.Idempotency)
+        foreach (var idempotency in changes.Keys)
         {
             keys[actions.Count] = idempotency.Key;
             actions.Add(new(TableTransactionActionType.Add, IdempotencyEntity.From(customerId, idempotency)));
             kinds.Add(AccountWriteResult.IdempotencyKeyTaken);
         }
 
-        if (write.EventId is { } eventId)
+        if (changes.StripeEventId is { } eventId)
         {
             actions.Add(new(TableTransactionActionType.Add, new TableEntity(customerId, Keys.EventRow(eventId))));
             kinds.Add(AccountWriteResult.EventRecorded);
         }
 
-        if (write.Purchase is { } purchase)
+        if (changes.Purchase is { } purchase)
         {
             var entity = PurchaseEntity.From(customerId, purchase);
             actions.Add(purchase.ConcurrencyToken is null
@@ -138,13 +133,13 @@ public sealed class TableCreditStore : ICreditStore
             kinds.Add(purchase.ConcurrencyToken is null ? AccountWriteResult.PurchaseRecorded : AccountWriteResult.Conflict);
         }
 
-        foreach (var reset in write.Resets)
+        foreach (var reset in changes.Resets)
         {
             actions.Add(new(TableTransactionActionType.Add, ResetRecordEntity.From(customerId, reset)));
             kinds.Add(AccountWriteResult.ResetRecorded);
         }
 
-        foreach (var entry in write.Ledger)
+        foreach (var entry in changes.Ledger)
         {
             // Numbered from the account's own sequence, which the If-Match guards: a clash is a concurrent write.
             actions.Add(new(TableTransactionActionType.Add, LedgerEntity.ToTableEntity(customerId, entry)));
@@ -167,7 +162,11 @@ public sealed class TableCreditStore : ICreditStore
         }
     }
 
-    public async Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string customerId, string subscriptionId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The applied resets of one subscription, oldest boundary first: the audit records beside the ledger. A diagnostic
+    /// read for operators and tests (<c>az storage entity query</c> reads the same rows); no app path needs it.
+    /// </summary>
+    internal async Task<IReadOnlyList<AppliedReset>> GetResetHistoryAsync(string customerId, string subscriptionId, CancellationToken cancellationToken = default)
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
         var prefix = Keys.ResetRowPrefix(subscriptionId);
@@ -191,7 +190,7 @@ public sealed class TableCreditStore : ICreditStore
         var filter = TableClient.CreateQueryFilter(
             $"PartitionKey eq {customerId} and RowKey gt {from} and RowKey lt {Keys.After(prefix)}");
         var entries = new List<LedgerEntry>(limit);
-        await foreach (var entity in _customers.QueryAsync<TableEntity>(filter, Math.Min(limit, PageSize), cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var entity in _customers.QueryAsync<TableEntity>(filter, Math.Min(limit, TableLimits.PageSize), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             entries.Add(LedgerEntity.FromTableEntity(entity));
             if (entries.Count == limit)
@@ -210,15 +209,6 @@ public sealed class TableCreditStore : ICreditStore
             .GetEntityIfExistsAsync<TableEntity>(customerId, Keys.IdempotencyRow(customerId, key), cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         return response.HasValue ? IdempotencyEntity.ToRecord(response.Value!) : null;
-    }
-
-    public async Task<PurchaseRecord?> GetPurchaseAsync(string customerId, string purchaseId, CancellationToken cancellationToken = default)
-    {
-        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        var response = await _customers
-            .GetEntityIfExistsAsync<PurchaseEntity>(customerId, Keys.PurchaseRow(purchaseId), cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
-        return response.HasValue ? response.Value!.ToRecord() : null;
     }
 
     public async Task<PurchaseRecord?> FindPurchaseByPaymentAsync(string customerId, string paymentIntentId, CancellationToken cancellationToken = default)
@@ -269,7 +259,7 @@ public sealed class TableCreditStore : ICreditStore
         var today = asOf.UtcDateTime.Day;
         foreach (var table in Enumerable.Range(1, 31).Select(i => _due[(today + i - 1) % 31]))
         {
-            await using var pages = table.QueryAsync<DueEntity>(filter, PageSize, cancellationToken: cancellationToken).AsPages().GetAsyncEnumerator(cancellationToken);
+            await using var pages = table.QueryAsync<DueEntity>(filter, TableLimits.PageSize, cancellationToken: cancellationToken).AsPages().GetAsyncEnumerator(cancellationToken);
             while (true)
             {
                 try
@@ -292,26 +282,31 @@ public sealed class TableCreditStore : ICreditStore
         }
     }
 
-    public async Task ScheduleAsync(DueEntry entry, CancellationToken cancellationToken = default)
+    public async Task<DueEntry> ScheduleAsync(DueEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
         var table = await DueForWriteAsync(entry.DueAt, cancellationToken).ConfigureAwait(false);
-        await table.UpsertEntityAsync(DueRow(entry), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        var response = await table.UpsertEntityAsync(DueRow(entry), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        return entry with { ConcurrencyToken = response.Headers.ETag?.ToString() };
     }
 
     private static DueEntity DueRow(DueEntry entry) =>
         new() { PartitionKey = Keys.DueDay(entry.DueAt), RowKey = entry.SubscriptionId, DueAt = entry.DueAt, CustomerId = entry.CustomerId };
 
-    public async Task ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<DueEntry>> ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default)
     {
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+        var written = new List<DueEntry>(entries.Count);
         foreach (var batch in Batches(entries))
         {
             var actions = batch.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, DueRow(e)));
             var table = await DueForWriteAsync(batch[0].DueAt, cancellationToken).ConfigureAwait(false);
-            await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            var responses = await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            written.AddRange(batch.Select((e, i) => e with { ConcurrencyToken = responses.Value[i].Headers.ETag?.ToString() }));
         }
+
+        return written;
     }
 
     public async Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default)
@@ -319,10 +314,14 @@ public sealed class TableCreditStore : ICreditStore
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
         foreach (var batch in Batches(entries))
         {
+            if (batch.Any(e => e.ConcurrencyToken is null))
+            {
+                await RemoveOneByOneAsync(batch, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
             var actions = batch.Select(e => new TableTransactionAction(
-                TableTransactionActionType.Delete,
-                new TableEntity(Keys.DueDay(e.DueAt), e.SubscriptionId),
-                e.ConcurrencyToken is { } token ? new ETag(token) : ETag.All));
+                TableTransactionActionType.Delete, new TableEntity(Keys.DueDay(e.DueAt), e.SubscriptionId), new ETag(e.ConcurrencyToken!)));
             try
             {
                 await Due(batch[0].DueAt).SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
@@ -330,10 +329,7 @@ public sealed class TableCreditStore : ICreditStore
             catch (TableTransactionFailedException ex) when (ex.Status is 404 or 412)
             {
                 // One entry is gone or was rewritten, which fails the whole batch: remove the rest one by one.
-                foreach (var entry in batch)
-                {
-                    await RemoveDueAsync(entry, cancellationToken).ConfigureAwait(false);
-                }
+                await RemoveOneByOneAsync(batch, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -344,38 +340,42 @@ public sealed class TableCreditStore : ICreditStore
             .GroupBy(e => (Day: Keys.DueDay(e.DueAt), e.SubscriptionId))
             .Select(g => g.Last())
             .GroupBy(e => Keys.DueDay(e.DueAt), StringComparer.Ordinal)
-            .SelectMany(day => day.Chunk(MaxBatchSize));
+            .SelectMany(day => day.Chunk(TableLimits.MaxOperations));
 
-    public async Task RemoveDueAsync(DueEntry entry, CancellationToken cancellationToken = default)
+    private async Task RemoveOneByOneAsync(IEnumerable<DueEntry> entries, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(entry);
-        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        var day = Keys.DueDay(entry.DueAt);
-        ETag etag;
-        if (entry.ConcurrencyToken is { } token)
+        foreach (var entry in entries)
         {
-            etag = new ETag(token);
-        }
-        else
-        {
-            // Known only by its time: it goes only if the row still holds that time, since a writer may have put the
-            // subscription's new entry on the same day (the same row) in the meantime.
-            var current = await Due(entry.DueAt).GetEntityIfExistsAsync<DueEntity>(day, entry.SubscriptionId, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (!current.HasValue || current.Value!.DueAt != entry.DueAt)
+            if (entry.ConcurrencyToken is { } token && await TryDeleteAsync(entry, new ETag(token), cancellationToken).ConfigureAwait(false))
             {
-                return;
+                continue;
             }
 
-            etag = current.Value.ETag;
+            // Rewritten since (another writer put the same entry down again), or known only by its time: it goes only if the
+            // row still holds that time, since a writer may have put the subscription's next entry on the same day.
+            var current = await Due(entry.DueAt).GetEntityIfExistsAsync<DueEntity>(Keys.DueDay(entry.DueAt), entry.SubscriptionId, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (current.HasValue && current.Value!.DueAt == entry.DueAt)
+            {
+                await TryDeleteAsync(entry, current.Value.ETag, cancellationToken).ConfigureAwait(false);
+            }
         }
+    }
 
+    /// <returns>False when the row was rewritten since <paramref name="etag"/>; true when it is gone (or was already).</returns>
+    private async Task<bool> TryDeleteAsync(DueEntry entry, ETag etag, CancellationToken cancellationToken)
+    {
         try
         {
-            await Due(entry.DueAt).DeleteEntityAsync(day, entry.SubscriptionId, etag, cancellationToken).ConfigureAwait(false);
+            await Due(entry.DueAt).DeleteEntityAsync(Keys.DueDay(entry.DueAt), entry.SubscriptionId, etag, cancellationToken).ConfigureAwait(false);
+            return true;
         }
-        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            // Gone already, or rescheduled within the same day since it was read: either way the index is right.
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            return false;
         }
     }
 

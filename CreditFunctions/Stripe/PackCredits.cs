@@ -1,4 +1,5 @@
 using System.Globalization;
+using CreditFunctions.Accounts;
 using Stripe;
 
 namespace CreditFunctions.Stripe;
@@ -58,9 +59,9 @@ public sealed record PackCredits(IReadOnlyList<PackLine> Lines)
     {
         problem = null;
         if (!long.TryParse(raw, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out var perUnit)
-            || perUnit <= 0 || quantity <= 0 || perUnit > Credits.CreditsLimits.MaxAmount / quantity)
+            || perUnit <= 0 || quantity <= 0 || perUnit > AccountLimits.MaxAmount / quantity)
         {
-            problem = $"{what} has {CreditsKey}='{raw}' (quantity {quantity}): not a whole number of credits from 1 to {Credits.CreditsLimits.MaxAmount} in all";
+            problem = $"{what} has {CreditsKey}='{raw}' (quantity {quantity}): not a whole number of credits from 1 to {AccountLimits.MaxAmount} in all";
             return null;
         }
 
@@ -79,6 +80,3 @@ public sealed record PackCredits(IReadOnlyList<PackLine> Lines)
         return new PackLine(perUnit * quantity, days);
     }
 }
-
-/// <summary>One line of a purchase: its credits, and after how many days they expire (null: never).</summary>
-public sealed record PackLine(long Credits, int? ExpireDays);

@@ -9,10 +9,10 @@ namespace CreditFunctions.Stripe;
 /// matched by subscription item or price, never by position. Proration lines are not a period's payment, and metered
 /// lines (billed in arrears, for the period before) belong to other items.
 /// </summary>
-public sealed record PaidLine(DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, string? PriceId)
+public static class PaidLine
 {
     /// <summary>The paid period of the plan among <paramref name="lines"/>, or null when none of them is the plan's.</summary>
-    public static PaidLine? Find(IEnumerable<InvoiceLineItem>? lines, StripeView plan)
+    public static PaidPeriod? Find(IEnumerable<InvoiceLineItem>? lines, StripeView plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
         var match = (lines ?? [])
@@ -21,7 +21,7 @@ public sealed record PaidLine(DateTimeOffset PeriodStart, DateTimeOffset PeriodE
                 && l.Period is not null
                 && ((plan.ItemId is not null && details.SubscriptionItem == plan.ItemId) || PriceOf(l) == plan.PriceId))
             .MaxBy(l => l.Period.Start);
-        return match is null ? null : new PaidLine(Utc(match.Period.Start), Utc(match.Period.End), PriceOf(match));
+        return match is null ? null : new PaidPeriod(Utc(match.Period.Start), Utc(match.Period.End), PriceOf(match));
     }
 
     /// <summary>
@@ -29,12 +29,12 @@ public sealed record PaidLine(DateTimeOffset PeriodStart, DateTimeOffset PeriodE
     /// the subscription, the latest-starting non-proration period among its item lines (metered lines, billed in
     /// arrears, start earlier). Its plan is unknown, so it only records that the period is paid.
     /// </summary>
-    public static PaidLine? AnyPeriod(IEnumerable<InvoiceLineItem>? lines)
+    public static PaidPeriod? AnyPeriod(IEnumerable<InvoiceLineItem>? lines)
     {
         var latest = (lines ?? [])
             .Where(l => l.Parent?.Type == "subscription_item_details" && l.Parent.SubscriptionItemDetails is { Proration: false } && l.Period is not null)
             .MaxBy(l => l.Period.Start);
-        return latest is null ? null : new PaidLine(Utc(latest.Period.Start), Utc(latest.Period.End), null);
+        return latest is null ? null : new PaidPeriod(Utc(latest.Period.Start), Utc(latest.Period.End), null);
     }
 
     private static string? PriceOf(InvoiceLineItem line) =>

@@ -1,4 +1,6 @@
+using CreditFunctions.Accounts;
 using CreditFunctions.Resets;
+using CreditFunctions.Subscriptions;
 using CreditFunctions.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -80,7 +82,7 @@ public sealed partial class StripeEventProcessor(
         var view = mapper.Map(subscription) with { AsOf = created };
         if (view.MonthlyAllowance is null)
         {
-            ResetLog.UnknownPlan(logger, view.Id, view.PriceId);
+            UnknownPlan(logger, view.Id, view.PriceId);
         }
 
         var job = Job(stripeEvent);
@@ -89,7 +91,7 @@ public sealed partial class StripeEventProcessor(
         if (result.Outcome == SyncOutcome.Tie)
         {
             // Two different states of the same period in the same second: only Stripe knows which is current.
-            result = await SyncFromApiAsync(view.Id, paidPeriodStart: null, job, cancellationToken).ConfigureAwait(false);
+            result = await sync.SyncFromApiAsync(view.Id, paidPeriodStart: null, job, cancellationToken).ConfigureAwait(false) ?? result;
         }
 
         return Answer(stripeEvent, result, payment: false);
@@ -109,56 +111,62 @@ public sealed partial class StripeEventProcessor(
             throw new InvalidDataException($"The invoice's subscription '{subscriptionId}' or customer '{customerId}' is not a Stripe id.");
         }
 
-        var stored = customerId is null ? null : (await store.GetAccountAsync(customerId, cancellationToken).ConfigureAwait(false))?.Find(subscriptionId);
-        ResetOutcome? fetchReset = null;
-        if (stored is null && api.IsConfigured && await TrySyncFromApiAsync(subscriptionId, null, job, cancellationToken).ConfigureAwait(false) is { } fetched)
+        const string Cut = "the plan's line is not on the first page of the invoice's lines; set Stripe:ApiKey to list them. The period stays unconfirmed (reported by runs) until its payment is seen";
+        IReadOnlyList<InvoiceLineItem>? listed = null;
+        async Task<(PaidPeriod?, string?)> PaidForAsync(Subscriptions.Subscription stored, CancellationToken ct)
         {
-            // Not stored yet: fetched, stored, and given what is due (its first period is active, so paid).
-            (stored, fetchReset) = (fetched.Stored, fetched.Reset);
+            IReadOnlyList<InvoiceLineItem>? lines = invoice.Lines?.Data;
+            var paid = PaidLine.Find(lines, stored.Stripe);
+            if (paid is null && invoice.Lines?.HasMore == true && api.IsConfigured)
+            {
+                // The event carries the first page of lines only; the plan's line is further down.
+                lines = listed ??= await api.ListLinesAsync(invoice.Id, ct).ConfigureAwait(false);
+                paid = PaidLine.Find(lines, stored.Stripe);
+            }
+
+            // No line is the plan's when its item was replaced at the renewal: the period is paid all the same, with a plan
+            // that the period's state (customer.subscription.updated, or the API) tells.
+            paid ??= invoice.Lines?.HasMore == true && !api.IsConfigured ? null : PaidLine.AnyPeriod(lines);
+            if (paid is null)
+            {
+                return (null, invoice.Lines?.HasMore == true ? Cut : "the invoice pays no billing period (prorations or one-off items only)");
+            }
+
+            // Prebilled: the period has not started. Its renewal is confirmed when it starts (by the API, or reported).
+            return paid.PeriodStart > time.GetUtcNow().AddDays(1) ? (null, $"the invoice pays a period that has not started ({paid.PeriodStart:O})") : (paid, null);
         }
 
-        if (stored is null)
+        var (result, ignored) = customerId is null
+            ? (new SyncResult(SyncOutcome.Unknown, null, null), null)
+            : await sync.RecordPaymentAsync(customerId, subscriptionId, PaidForAsync, stripeEvent.Id, job, cancellationToken).ConfigureAwait(false);
+        ResetOutcome? fetchReset = null;
+        if (result.Outcome == SyncOutcome.Unknown && result.Stored is null && api.IsConfigured
+            && await sync.SyncFromApiAsync(subscriptionId, null, job, cancellationToken).ConfigureAwait(false) is { Stored: { } fetched } synced)
+        {
+            // Not stored yet: fetched, stored, and given what is due (its first period is active, so paid); then its payment.
+            fetchReset = synced.Reset;
+            (result, ignored) = await sync.RecordPaymentAsync(fetched.CustomerId, subscriptionId, PaidForAsync, stripeEvent.Id, job, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (ignored is not null)
+        {
+            if (ignored == Cut)
+            {
+                UnmatchedInvoice(logger, stripeEvent.Id, invoice.Id, subscriptionId, ignored);
+            }
+
+            return Ignored(stripeEvent, ignored) with { SubscriptionId = subscriptionId };
+        }
+
+        if (result.Outcome == SyncOutcome.Unknown)
         {
             // Before customer.subscription.created: that event grants the first period's allowance when it comes.
             UnknownSubscription(logger, stripeEvent.Id, subscriptionId);
             return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, WebhookResult.UnknownSubscription) { SubscriptionId = subscriptionId };
         }
 
-        IReadOnlyList<InvoiceLineItem>? lines = invoice.Lines?.Data;
-        var paid = PaidLine.Find(lines, stored.Stripe);
-        if (paid is null && invoice.Lines?.HasMore == true && api.IsConfigured)
-        {
-            // The event carries the first page of lines only; the plan's line is further down.
-            lines = await api.ListLinesAsync(invoice.Id, cancellationToken).ConfigureAwait(false);
-            paid = PaidLine.Find(lines, stored.Stripe);
-        }
-
-        // No line is the plan's when its item was replaced at the renewal: the period is paid all the same, with a plan
-        // that the period's state (customer.subscription.updated, or the API) tells.
-        paid ??= invoice.Lines?.HasMore == true && !api.IsConfigured ? null : PaidLine.AnyPeriod(lines);
-        if (paid is null)
-        {
-            var cut = invoice.Lines?.HasMore == true;
-            var detail = cut
-                ? "the plan's line is not on the first page of the invoice's lines; set Stripe:ApiKey to list them. The period stays unconfirmed (reported by runs) until its payment is seen"
-                : "the invoice pays no billing period (prorations or one-off items only)";
-            if (cut)
-            {
-                UnmatchedInvoice(logger, stripeEvent.Id, invoice.Id, subscriptionId, detail);
-            }
-
-            return Ignored(stripeEvent, detail) with { SubscriptionId = subscriptionId };
-        }
-
-        if (paid.PeriodStart > time.GetUtcNow().AddDays(1))
-        {
-            // Prebilled: the period has not started. Its renewal is confirmed when it starts (by the API, or reported).
-            return Ignored(stripeEvent, $"the invoice pays a period that has not started ({paid.PeriodStart:O})") with { SubscriptionId = subscriptionId };
-        }
-
-        var result = await sync.RecordPaymentAsync(stored.CustomerId, subscriptionId, paid, stripeEvent.Id, job, cancellationToken).ConfigureAwait(false);
         if (result.Stored is { } recorded && recorded.PaidPeriodStart > recorded.Stripe.PeriodStart && api.IsConfigured
-            && await TrySyncFromApiAsync(subscriptionId, paid.PeriodStart, job, cancellationToken).ConfigureAwait(false) is { } current)
+            && await sync.SyncFromApiAsync(subscriptionId, recorded.PaidPeriodStart, job, cancellationToken).ConfigureAwait(false) is { } current)
         {
             // Paid ahead of the period's state, at another price: the API tells the new period's plan now.
             result = result with { Stored = current.Stored ?? recorded, Reset = current.Reset ?? result.Reset };
@@ -186,28 +194,6 @@ public sealed partial class StripeEventProcessor(
         return new WebhookOutcome(stripeEvent.Id, stripeEvent.Type, label) { SubscriptionId = subscriptionId, Reset = reset };
     }
 
-    /// <summary>As <see cref="SyncFromApiAsync"/>; null when Stripe does not know the subscription (deleted, or another account's).</summary>
-    private async Task<SyncResult?> TrySyncFromApiAsync(string subscriptionId, DateTimeOffset? paidPeriodStart, ResetJob job, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await SyncFromApiAsync(subscriptionId, paidPeriodStart, job, cancellationToken).ConfigureAwait(false);
-        }
-        catch (StripeException ex) when (ex.HttpStatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            UnknownToStripe(logger, subscriptionId, ex.Message);
-            return null;
-        }
-    }
-
-    /// <summary>Stores the subscription as the Stripe API has it now, stamped with Stripe's time of the answer.</summary>
-    private async Task<SyncResult> SyncFromApiAsync(string subscriptionId, DateTimeOffset? paidPeriodStart, ResetJob job, CancellationToken cancellationToken)
-    {
-        var (subscription, asOf) = await api.GetSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
-        var view = mapper.Map(subscription) with { AsOf = asOf };
-        return await sync.SyncViewAsync(view, eventId: null, isCreation: false, job, paidPeriodStart: paidPeriodStart, cancellationToken: cancellationToken).ConfigureAwait(false);
-    }
-
     private WebhookOutcome Ignored(Event stripeEvent, string detail)
     {
         EventIgnored(logger, stripeEvent.Id, stripeEvent.Type, detail);
@@ -226,8 +212,8 @@ public sealed partial class StripeEventProcessor(
     [LoggerMessage(2203, LogLevel.Warning, "Stripe event {EventId}: invoice {InvoiceId} of {SubscriptionId} was paid but {Detail}")]
     private static partial void UnmatchedInvoice(ILogger logger, string eventId, string invoiceId, string subscriptionId, string detail);
 
-    [LoggerMessage(2205, LogLevel.Warning, "The Stripe API does not know subscription {SubscriptionId} ({Message}): check that Stripe:ApiKey belongs to the account (and mode) the webhooks come from")]
-    private static partial void UnknownToStripe(ILogger logger, string subscriptionId, string message);
+    [LoggerMessage(1008, LogLevel.Error, "Subscription {SubscriptionId} has an unknown plan (price {PriceId}): it gets no credits until its price has credits_per_month metadata or a configured allowance")]
+    private static partial void UnknownPlan(ILogger logger, string subscriptionId, string priceId);
 
     [LoggerMessage(2204, LogLevel.Warning, "Stripe event {EventId} ({EventType}) is signed but has an unexpected shape, answered as ignored: {Detail}")]
     private static partial void UnexpectedShape(ILogger logger, string eventId, string eventType, string detail);

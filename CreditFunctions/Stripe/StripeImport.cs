@@ -1,3 +1,4 @@
+using CreditFunctions.Accounts;
 using CreditFunctions.Resets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -14,7 +14,7 @@ namespace CreditFunctions.Stripe;
 /// (<c>charge.refunded</c>, full or partial, cumulative) takes back that share of the purchase's credits that is still
 /// unspent; what was spent already is not clawed back below zero, and the ledger entry says so.
 /// </summary>
-public sealed partial class StripePurchases(AccountWriter writer, ICreditStore store, StripeApi api, ILogger<StripePurchases> logger)
+public sealed partial class StripePurchases(AccountRepository accounts, ICreditStore store, StripeApi api, TimeProvider time, ILogger<StripePurchases> logger)
 {
     public async Task<WebhookOutcome> CheckoutPaidAsync(Event stripeEvent, Session session, CancellationToken cancellationToken)
     {
@@ -53,7 +53,7 @@ public sealed partial class StripePurchases(AccountWriter writer, ICreditStore s
                 ?? $"its credits are unknown: set metadata '{PackCredits.CreditsKey}' on the session, or Stripe:ApiKey so the prices' metadata can be read");
         }
 
-        return await GrantAsync(stripeEvent, customerId, purchaseId, session.PaymentIntentId, credits, cancellationToken).ConfigureAwait(false);
+        return await GrantAsync(stripeEvent, customerId, purchaseId, session.PaymentIntentId, credits.Lines, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A paid invoice without a subscription: a one-off invoice, or the invoice of a payment-mode Checkout session.</summary>
@@ -109,7 +109,7 @@ public sealed partial class StripePurchases(AccountWriter writer, ICreditStore s
                 PaymentUnknown(logger, invoice.Id, ex.Message);
             }
         }
-        return await GrantAsync(stripeEvent, customerId, invoice.Id, paymentIntent, credits, cancellationToken).ConfigureAwait(false);
+        return await GrantAsync(stripeEvent, customerId, invoice.Id, paymentIntent, credits.Lines, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<WebhookOutcome> ChargeRefundedAsync(Event stripeEvent, Charge charge, CancellationToken cancellationToken)
@@ -121,122 +121,55 @@ public sealed partial class StripePurchases(AccountWriter writer, ICreditStore s
             return Answer(stripeEvent, WebhookResult.Ignored, null, "a charge without a customer or payment intent: not a credit purchase");
         }
 
-        for (var attempt = 0; attempt < 5; attempt++)
+        // Refunds add up on the charge: the share to take back follows amount_refunded, so a redelivery takes nothing.
+        var found = false;
+        var changed = await accounts.ChangeAsync(customerId, async (account, ct) =>
         {
-            if (await store.FindPurchaseByPaymentAsync(customerId, paymentIntent, cancellationToken).ConfigureAwait(false) is not { } purchase)
+            var purchase = await store.FindPurchaseByPaymentAsync(customerId, paymentIntent, ct).ConfigureAwait(false);
+            found = purchase is not null;
+            if (purchase is null)
             {
-                return Answer(stripeEvent, WebhookResult.Ignored, customerId, "no credit purchase was paid with this charge's payment");
+                return null;
             }
 
-            // Refunds add up on the charge: the share to take back follows amount_refunded, so a redelivery takes nothing.
             var target = (long)((Int128)purchase.Credits * Math.Min(charge.AmountRefunded, charge.Amount) / charge.Amount);
-            var update = await writer.UpdateAsync(customerId, (draft, _) =>
-            {
-                var owed = target - purchase.RefundedCredits;
-                if (owed <= 0)
-                {
-                    return new DraftResult<WebhookOutcome>(Answer(stripeEvent, WebhookResult.Unchanged, customerId, "this refund's share was taken back before")) { Refused = "nothing owed" };
-                }
+            return account.RefundPurchase(purchase, target, charge.Id, stripeEvent.Id, time.GetUtcNow());
+        }, saveIf: refund => refund is not null, cancellationToken: cancellationToken).ConfigureAwait(false);
 
-                var parts = new List<LedgerPart>();
-                var left = owed;
-                foreach (var bucket in draft.Account.Grants.Where(g => purchase.BucketIds.Contains(g.Id) && !g.IsExpired(draft.Now)).ToList())
-                {
-                    var taken = Math.Min(left, bucket.Remaining);
-                    if (taken == 0)
-                    {
-                        continue;
-                    }
-
-                    parts.Add(new LedgerPart(bucket.Id, -taken, bucket.Remaining - taken));
-                    draft.SetAccount(draft.Account with { Grants = [.. draft.Account.Grants.Select(g => g.Id == bucket.Id ? g with { Remaining = g.Remaining - taken } : g)] });
-                    left -= taken;
-                }
-
-                var spent = left;
-                draft.Append(new LedgerEntry
-                {
-                    Sequence = 0, At = draft.Now, Kind = LedgerKind.Refund, Parts = parts, BalanceAfter = 0, RunId = stripeEvent.Id,
-                    Reason = spent == 0
-                        ? $"refund of {charge.Id}: {owed} credits taken back"
-                        : $"refund of {charge.Id}: {owed - spent} credits taken back; {spent} were spent already and are not clawed back",
-                });
-                return new DraftResult<WebhookOutcome>(Answer(stripeEvent, WebhookResult.Refunded, customerId, $"{owed - spent} credits taken back, {spent} already spent"))
-                {
-                    EventId = stripeEvent.Id,
-                    Purchase = purchase with { RefundedCredits = target },
-                    OnRefused = refused => refused.Result switch
-                    {
-                        AccountWriteResult.EventRecorded => Answer(stripeEvent, WebhookResult.Duplicate, customerId, null),
-                        _ => null, // The purchase record moved on (another refund event): read it again.
-                    },
-                };
-            }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (update.Answer.Result == WebhookResult.Unchanged && await store.HasEventAsync(customerId, stripeEvent.Id, cancellationToken).ConfigureAwait(false))
-            {
-                return Answer(stripeEvent, WebhookResult.Duplicate, customerId, null);
-            }
-
-            if (update.Written || update.Answer.Result != WebhookResult.Refunded)
-            {
-                return update.Answer;
-            }
+        if (!found)
+        {
+            return Answer(stripeEvent, WebhookResult.Ignored, customerId, "no credit purchase was paid with this charge's payment");
         }
 
-        throw new InvalidOperationException($"The purchase refunded by {charge.Id} kept changing.");
+        if (changed.Status == SaveStatus.AlreadyRecorded
+            || (changed.Result is null && await store.HasEventAsync(customerId, stripeEvent.Id, cancellationToken).ConfigureAwait(false)))
+        {
+            return Answer(stripeEvent, WebhookResult.Duplicate, customerId, null);
+        }
+
+        return changed.Result is { } refund
+            ? Answer(stripeEvent, WebhookResult.Refunded, customerId, $"{refund.TakenBack} credits taken back, {refund.AlreadySpent} already spent")
+            : Answer(stripeEvent, WebhookResult.Unchanged, customerId, "this refund's share was taken back before");
     }
 
-    private async Task<WebhookOutcome> GrantAsync(Event stripeEvent, string customerId, string purchaseId, string? paymentIntent, PackCredits credits, CancellationToken cancellationToken)
+    private async Task<WebhookOutcome> GrantAsync(Event stripeEvent, string customerId, string purchaseId, string? paymentIntent, IReadOnlyList<PackLine> lines, CancellationToken cancellationToken)
     {
         if (!PurchaseIdPattern().IsMatch(purchaseId))
         {
             return NotGranted(stripeEvent, purchaseId, customerId, $"'{purchaseId}' is not a Stripe session or invoice id");
         }
 
-        var update = await writer.UpdateAsync(customerId, (draft, _) =>
+        var purchase = new PackPurchase(purchaseId, paymentIntent, lines);
+        var changed = await accounts.ChangeAsync(
+            customerId, account => account.GrantPurchase(purchase, stripeEvent.Id, time.GetUtcNow()), saveIf: granted => granted.Refusal is null, cancellationToken).ConfigureAwait(false);
+        if (changed.Status == SaveStatus.AlreadyRecorded)
         {
-            if (draft.Account.Grants.Count + credits.Lines.Count > Credits.CreditsLimits.MaxOpenGrants)
-            {
-                return new DraftResult<WebhookOutcome>(NotGranted(stripeEvent, purchaseId, customerId,
-                    $"the customer holds {draft.Account.Grants.Count} open granted buckets, the most one customer may")) { Refused = "too many grants" };
-            }
+            return Answer(stripeEvent, WebhookResult.Duplicate, customerId, $"{purchaseId} was granted before");
+        }
 
-            var buckets = credits.Lines.Select((line, n) => new GrantedBucket
-            {
-                Id = $"pack-{purchaseId}-{n + 1}",
-                Kind = BucketKind.Pack,
-                Granted = line.Credits,
-                Remaining = line.Credits,
-                GrantedAt = draft.Now,
-                ExpiresAt = line.ExpireDays is { } days ? draft.Now.AddDays(days) : null,
-                Reason = "credit pack",
-                Source = purchaseId,
-            }).ToList();
-            draft.SetAccount(draft.Account with { Grants = [.. draft.Account.Grants, .. buckets] });
-            draft.Append(new LedgerEntry
-            {
-                Sequence = 0, At = draft.Now, Kind = LedgerKind.Purchase, BalanceAfter = 0, RunId = stripeEvent.Id, Reason = $"bought with {purchaseId}",
-                Parts = [.. buckets.Select(b => new LedgerPart(b.Id, b.Granted, b.Remaining))],
-            });
-            var record = new PurchaseRecord
-            {
-                Id = purchaseId,
-                PaymentIntentId = paymentIntent,
-                Credits = credits.Total,
-                BucketIds = [.. buckets.Select(b => b.Id)],
-                PurchasedAt = draft.Now,
-                EventId = stripeEvent.Id,
-            };
-            return new DraftResult<WebhookOutcome>(Answer(stripeEvent, WebhookResult.Granted, customerId, $"{credits.Total} credits granted for {purchaseId}"))
-            {
-                EventId = stripeEvent.Id,
-                Purchase = record,
-                OnRefused = refused => refused.Result is AccountWriteResult.PurchaseRecorded or AccountWriteResult.EventRecorded
-                    ? Answer(stripeEvent, WebhookResult.Duplicate, customerId, $"{purchaseId} was granted before")
-                    : null,
-            };
-        }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return update.Answer;
+        return changed.Result.Refusal is TooManyGrants { Open: var open }
+            ? NotGranted(stripeEvent, purchaseId, customerId, $"the customer holds {open} open granted buckets, the most one customer may")
+            : Answer(stripeEvent, WebhookResult.Granted, customerId, $"{lines.Sum(l => l.Credits)} credits granted for {purchaseId}");
     }
 
     private WebhookOutcome NotGranted(Event stripeEvent, string purchaseId, string? customerId, string problem)

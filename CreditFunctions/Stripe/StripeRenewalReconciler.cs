@@ -1,7 +1,7 @@
-using CreditFunctions.Resets;
+using CreditFunctions.Accounts;
+using CreditFunctions.Runs;
 using Microsoft.Extensions.Logging;
 using Stripe;
-using Subscription = Stripe.Subscription;
 
 namespace CreditFunctions.Stripe;
 
@@ -10,11 +10,7 @@ namespace CreditFunctions.Stripe;
 /// a payment not confirmed): syncs the subscription as Stripe has it now, and whether its current period is paid (the
 /// latest invoice, else the period's own paid invoice). Off without <c>Stripe:ApiKey</c>. Never resets anything itself.
 /// </summary>
-public sealed partial class StripeRenewalReconciler(
-    StripeApi api,
-    SubscriptionSync sync,
-    StripeSubscriptionMapper mapper,
-    ILogger<StripeRenewalReconciler> logger) : IRenewalReconciler
+public sealed partial class StripeRenewalReconciler(StripeApi api, SubscriptionSync sync, ILogger<StripeRenewalReconciler> logger) : IRenewalReconciler
 {
     public async Task<Subscriptions.Subscription?> ReconcileAsync(Subscriptions.Subscription stale, CancellationToken cancellationToken = default)
     {
@@ -24,20 +20,13 @@ public sealed partial class StripeRenewalReconciler(
             return null;
         }
 
-        Subscription fetched;
-        DateTimeOffset? asOf;
-        try
+        if (await sync.FetchAsync(stale.Id, cancellationToken).ConfigureAwait(false) is not { } fetchedNow)
         {
-            (fetched, asOf) = await api.GetSubscriptionAsync(stale.Id, cancellationToken).ConfigureAwait(false);
-        }
-        catch (StripeException ex) when (ex.HttpStatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            // Deleted in Stripe, or a key of another account or mode: nothing to sync; the run reports it and looks again.
-            UnknownToStripe(logger, stale.Id, ex.Message);
-            return null;
+            return null; // Deleted in Stripe, or a key of another account or mode: nothing to sync; the run reports it and looks again.
         }
 
-        var view = mapper.Map(fetched) with { AsOf = asOf ?? stale.Stripe.AsOf };
+        var (fetched, view) = fetchedNow;
+        view = view with { AsOf = view.AsOf ?? stale.Stripe.AsOf };
         var paid = await PaidForAsync(fetched.LatestInvoice, view, cancellationToken).ConfigureAwait(false);
         if (paid is null && view.PeriodStart != stale.PaidPeriodStart)
         {
@@ -82,9 +71,6 @@ public sealed partial class StripeRenewalReconciler(
         var line = PaidLine.Find(lines, view) ?? PaidLine.AnyPeriod(lines);
         return line?.PeriodStart == view.PeriodStart ? line.PeriodStart : null;
     }
-
-    [LoggerMessage(2301, LogLevel.Warning, "The Stripe API does not know subscription {SubscriptionId} ({Message}): check that Stripe:ApiKey belongs to the account (and mode) the webhooks come from")]
-    private static partial void UnknownToStripe(ILogger logger, string subscriptionId, string message);
 
     [LoggerMessage(2300, LogLevel.Information, "Reconciled {SubscriptionId} from the Stripe API: status {Status}, period from {PeriodStart:O}, paid {Paid}, sync {SyncOutcome}")]
     private static partial void Reconciled(ILogger logger, string subscriptionId, string status, DateTimeOffset periodStart, bool paid, SyncOutcome syncOutcome);

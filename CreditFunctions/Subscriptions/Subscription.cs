@@ -32,11 +32,11 @@ public sealed record Subscription
     /// </summary>
     public DateTimeOffset? PaidPeriodStart { get; init; }
 
-    /// <summary>Where the subscription's due-index entry was last put, so the index can move or remove it exactly.</summary>
-    public DateTimeOffset? DueAt { get; init; }
-
     /// <summary>Incremented on every change of this subscription.</summary>
     public long Version { get; init; }
+
+    /// <summary>Whether the current billing period's allowance has been granted: its renewal (boundary 0) or a later boundary was applied.</summary>
+    public bool IsPeriodGranted => LastResetBoundary is { } last && last >= Stripe.PeriodStart;
 
     /// <summary>The id of this subscription's plan bucket in the customer's balance and ledger.</summary>
     public string PlanBucketId => "plan-" + Id;

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 
 namespace CreditFunctions.Telemetry;
 

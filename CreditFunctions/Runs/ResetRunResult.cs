@@ -1,4 +1,4 @@
-namespace CreditFunctions.Resets;
+namespace CreditFunctions.Runs;
 
 /// <summary>The handler's answer: a summary, or why what the request named cannot be run.</summary>
 public sealed record ResetRunResult

@@ -1,4 +1,6 @@
-namespace CreditFunctions.Resets;
+using CreditFunctions.Resets;
+
+namespace CreditFunctions.Runs;
 
 /// <summary>What one run did: answered by the HTTP twin, logged by the timer, stored as a run record.</summary>
 public sealed record ResetRunSummary
@@ -46,5 +48,3 @@ public sealed record SkippedSubscription(string SubscriptionId, string Reason);
 
 /// <summary>A subscription whose reset failed in a run, and the kind of failure (one of <see cref="Storage.StoreFailure"/>'s labels).</summary>
 public sealed record FailedSubscription(string SubscriptionId, string Error);
-
-public sealed record PlannedReset(string SubscriptionId, DateTimeOffset Boundary, long BalanceBefore, long BalanceAfter);

@@ -1,4 +1,6 @@
-namespace CreditFunctions.Resets;
+using CreditFunctions.Resets;
+
+namespace CreditFunctions.Runs;
 
 /// <summary>
 /// One reset run: all due subscriptions, or just those of one customer (<see cref="CustomerId"/>), or just one

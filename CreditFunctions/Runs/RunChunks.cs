@@ -1,4 +1,4 @@
-namespace CreditFunctions.Resets;
+namespace CreditFunctions.Runs;
 
 /// <summary>
 /// How a run walks the due index: in chunks of <see cref="Size"/> entries, up to <see cref="InFlight"/> at once, sharing

@@ -1,6 +1,7 @@
+using CreditFunctions.Resets;
 using Microsoft.Extensions.Logging;
 
-namespace CreditFunctions.Resets;
+namespace CreditFunctions.Runs;
 
 internal static partial class ResetLog
 {

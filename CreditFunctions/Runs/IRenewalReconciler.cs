@@ -1,6 +1,6 @@
 using CreditFunctions.Subscriptions;
 
-namespace CreditFunctions.Resets;
+namespace CreditFunctions.Runs;
 
 /// <summary>
 /// Brings a subscription that cannot be decided on what is stored (a renewal not seen, a payment not confirmed) up to

@@ -1,4 +1,4 @@
-namespace CreditFunctions.Resets;
+namespace CreditFunctions.Runs;
 
 /// <summary>
 /// A run that failed as a whole before it finished (the due index could not be read, say). <see cref="Summary"/> is what

@@ -1,4 +1,6 @@
-namespace CreditFunctions.Resets;
+using CreditFunctions.Resets;
+
+namespace CreditFunctions.Runs;
 
 /// <summary>Collects a run's outcomes from concurrent workers and freezes them into a <see cref="ResetRunSummary"/>.</summary>
 internal sealed class ResetRunRecorder

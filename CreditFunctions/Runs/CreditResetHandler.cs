@@ -1,23 +1,23 @@
 using System.Collections.Concurrent;
 using CreditFunctions.Accounts;
+using CreditFunctions.Resets;
 using CreditFunctions.Scheduling;
 using CreditFunctions.Storage;
 using CreditFunctions.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace CreditFunctions.Resets;
+namespace CreditFunctions.Runs;
 
 /// <summary>
-/// The one reset handler behind the timer and the HTTP twin: drives a run over what the due index says is due (pages,
-/// chunks, time budget, index upkeep, summary), or over one named customer or subscription. Each subscription is decided
-/// once with <see cref="ResetPlanner"/>; each customer's due resets are committed by <see cref="SubscriptionResetter"/>
-/// in one write of the customer's account.
+/// The one reset run behind the timer and the HTTP twin: over what the due index says is due (pages, chunks, time budget,
+/// summary), or over one named customer or subscription. Each customer is load → apply what is due → save: the verb is
+/// <see cref="CustomerAccount.ApplyDue"/>, the same rule every other writer applies; the run's batching of index writes
+/// is the repository's <see cref="AccountRepository.SaveManyAsync"/>.
 /// </summary>
 public sealed class CreditResetHandler(
     ICreditStore store,
-    DueIndex index,
-    SubscriptionResetter resetter,
+    AccountRepository accounts,
     IRenewalReconciler reconciler,
     TimeProvider time,
     CreditMetrics metrics,
@@ -31,7 +31,7 @@ public sealed class CreditResetHandler(
         ArgumentNullException.ThrowIfNull(request);
         var budget = request.Trigger == ResetTrigger.Timer ? _options.TimerRunBudget : _options.ManualRunBudget;
         using var slots = new StoreSlots(_options.MaxParallelism);
-        var run = new Run(Guid.NewGuid().ToString("N"), request, time.GetUtcNow(), time.GetTimestamp(), budget, slots, cancellationToken);
+        var run = new Run(Guid.NewGuid().ToString("N"), request, time.GetUtcNow(), time.GetTimestamp(), budget, slots, _options.Policy, cancellationToken);
         ResetLog.RunStarted(logger, run.Id, request.Trigger, run.AsOf, request.DryRun, request.CustomerId, request.SubscriptionId);
 
         var remaining = true;
@@ -83,14 +83,14 @@ public sealed class CreditResetHandler(
         }
 
         customerId ??= owner;
-        var account = customerId is null ? null : await store.GetAccountAsync(customerId, cancellationToken).ConfigureAwait(false);
+        var loaded = customerId is null ? null : await accounts.LoadAsync(customerId, cancellationToken).ConfigureAwait(false);
+        var account = loaded?.Stored?.State;
         if (account is null || (subscriptionId is not null && account.Find(subscriptionId) is null))
         {
             return subscriptionId is not null && account is not null ? new NamedMissing(subscriptionId, customerId) : new NamedMissing(subscriptionId ?? customerId!);
         }
 
-        var targets = subscriptionId is null ? [.. account.Subscriptions.Select(s => s.Id)] : new[] { subscriptionId };
-        var entries = targets.ToDictionary(id => id, _ => (IReadOnlyList<DueEntry>)[], StringComparer.Ordinal);
+        string[] targets = subscriptionId is null ? [.. account.Subscriptions.Select(s => s.Id)] : [subscriptionId];
         foreach (var _ in targets)
         {
             run.Recorder.Examined();
@@ -98,8 +98,16 @@ public sealed class CreditResetHandler(
 
         await GuardAsync(run, targets, async () =>
         {
-            var look = await LookAsync(account, entries, run, cancellationToken).ConfigureAwait(false);
-            await CommitAsync(look, scope: null, handled: null, run, cancellationToken).ConfigureAwait(false);
+            loaded = await ReconcileAsync(loaded!, targets, run, cancellationToken).ConfigureAwait(false);
+            if (run.Request.DryRun)
+            {
+                Record(run, loaded.Account.ApplyDue(run.Job, targets), loaded.Account.State);
+                return;
+            }
+
+            var changed = await accounts.ChangeAsync(
+                loaded.Account.CustomerId, (a, _) => Task.FromResult(a.ApplyDue(run.Job, targets)), known: loaded, cancellationToken: cancellationToken).ConfigureAwait(false);
+            Record(run, changed.Result, changed.Account.State);
         }).ConfigureAwait(false);
         return null;
     }
@@ -107,22 +115,22 @@ public sealed class CreditResetHandler(
     /// <returns>Whether due entries were left when the time budget ran out.</returns>
     private Task<bool> DrainDueAsync(Run run, CancellationToken cancellationToken) =>
         RunChunks.DrainAsync(
-            index.ReadDueAsync(run.AsOf, cancellationToken),
+            store.ReadDueAsync(run.AsOf, cancellationToken),
             entry => entry.DueAt <= run.AsOf, // Later today: tomorrow's run (or a later manual one) takes it.
             chunk => ProcessChunkAsync(chunk, run, cancellationToken));
 
     /// <summary>
-    /// Handles up to <see cref="RunChunks.Size"/> due entries in four steps, so the index costs a couple of batch writes per
-    /// chunk instead of two writes per subscription: read each customer's account once and decide its due subscriptions;
-    /// write every next index entry (batched per day); commit each customer's resets in one write; drop the handled
-    /// entries (batched). The order keeps crashes harmless: next entries exist before any commit, and old entries go only
-    /// after theirs. Returns false if the time budget ran out.
+    /// Handles up to <see cref="RunChunks.Size"/> due entries: loads each customer once and applies what is due to the
+    /// subscriptions its entries name; then saves the chunk's accounts (<see cref="AccountRepository.SaveManyAsync"/>: the
+    /// next entries in one batch per day before any write, the handled ones removed in one batch after), so the index
+    /// costs a couple of batch writes per chunk instead of two writes per subscription. An account another writer changed
+    /// meanwhile is loaded again and applied again on its own. Returns false if the time budget ran out.
     /// </summary>
     private async Task<bool> ProcessChunkAsync(List<DueEntry> entries, Run run, CancellationToken cancellationToken)
     {
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelism, CancellationToken = cancellationToken };
         var looks = new ConcurrentBag<Look>();
-        var handled = new ConcurrentBag<(IReadOnlyList<DueEntry> Entries, DateTimeOffset? Placement)>();
+        var orphans = new ConcurrentBag<DueEntry>();
         var outOfTime = false;
         await Parallel.ForEachAsync(entries.GroupBy(e => e.CustomerId, StringComparer.Ordinal), parallel, async (customer, _) =>
         {
@@ -135,8 +143,7 @@ public sealed class CreditResetHandler(
                 return;
             }
 
-            var bySubscription = customer.GroupBy(e => e.SubscriptionId, StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => (IReadOnlyList<DueEntry>)[.. g], StringComparer.Ordinal);
+            var bySubscription = customer.GroupBy(e => e.SubscriptionId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
             foreach (var examined in bySubscription)
             {
                 run.Recorder.Examined();
@@ -144,121 +151,144 @@ public sealed class CreditResetHandler(
 
             await GuardAsync(run, bySubscription.Keys, async () =>
             {
-                var account = await store.GetAccountAsync(customer.Key, cancellationToken).ConfigureAwait(false);
-                var missing = bySubscription.Keys.Where(id => account?.Find(id) is null).ToList();
-                foreach (var id in missing)
+                var loaded = await accounts.LoadAsync(customer.Key, cancellationToken).ConfigureAwait(false);
+                var present = bySubscription.Keys.Where(id => loaded.Stored?.State.Find(id) is not null).ToList();
+                foreach (var id in bySubscription.Keys.Except(present))
                 {
                     Skip(run, id, SkipReason.SubscriptionMissing);
-                    handled.Add((bySubscription[id], null));
+                    bySubscription[id].ForEach(orphans.Add);
                 }
 
-                if (account is not null && missing.Count < bySubscription.Count)
+                if (present.Count > 0)
                 {
-                    var targets = bySubscription.Where(s => !missing.Contains(s.Key)).ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
-                    looks.Add(await LookAsync(account, targets, run, cancellationToken).ConfigureAwait(false));
+                    loaded = await ReconcileAsync(loaded, present, run, cancellationToken).ConfigureAwait(false);
+                    var outcomes = loaded.Account.ApplyDue(run.Job, present);
+                    looks.Add(new Look(loaded, outcomes, [.. present.SelectMany(id => bySubscription[id])]));
                 }
             }).ConfigureAwait(false);
         }).ConfigureAwait(false);
 
-        var toCommit = looks.ToList();
-        if (!run.Request.DryRun)
+        var looked = looks.ToList();
+        if (run.Request.DryRun)
         {
-            var placed = toCommit.SelectMany(l => l.Placements().Select(p => new DueEntry(p.Key, l.Account.CustomerId, p.Value))).ToList();
-            try
+            foreach (var look in looked)
+            {
+                Record(run, look.Outcomes, look.Loaded.Account.State);
+            }
+
+            return !outOfTime;
+        }
+
+        var (saves, stale) = await accounts.SaveManyAsync(
+            [.. looked.Select(l => new ChunkItem(l.Loaded, l.Read))],
+            [.. orphans],
+            async call =>
             {
                 using var slot = await run.Slots.TakeAsync(cancellationToken).ConfigureAwait(false);
-                await index.PlaceManyAsync(placed, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                await call().ConfigureAwait(false);
+            },
+            _options.MaxParallelism,
+            cancellationToken).ConfigureAwait(false);
+        await ReleaseAsync(run, stale, cancellationToken).ConfigureAwait(false);
+
+        await Parallel.ForEachAsync(saves.Zip(looked), parallel, async (pair, _) =>
+        {
+            var (save, look) = (pair.First, pair.Second);
+            var ids = look.Outcomes.Keys.ToList();
+            if (save.Failure is { } failure)
             {
-                // Without their next entries these must not commit; their current entries stay for the next run.
-                foreach (var look in toCommit.Where(l => l.Placements().Count > 0))
+                ids.ForEach(id => Fail(run, id, failure));
+                return;
+            }
+
+            if (save.Status != SaveStatus.Conflict)
+            {
+                Record(run, look.Outcomes, look.Loaded.Account.State);
+                return;
+            }
+
+            // Another writer (a spend, a webhook, another run) changed the account in between: again, on its own.
+            await GuardAsync(run, ids, async () =>
+            {
+                Changed<IReadOnlyDictionary<string, ResetOutcome>> changed;
+                using (await run.Slots.TakeAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    look.Decisions.Keys.ToList().ForEach(id => Fail(run, id, ex));
+                    changed = await accounts.ChangeAsync(
+                        look.Loaded.Account.CustomerId,
+                        (a, _) => Task.FromResult(a.ApplyDue(run.Job, ids)),
+                        known: null,
+                        moves: save.Moves,
+                        cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
 
-                toCommit.RemoveAll(l => l.Placements().Count > 0);
-            }
-        }
-
-        await Parallel.ForEachAsync(toCommit, parallel, async (look, _) =>
-            await GuardAsync(run, look.Decisions.Keys, async () =>
-            {
-                using var slot = await run.Slots.TakeAsync(cancellationToken).ConfigureAwait(false);
-                await CommitAsync(look, new RunIndexScope(look.Placements(), [.. look.Entries.Values.SelectMany(e => e)]), handled, run, cancellationToken).ConfigureAwait(false);
-            }).ConfigureAwait(false)).ConfigureAwait(false);
-
-        if (!run.Request.DryRun)
-        {
-            try
-            {
-                using var slot = await run.Slots.TakeAsync(cancellationToken).ConfigureAwait(false);
-                await index.ReleaseManyAsync(handled, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                // The resets are committed; leftover entries are stale and the next run drops them.
-                ResetLog.IndexCleanupFailed(logger, ex, run.Id, handled.Sum(h => h.Entries.Count));
-            }
-        }
+                Record(run, changed.Result, changed.Account.State);
+                var kept = changed.Due ?? new Dictionary<string, DueEntry>();
+                await ReleaseAsync(run, [.. look.Read.Where(e => !(kept.TryGetValue(e.SubscriptionId, out var k) && k.IsSameRow(e)))], cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        }).ConfigureAwait(false);
 
         return !outOfTime;
     }
 
-    /// <summary>
-    /// Decides once what to do with each due subscription of a customer. One that cannot be decided on what is stored
-    /// (its period ended with no renewal seen, or its payment is unconfirmed past the grace) is first brought up to date
-    /// from Stripe: the reconciler only syncs what Stripe says, and the decisions are then made on the account it stored.
-    /// </summary>
-    private async Task<Look> LookAsync(CustomerAccount account, IReadOnlyDictionary<string, IReadOnlyList<DueEntry>> entries, Run run, CancellationToken cancellationToken)
+    /// <summary>Removes handled entries no row names any more; if that fails they are stale, and the next run drops them.</summary>
+    private async Task ReleaseAsync(Run run, IReadOnlyCollection<DueEntry> stale, CancellationToken cancellationToken)
     {
-        var job = new ResetJob(run.Id, run.Request.Trigger, run.AsOf, run.Request.DryRun, _options.Policy);
-        var decisions = entries.Keys.ToDictionary(id => id, id => job.Decide(account.Find(id)!), StringComparer.Ordinal);
-        var reconciled = false;
-        foreach (var (id, decision) in decisions.Where(d => d.Value.NeedsStripe && !run.Request.DryRun).ToList())
+        if (stale.Count == 0)
         {
-            var subscription = account.Find(id)!;
+            return;
+        }
+
+        try
+        {
+            using var slot = await run.Slots.TakeAsync(cancellationToken).ConfigureAwait(false);
+            await store.RemoveDueManyAsync(stale, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The resets are committed; leftover entries are stale and the next run drops them.
+            ResetLog.IndexCleanupFailed(logger, ex, run.Id, stale.Count);
+        }
+    }
+
+    /// <summary>
+    /// A subscription that cannot be decided on what is stored (its period ended with no renewal seen, or its payment is
+    /// unconfirmed past the grace) is first brought up to date from Stripe: the reconciler only syncs what Stripe says, and
+    /// what is due is then applied to the account it stored.
+    /// </summary>
+    private async Task<LoadedAccount> ReconcileAsync(LoadedAccount loaded, IReadOnlyCollection<string> subscriptionIds, Run run, CancellationToken cancellationToken)
+    {
+        var reconciled = false;
+        foreach (var id in subscriptionIds)
+        {
+            var subscription = loaded.Account.State.Find(id)!;
+            var decision = ResetPlanner.Plan(subscription, run.AsOf, run.Policy);
+            if (!decision.NeedsStripe || run.Request.DryRun)
+            {
+                continue;
+            }
+
             if (await reconciler.ReconcileAsync(subscription, cancellationToken).ConfigureAwait(false) is not null)
             {
                 reconciled = true;
+                continue;
+            }
+
+            if (decision.SkipReason == SkipReason.AwaitingRenewal)
+            {
+                ResetLog.RenewalMissing(logger, id, subscription.Stripe.PeriodEnd);
             }
             else
             {
-                if (decision.SkipReason == SkipReason.AwaitingRenewal)
-                {
-                    ResetLog.RenewalMissing(logger, id, subscription.Stripe.PeriodEnd);
-                }
-                else
-                {
-                    ResetLog.RenewalUnconfirmed(logger, id, subscription.Stripe.PeriodStart);
-                }
+                ResetLog.RenewalUnconfirmed(logger, id, subscription.Stripe.PeriodStart);
+            }
 
-                if (decision.WaitingSince is { } since)
-                {
-                    metrics.RenewalWaiting(decision.SkipReason!, run.AsOf - since);
-                }
+            if (decision.WaitingSince is { } since)
+            {
+                metrics.RenewalWaiting(decision.SkipReason!, run.AsOf - since);
             }
         }
 
-        if (reconciled)
-        {
-            account = await store.GetAccountAsync(account.CustomerId, cancellationToken).ConfigureAwait(false) ?? account;
-            decisions = entries.Keys.ToDictionary(id => id, id => account.Find(id) is { } s ? job.Decide(s) : new ResetDecision { SkipReason = SkipReason.SubscriptionMissing }, StringComparer.Ordinal);
-        }
-
-        return new Look(account, entries, decisions, job);
-    }
-
-    private async Task CommitAsync(
-        Look look, RunIndexScope? scope, ConcurrentBag<(IReadOnlyList<DueEntry>, DateTimeOffset?)>? handled, Run run, CancellationToken cancellationToken)
-    {
-        var outcomes = await resetter.ResetAsync(
-            look.Account.CustomerId, [.. look.Decisions.Keys], look.Job, look.Decisions, look.Account, scope, cancellationToken).ConfigureAwait(false);
-        foreach (var (id, outcome) in outcomes)
-        {
-            Record(run, id, outcome);
-            handled?.Add((look.Entries.GetValueOrDefault(id) ?? [], outcome.Placement));
-        }
+        return reconciled ? await accounts.LoadAsync(loaded.Account.CustomerId, cancellationToken).ConfigureAwait(false) : loaded;
     }
 
     private async Task<ResetRunSummary> SaveSummaryAsync(Run run, bool remaining, CancellationToken cancellationToken, bool aborted = false)
@@ -303,10 +333,24 @@ public sealed class CreditResetHandler(
         }
     }
 
-    private void Record(Run run, string subscriptionId, ResetOutcome outcome)
+    private void Record(Run run, IReadOnlyDictionary<string, ResetOutcome> outcomes, AccountState state)
     {
-        if (outcome.Applied is not null)
+        foreach (var (id, outcome) in outcomes)
         {
+            Record(run, id, outcome, state);
+        }
+    }
+
+    private void Record(Run run, string subscriptionId, ResetOutcome outcome, AccountState state)
+    {
+        if (outcome.Applied is { } reset)
+        {
+            if (reset.SkippedBoundaries.Count > 0)
+            {
+                ResetLog.CatchUp(logger, subscriptionId, reset.Boundary, reset.SkippedBoundaries.Count);
+            }
+
+            ResetLog.ResetApplied(logger, subscriptionId, reset.Boundary, reset.BalanceBefore, reset.BalanceAfter, reset.Trigger, reset.RunId);
             run.Recorder.Reset();
         }
         else if (outcome.Planned is { } planned)
@@ -317,8 +361,12 @@ public sealed class CreditResetHandler(
         {
             // Without an index entry there is no stale entry to speak of: a named subscription with nothing due is not due.
             var reason = outcome.SkipReason == SkipReason.AlreadyApplied && run.Request.Names ? SkipReason.NotDue : outcome.SkipReason!;
-            run.Recorder.Skipped(subscriptionId, reason);
-            metrics.ResetSkipped(run.Request.Trigger, reason);
+            if (reason == SkipReason.UnknownPlan)
+            {
+                ResetLog.UnknownPlan(logger, subscriptionId, state.Find(subscriptionId)?.Stripe.PriceId ?? "");
+            }
+
+            Skip(run, subscriptionId, reason);
         }
     }
 
@@ -336,19 +384,15 @@ public sealed class CreditResetHandler(
         ResetLog.ResetFailed(logger, exception, subscriptionId, run.Id);
     }
 
-    /// <summary>One customer in a run: its account as read, the due entries per subscription, the decisions made once.</summary>
-    private sealed record Look(
-        CustomerAccount Account, IReadOnlyDictionary<string, IReadOnlyList<DueEntry>> Entries, IReadOnlyDictionary<string, ResetDecision> Decisions, ResetJob Job)
-    {
-        /// <summary>Where each subscription's entry goes once its decision is carried out, where that moves it.</summary>
-        public Dictionary<string, DateTimeOffset> Placements() => Decisions
-            .Where(d => DueIndex.Placement(d.Value, carriedOut: true, Job.AsOf) is { } at && at != Account.Find(d.Key)?.DueAt)
-            .ToDictionary(d => d.Key, d => DueIndex.Placement(d.Value, carriedOut: true, Job.AsOf)!.Value, StringComparer.Ordinal);
-    }
+    /// <summary>One customer in a chunk: its account as loaded and changed, what became of each subscription, and the entries read for it.</summary>
+    private sealed record Look(LoadedAccount Loaded, IReadOnlyDictionary<string, ResetOutcome> Outcomes, IReadOnlyCollection<DueEntry> Read);
 
     /// <param name="Slots">The run's store slots, shared by the chunks in flight.</param>
-    private sealed record Run(string Id, ResetRequest Request, DateTimeOffset AsOf, long Started, TimeSpan Budget, StoreSlots Slots, CancellationToken Cancellation)
+    private sealed record Run(string Id, ResetRequest Request, DateTimeOffset AsOf, long Started, TimeSpan Budget, StoreSlots Slots, ResetPolicy Policy, CancellationToken Cancellation)
     {
         public ResetRunRecorder Recorder { get; } = new();
+
+        /// <summary>What the run applies to each customer it loads.</summary>
+        public ResetJob Job { get; } = new(Id, Request.Trigger, AsOf, Request.DryRun, Policy);
     }
 }

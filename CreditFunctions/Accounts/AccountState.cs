@@ -1,0 +1,49 @@
+using CreditFunctions.Subscriptions;
+
+namespace CreditFunctions.Accounts;
+
+/// <summary>
+/// What a customer's account holds, as one value: its subscriptions (each with its plan bucket), its granted buckets and
+/// the number of its last ledger entry. The <see cref="CustomerAccount"/> aggregate changes it; the store keeps it as one row.
+/// </summary>
+public sealed record AccountState
+{
+    public required string CustomerId { get; init; }
+
+    public IReadOnlyList<Subscription> Subscriptions { get; init; } = [];
+
+    public IReadOnlyList<GrantedBucket> Grants { get; init; } = [];
+
+    /// <summary>The number of the customer's last ledger entry; entries are numbered from 1 without gaps.</summary>
+    public long LedgerSequence { get; init; }
+
+    public static AccountState Empty(string customerId) => new() { CustomerId = customerId };
+
+    /// <summary>Nothing held: no subscription and no granted bucket.</summary>
+    public bool IsEmpty => Subscriptions.Count == 0 && Grants.Count == 0;
+
+    public Subscription? Find(string subscriptionId) => Subscriptions.FirstOrDefault(s => s.Id == subscriptionId);
+
+    /// <summary>This state with <paramref name="subscription"/> added, or replacing the one with its id.</summary>
+    public AccountState With(Subscription subscription)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        var others = Subscriptions.Where(s => s.Id != subscription.Id);
+        return this with { Subscriptions = [.. others.Append(subscription).OrderBy(s => s.Id, StringComparer.Ordinal)] };
+    }
+
+    /// <summary>This state with the granted bucket <paramref name="id"/> changed by <paramref name="change"/>.</summary>
+    public AccountState WithGrant(string id, Func<GrantedBucket, GrantedBucket> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return this with { Grants = [.. Grants.Select(g => g.Id == id ? change(g) : g)] };
+    }
+
+    /// <summary>Whether <paramref name="other"/> holds the same content (lists compared item by item).</summary>
+    public bool SameContent(AccountState? other) =>
+        other is not null
+        && other.CustomerId == CustomerId
+        && other.LedgerSequence == LedgerSequence
+        && other.Subscriptions.SequenceEqual(Subscriptions)
+        && other.Grants.SequenceEqual(Grants);
+}

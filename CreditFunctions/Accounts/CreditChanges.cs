@@ -1,0 +1,45 @@
+using System.Text.Json;
+
+namespace CreditFunctions.Accounts;
+
+/// <summary>A spend as asked for, validated: all or nothing, once per key.</summary>
+public sealed record SpendRequest(long Amount, string IdempotencyKey, string? Reason, IReadOnlyDictionary<string, string>? Metadata)
+{
+    public const string Operation = "spend";
+
+    /// <summary>The request's parameters as compared when its key is used again.</summary>
+    public string Fingerprint => CreditFingerprint.Of(Operation, Amount, Reason, null, Metadata);
+}
+
+/// <summary>A grant (positive) or an adjustment (negative) as asked for, validated.</summary>
+public sealed record GrantRequest(long Amount, string IdempotencyKey, DateTimeOffset? ExpiresAt, string Reason)
+{
+    public const string Operation = "grant";
+
+    public string Fingerprint => CreditFingerprint.Of(Operation, Amount, Reason, ExpiresAt, null);
+}
+
+/// <summary>What a spend, grant or adjustment did: the amount per bucket, the total after, and its ledger entry.</summary>
+public sealed record CreditsReceipt(
+    string CustomerId, string IdempotencyKey, string Kind, long Amount, IReadOnlyList<LedgerPart> Parts, long Available, long LedgerSequence, DateTimeOffset At)
+{
+    public static CreditsReceipt Of(string customerId, string key, LedgerEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return new(customerId, key, entry.Kind, entry.Amount, entry.Parts, entry.BalanceAfter, entry.Sequence, entry.At);
+    }
+}
+
+internal static class CreditFingerprint
+{
+    /// <summary><c>"metadata": {}</c> and no metadata are the same request; metadata keys compare in order.</summary>
+    public static string Of(string operation, long amount, string? reason, DateTimeOffset? expiresAt, IReadOnlyDictionary<string, string>? metadata) =>
+        JsonSerializer.Serialize(new
+        {
+            operation,
+            amount,
+            reason,
+            expiresAt,
+            metadata = metadata?.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => new[] { m.Key, m.Value }),
+        });
+}

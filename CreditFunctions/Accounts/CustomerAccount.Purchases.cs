@@ -1,0 +1,88 @@
+namespace CreditFunctions.Accounts;
+
+public sealed partial class CustomerAccount
+{
+    /// <summary>
+    /// Grants a credit pack bought through Stripe: a pack bucket per credit-bearing line, a <c>purchase</c> ledger entry,
+    /// and the purchase record keyed by the Stripe object, which makes the grant exactly-once however often Stripe tells.
+    /// </summary>
+    public Outcome<PurchaseRecord> GrantPurchase(PackPurchase purchase, string eventId, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(purchase);
+        ExpireDue(now);
+        if (State.Grants.Count + purchase.Lines.Count > AccountLimits.MaxOpenGrants)
+        {
+            return Outcome.Refused<PurchaseRecord>(new TooManyGrants(CustomerId, State.Grants.Count));
+        }
+
+        var buckets = purchase.Lines.Select((line, n) => new GrantedBucket
+        {
+            Id = $"pack-{purchase.Id}-{n + 1}",
+            Kind = BucketKind.Pack,
+            Granted = line.Credits,
+            Remaining = line.Credits,
+            GrantedAt = now,
+            ExpiresAt = line.ExpireDays is { } days ? now.AddDays(days) : null,
+            Reason = "credit pack",
+            Source = purchase.Id,
+        }).ToList();
+        State = State with { Grants = [.. State.Grants, .. buckets] };
+        Append(new LedgerEntry
+        {
+            Sequence = 0, At = now, Kind = LedgerKind.Purchase, BalanceAfter = 0, RunId = eventId, Reason = $"bought with {purchase.Id}",
+            Parts = [.. buckets.Select(b => new LedgerPart(b.Id, b.Granted, b.Remaining))],
+        }, now);
+        var record = new PurchaseRecord
+        {
+            Id = purchase.Id,
+            PaymentIntentId = purchase.PaymentIntentId,
+            Credits = purchase.Lines.Sum(l => l.Credits),
+            BucketIds = [.. buckets.Select(b => b.Id)],
+            PurchasedAt = now,
+            EventId = eventId,
+        };
+        Changes.StripeEventId = eventId;
+        Changes.Purchase = record;
+        return Outcome.Done<PurchaseRecord>(record);
+    }
+
+    /// <summary>
+    /// Takes back a refund's share of a purchase's credits, cumulative: <paramref name="refundedCredits"/> is the share of
+    /// everything refunded so far, so a redelivery owes nothing more. What is still unspent in the purchase's buckets is
+    /// taken, in spend order; credits already spent are not clawed back below zero, and the ledger entry says how many.
+    /// </summary>
+    /// <returns>The refund, or null when nothing more is owed.</returns>
+    public PurchaseRefund? RefundPurchase(PurchaseRecord purchase, long refundedCredits, string chargeId, string eventId, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(purchase);
+        ExpireDue(now);
+        var owed = refundedCredits - purchase.RefundedCredits;
+        if (owed <= 0)
+        {
+            return null;
+        }
+
+        var (after, parts, taken) = Buckets.TakeUpTo(State, owed, now, Policy.Grace, b => purchase.BucketIds.Contains(b.Id));
+        State = after;
+        var spent = owed - taken;
+        Append(new LedgerEntry
+        {
+            Sequence = 0, At = now, Kind = LedgerKind.Refund, Parts = parts, BalanceAfter = 0, RunId = eventId,
+            Reason = spent == 0
+                ? $"refund of {chargeId}: {owed} credits taken back"
+                : $"refund of {chargeId}: {taken} credits taken back; {spent} were spent already and are not clawed back",
+        }, now);
+        Changes.StripeEventId = eventId;
+        Changes.Purchase = purchase with { RefundedCredits = refundedCredits };
+        return new PurchaseRefund(taken, spent);
+    }
+}
+
+/// <summary>A pack bought through Stripe: the object it is keyed by, what paid for it, and its credit-bearing lines.</summary>
+public sealed record PackPurchase(string Id, string? PaymentIntentId, IReadOnlyList<PackLine> Lines);
+
+/// <summary>One line of a purchase: its credits, and after how many days they expire (null: never).</summary>
+public sealed record PackLine(long Credits, int? ExpireDays);
+
+/// <summary>What a refund took back, and how many of the credits it owed were spent already.</summary>
+public sealed record PurchaseRefund(long TakenBack, long AlreadySpent);

@@ -1,0 +1,36 @@
+namespace CreditFunctions.Accounts;
+
+/// <summary>
+/// Why a verb changed nothing. A closed list: each is one stable problem type at the HTTP edge
+/// (<c>Functions/CreditsProblems</c>), and none is stored under an idempotency key, so a retry can succeed later.
+/// </summary>
+public abstract record Refusal;
+
+/// <summary>No subscription and no grant is stored for the customer (and the request does not create it).</summary>
+public sealed record CustomerNotFound(string CustomerId) : Refusal;
+
+/// <summary>Fewer credits are available than the request takes; nothing was taken.</summary>
+public sealed record InsufficientCredits(string CustomerId, long Available, long Requested) : Refusal;
+
+/// <summary>The customer holds the most open granted buckets one customer may (<see cref="AccountLimits.MaxOpenGrants"/>).</summary>
+public sealed record TooManyGrants(string CustomerId, int Open) : Refusal;
+
+/// <summary>The account grew past what one stored row holds.</summary>
+public sealed record AccountFull(string CustomerId, string Detail) : Refusal;
+
+/// <summary>The idempotency key was used before for a different request.</summary>
+public sealed record IdempotencyKeyReused(string Key, string Operation, DateTimeOffset FirstUsedAt) : Refusal;
+
+/// <summary>What a verb answered: its value, or why it changed nothing.</summary>
+public sealed record Outcome<T>(T? Value, Refusal? Refusal)
+    where T : class;
+
+/// <summary>Makes <see cref="Outcome{T}"/>s.</summary>
+public static class Outcome
+{
+    public static Outcome<T> Done<T>(T value)
+        where T : class => new(value, null);
+
+    public static Outcome<T> Refused<T>(Refusal refusal)
+        where T : class => new(null, refusal);
+}

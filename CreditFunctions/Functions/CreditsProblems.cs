@@ -1,0 +1,38 @@
+using CreditFunctions.Accounts;
+using Microsoft.AspNetCore.Http;
+
+namespace CreditFunctions.Functions;
+
+/// <summary>
+/// The one map from what the account refused to HTTP: a status and RFC 9457 problem details with a stable <c>type</c>
+/// clients can switch on. Nothing below the functions knows a status code.
+/// </summary>
+public static class CreditsProblems
+{
+    public static int StatusOf(Refusal refusal) => Describe(refusal).Status;
+
+    public static string TypeOf(Refusal refusal) => Describe(refusal).Type;
+
+    public static IResult For(Refusal refusal)
+    {
+        var problem = Describe(refusal);
+        return TypedResults.Problem(problem.Detail, statusCode: problem.Status, title: problem.Title, type: problem.Type, extensions: problem.Extensions);
+    }
+
+    private static Problem Describe(Refusal refusal) => refusal switch
+    {
+        CustomerNotFound r => new(StatusCodes.Status404NotFound, "customer-not-found", "Customer not found",
+            $"No subscription or grant is stored for {r.CustomerId}. Customers appear with their first Stripe subscription or grant."),
+        InsufficientCredits r => new(StatusCodes.Status409Conflict, "insufficient-credits", "Insufficient credits",
+            $"{r.CustomerId} has {r.Available} credits available; {r.Requested} were asked for. Nothing was taken.",
+            new() { ["available"] = r.Available, ["requested"] = r.Requested }),
+        TooManyGrants r => new(StatusCodes.Status409Conflict, "too-many-grants", "Too many open grants",
+            $"{r.CustomerId} holds {r.Open} open granted buckets, the most one customer may; let some be spent or expire first."),
+        AccountFull r => new(StatusCodes.Status409Conflict, "too-many-grants", "Account full", r.Detail),
+        IdempotencyKeyReused r => new(StatusCodes.Status409Conflict, "idempotency-key-reused", "Idempotency key reused",
+            $"The key '{r.Key}' was used on {r.FirstUsedAt:O} for a different {r.Operation} request; use a new key for a new request."),
+        _ => throw new ArgumentOutOfRangeException(nameof(refusal), refusal, "A refusal without a problem type."),
+    };
+
+    private sealed record Problem(int Status, string Type, string Title, string Detail, Dictionary<string, object?>? Extensions = null);
+}

@@ -1,0 +1,99 @@
+using CreditFunctions.Scheduling;
+
+namespace CreditFunctions.Storage;
+
+/// <summary>
+/// One unit of work's moves of due-index entries around its account writes. New entries are put down before each write
+/// attempt (so a crash after the write still leaves them scheduled); after the write that lands, the entries the row named
+/// before and those put down by attempts that lost go, unless the saved row names the same index row (one subscription,
+/// one UTC day). Every removal carries the entry's own ETag, so an entry another writer has rewritten since is never taken.
+/// </summary>
+public sealed class DueMoves(ICreditStore store, string customerId)
+{
+    private readonly Dictionary<(string Subscription, DateOnly Day), DueEntry> _placed = [];
+
+    /// <summary>Puts down the entries of <paramref name="due"/> that are new (no token yet); answers the map with every entry's token.</summary>
+    internal async Task<Dictionary<string, DueEntry>> PlaceAsync(IReadOnlyDictionary<string, DueEntry> due, CancellationToken cancellationToken)
+    {
+        var placed = new Dictionary<string, DueEntry>(due, StringComparer.Ordinal);
+        var fresh = new List<DueEntry>();
+        foreach (var entry in due.Values.Where(e => e.ConcurrencyToken is null))
+        {
+            if (_placed.TryGetValue(Row(entry), out var earlier) && earlier.DueAt == entry.DueAt)
+            {
+                placed[entry.SubscriptionId] = earlier; // An earlier attempt put this very entry down.
+            }
+            else
+            {
+                fresh.Add(entry);
+            }
+        }
+
+        var written = fresh.Count switch
+        {
+            0 => [],
+            1 => [await store.ScheduleAsync(fresh[0], cancellationToken).ConfigureAwait(false)],
+            _ => await store.ScheduleManyAsync(fresh, cancellationToken).ConfigureAwait(false),
+        };
+        Adopt(written);
+        foreach (var entry in written)
+        {
+            placed[entry.SubscriptionId] = entry;
+        }
+
+        return placed;
+    }
+
+    /// <summary>Entries put down for this unit of work by someone else (a run places a whole chunk's in one batch).</summary>
+    internal void Adopt(IEnumerable<DueEntry> entries)
+    {
+        foreach (var entry in entries)
+        {
+            _placed[Row(entry)] = entry;
+        }
+    }
+
+    /// <summary>
+    /// What goes after the write that stored <paramref name="saved"/> over a row that named <paramref name="replaced"/>:
+    /// those and the entries of lost attempts, and <paramref name="alsoRelease"/> (a run's read entries), unless the
+    /// saved row names their index row.
+    /// </summary>
+    internal IReadOnlyList<DueEntry> Stale(IReadOnlyDictionary<string, DueEntry> saved, IReadOnlyDictionary<string, DueEntry>? replaced, IEnumerable<DueEntry>? alsoRelease = null)
+    {
+        // The entries read most recently first: their tokens are the freshest.
+        var stale = (alsoRelease ?? []).Concat(_placed.Values).Concat(replaced?.Values ?? [])
+            .Where(e => !(saved.TryGetValue(e.SubscriptionId, out var kept) && kept.IsSameRow(e)))
+            .GroupBy(Row)
+            .Select(g => g.First())
+            .ToList();
+        _placed.Clear();
+        return stale;
+    }
+
+    internal async Task CommitAsync(IReadOnlyDictionary<string, DueEntry> saved, IReadOnlyDictionary<string, DueEntry>? replaced, CancellationToken cancellationToken)
+    {
+        var stale = Stale(saved, replaced);
+        if (stale.Count > 0)
+        {
+            await store.RemoveDueManyAsync(stale, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>When this unit of work wrote nothing: what it put down goes, unless the row as it is now names that index row.</summary>
+    internal async Task AbandonAsync(CancellationToken cancellationToken)
+    {
+        if (_placed.Count == 0)
+        {
+            return;
+        }
+
+        var current = await store.GetAccountAsync(customerId, cancellationToken).ConfigureAwait(false);
+        var stale = Stale(current?.Due ?? new Dictionary<string, DueEntry>(), replaced: null);
+        if (stale.Count > 0)
+        {
+            await store.RemoveDueManyAsync(stale, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static (string, DateOnly) Row(DueEntry entry) => (entry.SubscriptionId, DateOnly.FromDateTime(entry.DueAt.UtcDateTime));
+}
