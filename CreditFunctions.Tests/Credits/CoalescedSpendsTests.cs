@@ -44,23 +44,11 @@ public class CoalescedSpendsTests
         }
     }
 
-    /// <summary>The app as Program.cs builds it, with its store wrapped by <paramref name="wrap"/>.</summary>
-    private static async Task<(AppHost App, TStore Store, CreditsService Credits)> StartAsync<TStore>(Func<ICreditStore, TStore> wrap)
-        where TStore : class, ICreditStore
-    {
-        TStore? wrapped = null;
-        var app = await AppHost.StartAsync(Now, services: s =>
-            s.AddSingleton<ICreditStore>(sp => wrapped = wrap(sp.GetRequiredService<TableCreditStore>())));
-        var credits = app.Services.GetRequiredService<CreditsService>();
-        return (app, wrapped!, credits);
-    }
-
-    private static Task<(AppHost App, CountingStore Store, CreditsService Credits)> StartAsync() => StartAsync(inner => new CountingStore(inner));
-
     [Fact]
     public async Task OneSpend_CostsOneReadAndOneWrite()
     {
-        var (app, store, credits) = await StartAsync();
+        var (app, store) = await AppHost.StartAsync(Now, inner => new CountingStore(inner));
+        var credits = app.Credits;
         await using var _ = app;
         Assert.Equal(201, (await credits.GrantAsync("cus_1Lone", new GrantRequest(100, "grant-1", null, "start"))).Status());
         (store.AccountReads, store.Writes, store.IdempotencyReads) = (0, 0, 0);
@@ -74,7 +62,8 @@ public class CoalescedSpendsTests
     [Fact]
     public async Task SixtyFourConcurrentSpends_AreWrittenTogether_EachOnceWithItsOwnAnswer()
     {
-        var (app, store, credits) = await StartAsync();
+        var (app, store) = await AppHost.StartAsync(Now, inner => new CountingStore(inner));
+        var credits = app.Credits;
         await using var _ = app;
         Assert.Equal(201, (await credits.GrantAsync("cus_1Team", new GrantRequest(10_000, "grant-1", null, "start"))).Status());
         store.Writes = 0;
@@ -94,7 +83,8 @@ public class CoalescedSpendsTests
     [Fact]
     public async Task ABatchWithARefusalAReplayAndAReusedKey_AnswersEachOnItsOwn()
     {
-        var (app, _, credits) = await StartAsync();
+        var (app, _) = await AppHost.StartAsync(Now, inner => new CountingStore(inner));
+        var credits = app.Credits;
         await using var __ = app;
         Assert.Equal(201, (await credits.GrantAsync("cus_1Mixed", new GrantRequest(100, "grant-1", null, "start"))).Status());
         var first = await credits.SpendAsync("cus_1Mixed", new SpendRequest(20, "done-before", null, null));
@@ -125,7 +115,8 @@ public class CoalescedSpendsTests
     [Fact]
     public async Task AReplayAfterTheCreditsAreGone_StillAnswersTheFirstAnswer()
     {
-        var (app, _, credits) = await StartAsync();
+        var (app, _) = await AppHost.StartAsync(Now, inner => new CountingStore(inner));
+        var credits = app.Credits;
         await using var __ = app;
         Assert.Equal(201, (await credits.GrantAsync("cus_1Gone", new GrantRequest(50, "grant-1", null, "start"))).Status());
         var first = await credits.SpendAsync("cus_1Gone", new SpendRequest(50, "all-of-it", null, null));
@@ -138,7 +129,8 @@ public class CoalescedSpendsTests
     [Fact]
     public async Task ConcurrentSpendsOfManyCustomers_DoNotWaitForEachOther()
     {
-        var (app, store, credits) = await StartAsync();
+        var (app, store) = await AppHost.StartAsync(Now, inner => new CountingStore(inner));
+        var credits = app.Credits;
         await using var _ = app;
         var customers = Enumerable.Range(0, 20).Select(i => $"cus_1Many{i:D2}").ToList();
         foreach (var customer in customers)
@@ -185,12 +177,11 @@ public class CoalescedSpendsTests
             FailWrite(write) is { } failure ? Task.FromException<AccountWriteOutcome>(failure) : base.TryWriteAccountAsync(write, cancellationToken);
     }
 
-    private static Task<(AppHost App, HookedStore Store, CreditsService Credits)> StartHookedAsync() => StartAsync(inner => new HookedStore(inner));
-
     [Fact]
     public async Task ARequestTheStoreRefusesInAShareWrite_FailsAloneAndTheOthersAreApplied()
     {
-        var (app, store, credits) = await StartHookedAsync();
+        var (app, store) = await AppHost.StartAsync(Now, inner => new HookedStore(inner));
+        var credits = app.Credits;
         await using var _ = app;
         Assert.Equal(201, (await credits.GrantAsync("cus_1Bad", new GrantRequest(100, "grant-1", null, "start"))).Status());
         store.FailWrite = write => write.Changes.Keys.Any(r => r.Key == "bad")
@@ -222,7 +213,8 @@ public class CoalescedSpendsTests
     [Fact]
     public async Task ARetriedGrantThatNoLongerFits_AnswersItsFirstAnswerNotAccountFull()
     {
-        var (app, store, credits) = await StartHookedAsync();
+        var (app, store) = await AppHost.StartAsync(Now, inner => new HookedStore(inner));
+        var credits = app.Credits;
         await using var _ = app;
         var first = await credits.GrantAsync("cus_1Full", new GrantRequest(100, "grant-1", null, "start"));
         Assert.Equal(201, first.Status());
@@ -239,7 +231,8 @@ public class CoalescedSpendsTests
     [Fact]
     public async Task ASpendQueuedBehindTheGrantThatCreatesTheCustomer_IsApplied()
     {
-        var (app, store, credits) = await StartHookedAsync();
+        var (app, store) = await AppHost.StartAsync(Now, inner => new HookedStore(inner));
+        var credits = app.Credits;
         await using var _ = app;
         store.HoldFirstRead = true;
 

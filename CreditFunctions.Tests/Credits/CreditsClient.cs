@@ -76,5 +76,4 @@ internal static class CreditsClient
         Assert.All(buckets.Where(b => b.Value != 0), b => Assert.True(replayed.ContainsKey(b.Key), $"{b.Key} holds {b.Value} with no ledger entry"));
     }
 
-    public static ICreditStore Store(AppHost app) => app.Services.GetRequiredService<ICreditStore>();
 }

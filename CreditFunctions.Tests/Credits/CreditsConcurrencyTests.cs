@@ -65,7 +65,7 @@ public class CreditsConcurrencyTests
         await Task.WhenAll(spenders);
         await Task.WhenAll(others);
 
-        var store = Store(app);
+        var store = app.Store;
         Assert.All(spent, s => Assert.True(s.Status is 200 or 409, $"{s.Key} answered {s.Status}"));
         var ledger = await FullLedgerAsync(store, Customer);
         var spends = ledger.Where(e => e.Kind == LedgerKind.Spend).ToList();
@@ -89,7 +89,7 @@ public class CreditsConcurrencyTests
         Assert.All(answers, a => Assert.Equal(200, a.Status()));
         Assert.Single(answers.Select(a => a.Value!.LedgerSequence).Distinct());
         Assert.Equal(930, (await credits.ReadAsync(Customer)).Value!.Available);
-        Assert.Single(await FullLedgerAsync(Store(app), Customer), e => e.Kind == LedgerKind.Spend);
+        Assert.Single(await FullLedgerAsync(app.Store, Customer), e => e.Kind == LedgerKind.Spend);
     }
 
     public static TheoryData<string, int, bool> CrashPoints()

@@ -1,3 +1,4 @@
+using CreditFunctions.Accounts;
 using CreditFunctions.Tests.Functions;
 using CreditFunctions.Tests.Stripe;
 using static CreditFunctions.Tests.Credits.CreditsClient;
@@ -16,6 +17,10 @@ public class PlanBucketExpiryTests
     private static readonly Plan Monthly100 = new("price_1Monthly100", "month", 100, UnitAmount: 500);
     private static readonly DateTimeOffset P1 = Utc(2027, 1, 20, 10);
     private static readonly DateTimeOffset P2 = Utc(2027, 2, 20, 10);
+    private static readonly DateTimeOffset Start = Utc(2026, 1, 31, 10);
+    private const string Customer = "cus_1Review";
+
+    private static Task<AppHost> CustomerWithPlanAsync() => TestCustomers.WithPlanAsync("sub_1Review", Start);
 
     [Fact]
     public async Task MonthlyPlanLastMonth_ExpiresAtItsBoundary_SoItIsSpentBeforeAGrantThatOutlivesIt()
@@ -53,5 +58,36 @@ public class PlanBucketExpiryTests
         var plan = Assert.Single(read.Body.GetProperty("buckets").EnumerateArray());
         Assert.Equal((P2, 100L), (plan.GetProperty("nextResetAt").GetDateTimeOffset(), plan.GetProperty("remaining").GetInt64()));
         Assert.Equal(200, spend.Status);
+    }
+
+    [Fact]
+    public async Task ARenewalUnconfirmedPastTheGrace_HoldsTheLastMonthsCreditsBack()
+    {
+        var p1 = Utc(2026, 1, 15, 9, 30);
+        var p2 = p1.AddMonths(1);
+        await using var app = await AppHost.StartAsync(p1.AddMinutes(1));
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1HeldC", "customer.subscription.created", p1, "sub_1Held", "active", MonthlyPro, p1));
+        await SpendAsync(app, "cus_1Held", 100, "january");
+        app.Time.SetUtcNow(p2.AddHours(1));
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1HeldU", "customer.subscription.updated", p2, "sub_1Held", "past_due", MonthlyPro, p2));
+
+        var withinGrace = await SpendAsync(app, "cus_1Held", 100, "within-grace");
+        app.Time.SetUtcNow(p2.AddDays(20));
+        var unpaid = await SpendAsync(app, "cus_1Held", 100, "twenty-days-unpaid");
+
+        Assert.Equal((200, 409), (withinGrace.Status, unpaid.Status));
+        Assert.Equal(800, (await app.Store.GetAccountAsync("cus_1Held"))!.State.Find("sub_1Held")!.Balance); // held, not gone
+    }
+
+    [Fact]
+    public async Task ACancellation_IsInTheLedgerWithTheWriteThatStoresIt()
+    {
+        await using var app = await CustomerWithPlanAsync();
+        app.Time.SetUtcNow(Start.AddDays(3));
+
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1RevD", "customer.subscription.deleted", Start.AddDays(3), "sub_1Review", "canceled", YearlyPro, Start));
+
+        var newest = (await FullLedgerAsync(app.Store, Customer))[^1];
+        Assert.Equal((LedgerKind.Expiry, -1000L, 0L, Start.AddDays(3)), (newest.Kind, newest.Amount, newest.BalanceAfter, newest.At));
     }
 }

@@ -1,3 +1,6 @@
+using CreditFunctions.Credits;
+using CreditFunctions.Resets;
+using CreditFunctions.Runs;
 using CreditFunctions.Storage;
 using CreditFunctions.Tests.Azurite;
 using CreditFunctions.Tests.Stripe;
@@ -30,8 +33,13 @@ internal sealed class AppHost : IAsyncDisposable
     /// <summary>The app's store, as its functions see it.</summary>
     public ICreditStore Store => Services.GetRequiredService<ICreditStore>();
 
+    /// <summary>The credits API's service, as the functions use it.</summary>
+    public CreditsService Credits => Services.GetRequiredService<CreditsService>();
+
     /// <param name="services">Changes to the container after the app's own registrations (a test double around the store, say).</param>
-    public static async Task<AppHost> StartAsync(DateTimeOffset now, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    /// <param name="stripe">A fake Stripe API for the app to read (the API key set and pointed at it), on the app's clock.</param>
+    public static async Task<AppHost> StartAsync(
+        DateTimeOffset now, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, FakeStripeApi? stripe = null)
     {
         var all = new Dictionary<string, string?>
         {
@@ -39,6 +47,12 @@ internal sealed class AppHost : IAsyncDisposable
             ["CreditStorage:TablePrefix"] = AzuriteFixture.NewTablePrefix(),
             ["Stripe:WebhookSecret"] = StripeSigning.Secret,
         };
+        if (stripe is not null)
+        {
+            all["Stripe:ApiKey"] = FakeStripeApi.ApiKey;
+            all["Stripe:ApiBase"] = stripe.BaseUri.ToString();
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;
@@ -46,8 +60,28 @@ internal sealed class AppHost : IAsyncDisposable
 
         var host = Build(now, all, out var time, out var logs, services);
         await host.StartAsync();
+        if (stripe is not null)
+        {
+            stripe.Clock = time.GetUtcNow;
+        }
+
         return new AppHost(host, time, logs);
     }
+
+    /// <summary>The app with its store wrapped by <paramref name="wrap"/> (a test double around the real store), and that wrapper.</summary>
+    public static async Task<(AppHost App, TStore Store)> StartAsync<TStore>(DateTimeOffset now, Func<ICreditStore, TStore> wrap, IDictionary<string, string?>? settings = null)
+        where TStore : class, ICreditStore
+    {
+        TStore? wrapped = null;
+        var app = await StartAsync(now, settings, s => s.AddSingleton<ICreditStore>(sp => wrapped = wrap(sp.GetRequiredService<TableCreditStore>())));
+        _ = app.Store;
+        return (app, wrapped!);
+    }
+
+    /// <summary>A run as the timer (or, given a request, the manual reset) starts it; its summary.</summary>
+    public async Task<ResetRunSummary> RunAsync(ResetRequest? request = null) =>
+        (await Services.GetRequiredService<CreditResetHandler>().RunAsync(request ?? new ResetRequest(ResetTrigger.Timer))).Summary
+        ?? throw new InvalidOperationException("the run named nothing that is stored");
 
     /// <summary>Builds without starting, for tests of start-up validation.</summary>
     public static IHost Build(

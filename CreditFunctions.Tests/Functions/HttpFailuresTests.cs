@@ -20,8 +20,6 @@ public class HttpFailuresTests
     private static readonly DateTimeOffset Start = Utc(2025, 1, 31, 10);
     private static readonly DateTimeOffset RunTime = Utc(2025, 3, 1, 9);
 
-    private static Task<(AppHost App, OutageStore Outage)> StartAsync(DateTimeOffset now) => OutageStore.StartAppAsync(now);
-
     private static Task<FunctionHttp.Answer> ResetAsync(AppHost app, string query = "") =>
         FunctionHttp.InvokeAsync(app, r => app.Function<ResetCreditsHttp>().RunAsync(r, CancellationToken.None), "POST", "/api/" + ResetCreditsHttp.Route, query);
 
@@ -37,7 +35,7 @@ public class HttpFailuresTests
     [Fact]
     public async Task ManualReset_StoreUnreachable_Answers503WithRetryAfter()
     {
-        var (app, outage) = await StartAsync(RunTime);
+        var (app, outage) = await AppHost.StartAsync(RunTime, inner => new OutageStore(inner));
         await using var _ = app;
         outage.Failure = OutageStore.Unreachable();
 
@@ -51,7 +49,7 @@ public class HttpFailuresTests
     [Fact]
     public async Task ManualReset_SomeSubscriptionsFail_Answers500CarryingTheSummary_AndCallingAgainRetriesOnlyThose()
     {
-        var (app, outage) = await StartAsync(RunTime);
+        var (app, outage) = await AppHost.StartAsync(RunTime, inner => new OutageStore(inner));
         await using var _ = app;
         var store = app.Services.GetRequiredService<ICreditStore>();
         await store.SeedAsync(Yearly("sub_1HttpOk", Start, balance: 3), Utc(2025, 2, 28, 10));
@@ -83,7 +81,7 @@ public class HttpFailuresTests
     [Fact]
     public async Task ManualReset_EveryFailureAnOutage_Answers503WithRetryAfterAndTheSummary()
     {
-        var (app, outage) = await StartAsync(RunTime);
+        var (app, outage) = await AppHost.StartAsync(RunTime, inner => new OutageStore(inner));
         await using var _ = app;
         var store = app.Services.GetRequiredService<ICreditStore>();
         await store.SeedAsync(Yearly("sub_1HttpOk2", Start, balance: 3), Utc(2025, 2, 28, 10));
@@ -100,7 +98,7 @@ public class HttpFailuresTests
     [Fact]
     public async Task ManualReset_AbortsAfterCommittingAChunk_Answers503CarryingWhatItDid_AndTheRestStaysDue()
     {
-        var (app, outage) = await StartAsync(RunTime);
+        var (app, outage) = await AppHost.StartAsync(RunTime, inner => new OutageStore(inner));
         await using var _ = app;
         var store = app.Services.GetRequiredService<ICreditStore>();
         await store.SeedManyAsync(Enumerable.Range(0, 150).Select(i => (Yearly($"sub_1Abort{i:D3}", Start, balance: 3), Utc(2025, 2, 28, 10))));
@@ -125,7 +123,7 @@ public class HttpFailuresTests
     [Fact]
     public async Task CreditsApi_StoreUnreachable_Answers503_AndTheRetrySpendsOnce()
     {
-        var (app, outage) = await StartAsync(RunTime);
+        var (app, outage) = await AppHost.StartAsync(RunTime, inner => new OutageStore(inner));
         await using var _ = app;
         await CreditsClient.GrantAsync(app, "cus_1HttpApi", 100, "grant-1");
         outage.Failure = OutageStore.Unreachable();
@@ -145,7 +143,7 @@ public class HttpFailuresTests
     [Fact]
     public async Task CreditsApi_StoreRefusesTheIdentity_Answers500StoreAccessDenied()
     {
-        var (app, outage) = await StartAsync(RunTime);
+        var (app, outage) = await AppHost.StartAsync(RunTime, inner => new OutageStore(inner));
         await using var _ = app;
         outage.Failure = OutageStore.Denied();
 
@@ -161,7 +159,7 @@ public class HttpFailuresTests
     public async Task Webhook_StoreUnreachable_Answers503SoStripeRetries_AndCountsTheDeliveryFailed()
     {
         var now = Utc(2026, 1, 15, 9, 31);
-        var (app, outage) = await StartAsync(now);
+        var (app, outage) = await AppHost.StartAsync(now, inner => new OutageStore(inner));
         await using var _ = app;
         using var metrics = new MetricCapture(app.Services);
         var created = Deliveries.SubscriptionEvent("evt_1HttpDown", "customer.subscription.created", now, "sub_1HttpDown", "active", MonthlyPro, now.AddMinutes(-1));

@@ -23,16 +23,6 @@ internal class OutageStore(ICreditStore inner) : DelegatingCreditStore(inner)
 
     public Exception? Failure { get; set; }
 
-    /// <summary>The app with this store around its real one.</summary>
-    public static async Task<(AppHost App, OutageStore Outage)> StartAppAsync(DateTimeOffset now)
-    {
-        OutageStore? outage = null;
-        var app = await AppHost.StartAsync(now, services: s =>
-            s.AddSingleton<ICreditStore>(sp => outage = new OutageStore(sp.GetRequiredService<TableCreditStore>())));
-        _ = app.Services.GetRequiredService<ICreditStore>();
-        return (app, outage!);
-    }
-
     public Dictionary<string, Func<Exception>> FailingCustomers { get; } = new(StringComparer.Ordinal);
 
     /// <summary>When set, reading the due index fails with <see cref="Unreachable"/> after this many entries.</summary>

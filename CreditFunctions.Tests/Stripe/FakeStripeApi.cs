@@ -14,6 +14,9 @@ namespace CreditFunctions.Tests.Stripe;
 /// </summary>
 internal sealed class FakeStripeApi : IDisposable
 {
+    /// <summary>The API key the app is given for this fake API (a secret key's shape), as it sends it in each request.</summary>
+    public const string ApiKey = "sk_test_fakeKeyForTests";
+
     private readonly HttpListener _listener = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;

@@ -19,8 +19,6 @@ public class PlanChangeTests
     private static readonly DateTimeOffset Start = Utc(2026, 1, 31, 10);
     private static readonly Plan YearlyRollover = new("price_1YearlyRoll", "year", 1000, UnitAmount: 20000, RolloverMax: "300");
 
-    private static ICreditStore Store(AppHost app) => app.Services.GetRequiredService<ICreditStore>();
-
     private static Task<ResetRunResult> RunAsync(AppHost app) =>
         app.Services.GetRequiredService<CreditResetHandler>().RunAsync(new ResetRequest(ResetTrigger.Timer));
 
@@ -44,7 +42,7 @@ public class PlanChangeTests
             {
                 // The model: last month's rollover expires, unused plan credits up to 300 roll, the plan is set again.
                 (rollover, plan) = (Math.Min(300, plan), 1000);
-                var held = (await Store(app).GetAccountAsync("cus_1Roll"))!.State.Grants.SingleOrDefault(g => g.Kind == BucketKind.Rollover);
+                var held = (await app.Store.GetAccountAsync("cus_1Roll"))!.State.Grants.SingleOrDefault(g => g.Kind == BucketKind.Rollover);
                 Assert.Equal(rollover, held?.Remaining ?? 0);
                 Assert.True(held is null || held.ExpiresAt == CreditFunctions.Periods.CreditPeriods.Boundary(Start, month + 1), "a rollover lasts until the next boundary only");
             }
@@ -64,12 +62,12 @@ public class PlanChangeTests
             day = day.AddDays(1);
         }
 
-        var ledger = await CreditsClient.FullLedgerAsync(Store(app), "cus_1Roll");
+        var ledger = await CreditsClient.FullLedgerAsync(app.Store, "cus_1Roll");
         Assert.All(ledger.Where(e => e.Kind == LedgerKind.Rollover), e => Assert.InRange(e.Parts.Single(p => p.BucketId.StartsWith("rollover-", StringComparison.Ordinal)).Amount, 1, 300));
         Assert.Contains(ledger, e => e.Kind == LedgerKind.Rollover && e.Parts[1].Amount == 300);   // the cap hit
         Assert.Contains(ledger, e => e.Kind == LedgerKind.Rollover && e.Parts[1].Amount < 300);    // and not hit
         Assert.Contains(ledger, e => e.Kind == LedgerKind.Expiry && e.Reason == "rollover expired");
-        await CreditsClient.AssertLedgerReplaysAsync(Store(app), "cus_1Roll");
+        await CreditsClient.AssertLedgerReplaysAsync(app.Store, "cus_1Roll");
     }
 
     [Fact]
@@ -81,10 +79,10 @@ public class PlanChangeTests
         app.Time.SetUtcNow(Utc(2026, 6, 2, 2));
         await RunAsync(app);
 
-        var ledger = await CreditsClient.FullLedgerAsync(Store(app), "cus_1Down");
+        var ledger = await CreditsClient.FullLedgerAsync(app.Store, "cus_1Down");
         var rolled = Assert.Single(ledger, e => e.Kind == LedgerKind.Rollover);
         Assert.Equal((Utc(2026, 5, 31, 10), 300L), (rolled.Boundary!.Value, rolled.Parts[1].Amount));
-        Assert.Equal(1300, Buckets.Available((await Store(app).GetAccountAsync("cus_1Down"))!.State, app.Time.GetUtcNow(), CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace));
+        Assert.Equal(1300, Buckets.Available((await app.Store.GetAccountAsync("cus_1Down"))!.State, app.Time.GetUtcNow(), CreditFunctions.Resets.ResetPolicy.DefaultRenewalGrace));
     }
 
     [Fact]
@@ -98,7 +96,7 @@ public class PlanChangeTests
         await RunAsync(app);
 
         Assert.Contains(app.Logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("credits_rollover_max='plenty'", StringComparison.Ordinal));
-        Assert.DoesNotContain(await CreditsClient.FullLedgerAsync(Store(app), "cus_1BadRoll"), e => e.Kind == LedgerKind.Rollover);
+        Assert.DoesNotContain(await CreditsClient.FullLedgerAsync(app.Store, "cus_1BadRoll"), e => e.Kind == LedgerKind.Rollover);
     }
 
     [Theory]
@@ -109,7 +107,7 @@ public class PlanChangeTests
         var p1 = Utc(2026, 1, 15, 9, 30);
         await using var app = await AppHost.StartAsync(p1.AddMinutes(1));
         await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1UpC", "customer.subscription.created", p1, "sub_1Up", "active", MonthlyLite, p1));
-        Assert.True((await Store(app).TryChangeAsync("sub_1Up", s => s with { Balance = 100 })).Applied);
+        Assert.True((await app.Store.TryChangeAsync("sub_1Up", s => s with { Balance = 100 })).Applied);
         app.Time.SetUtcNow(p1.AddDays(10));
         var upgrade = SubscriptionEvent("evt_1UpU", "customer.subscription.updated", p1.AddDays(10), "sub_1Up", "active", MonthlyPro, p1);
         var older = SubscriptionEvent("evt_1UpOld", "customer.subscription.updated", p1.AddDays(5), "sub_1Up", "active", MonthlyLite, p1, cancelAtPeriodEnd: true);
@@ -127,9 +125,9 @@ public class PlanChangeTests
         }
 
         Assert.Equal(("synced", "duplicate"), (result, again));
-        var stored = await Store(app).GetRequiredAsync("sub_1Up");
+        var stored = await app.Store.GetRequiredAsync("sub_1Up");
         Assert.Equal((800L, 1000), (stored.Balance, stored.AllowanceInEffect!.Value)); // 100 left + (1000 - 300)
-        var entry = Assert.Single(await CreditsClient.FullLedgerAsync(Store(app), "cus_1Up"), e => e.Kind == LedgerKind.Upgrade);
+        var entry = Assert.Single(await CreditsClient.FullLedgerAsync(app.Store, "cus_1Up"), e => e.Kind == LedgerKind.Upgrade);
         Assert.Equal((700L, "evt_1UpU"), (entry.Amount, entry.RunId));
     }
 
@@ -143,13 +141,13 @@ public class PlanChangeTests
         app.Time.SetUtcNow(p1.AddDays(10));
 
         await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1DnU", "customer.subscription.updated", p1.AddDays(10), "sub_1Dn", "active", MonthlyLite, p1));
-        var during = (await Store(app).GetRequiredAsync("sub_1Dn")).Balance;
+        var during = (await app.Store.GetRequiredAsync("sub_1Dn")).Balance;
         app.Time.SetUtcNow(p2.AddHours(1));
         await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1DnR", "customer.subscription.updated", p2, "sub_1Dn", "active", MonthlyLite, p2));
         await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1DnP", p2.AddMinutes(1), "sub_1Dn", MonthlyLite, p2));
 
         Assert.Equal(1000, during);
-        Assert.Equal(300, (await Store(app).GetRequiredAsync("sub_1Dn")).Balance);
+        Assert.Equal(300, (await app.Store.GetRequiredAsync("sub_1Dn")).Balance);
     }
 
     [Theory]
@@ -170,8 +168,8 @@ public class PlanChangeTests
         await WebhookClient.DeliverOkAsync(app, paidBeforeDowngrade ? paid : downgrade);
         await WebhookClient.DeliverOkAsync(app, paidBeforeDowngrade ? downgrade : paid);
 
-        var renewed = Assert.Single(await Store(app).GetResetHistoryAsync("sub_1Bt"), r => r.Boundary == p2);
+        var renewed = Assert.Single(await app.Store.GetResetHistoryAsync("sub_1Bt"), r => r.Boundary == p2);
         Assert.Equal(1000, renewed.BalanceAfter);
-        Assert.Equal(MonthlyLite.PriceId, (await Store(app).GetRequiredAsync("sub_1Bt")).Stripe.PriceId); // the next period is Lite
+        Assert.Equal(MonthlyLite.PriceId, (await app.Store.GetRequiredAsync("sub_1Bt")).Stripe.PriceId); // the next period is Lite
     }
 }

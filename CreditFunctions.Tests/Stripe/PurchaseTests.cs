@@ -21,17 +21,6 @@ public sealed class PurchaseTests : IDisposable
 
     public void Dispose() => _stripe.Dispose();
 
-    private async Task<AppHost> StartAsync(bool withApiKey = false)
-    {
-        var app = await AppHost.StartAsync(Now, withApiKey
-            ? new Dictionary<string, string?> { ["Stripe:ApiKey"] = "rk_test_fakeKeyForTests", ["Stripe:ApiBase"] = _stripe.BaseUri.ToString() }
-            : null);
-        _stripe.Clock = app.Time.GetUtcNow;
-        return app;
-    }
-
-    private static ICreditStore Store(AppHost app) => app.Services.GetRequiredService<ICreditStore>();
-
     private static string Completed(string eventId, string session) => Event(eventId, "checkout.session.completed", Now, session);
 
     private static async Task<long> AvailableAsync(AppHost app) =>
@@ -40,7 +29,7 @@ public sealed class PurchaseTests : IDisposable
     [Fact]
     public async Task CheckoutWithCreditsInSessionMetadata_GrantsOnceWhateverIsDeliveredAgain()
     {
-        await using var app = await StartAsync();
+        await using var app = await AppHost.StartAsync(Now);
         var session = CheckoutSession("cs_test_1Meta", Customer, metadata: new Dictionary<string, string> { ["credits"] = "500", ["credits_expire_days"] = "30" });
 
         var first = await WebhookClient.DeliverOkAsync(app, Completed("evt_1M1", session));
@@ -48,15 +37,15 @@ public sealed class PurchaseTests : IDisposable
         var otherEvent = await WebhookClient.DeliverOkAsync(app, Event("evt_1M2", "checkout.session.async_payment_succeeded", Now, session));
 
         Assert.Equal(["granted", "duplicate", "duplicate"], [first, again, otherEvent]);
-        var pack = Assert.Single((await Store(app).GetAccountAsync(Customer))!.State.Grants);
+        var pack = Assert.Single((await app.Store.GetAccountAsync(Customer))!.State.Grants);
         Assert.Equal(("pack", 500L, Now.AddDays(30)), (pack.Kind, pack.Remaining, pack.ExpiresAt!.Value));
-        await CreditsClient.AssertLedgerReplaysAsync(Store(app), Customer);
+        await CreditsClient.AssertLedgerReplaysAsync(app.Store, Customer);
     }
 
     [Fact]
     public async Task CheckoutWithCreditsOnThePrice_ReadsTheLineItemsThroughTheApiAndIgnoresOtherProducts()
     {
-        await using var app = await StartAsync(withApiKey: true);
+        await using var app = await AppHost.StartAsync(Now, stripe: _stripe);
         _stripe.SessionLineItems["cs_test_1Lines"] =
         [
             SessionLineItem("li_1Pack", Pack, 3, new Dictionary<string, string> { ["credits"] = "500" }),
@@ -72,7 +61,7 @@ public sealed class PurchaseTests : IDisposable
     [Fact]
     public async Task DelayedPayment_IsGrantedWhenItSucceedsNotWhenTheSessionCompletes()
     {
-        await using var app = await StartAsync();
+        await using var app = await AppHost.StartAsync(Now);
         var metadata = new Dictionary<string, string> { ["credits"] = "200" };
 
         var completed = await WebhookClient.DeliverOkAsync(app, Completed("evt_1D1", CheckoutSession("cs_test_1Slow", Customer, "unpaid", metadata)));
@@ -87,7 +76,7 @@ public sealed class PurchaseTests : IDisposable
     [InlineData(false)]
     public async Task CheckoutWithAnInvoice_TheSessionAndTheInvoiceGrantOnceInEitherOrder(bool invoiceFirst)
     {
-        await using var app = await StartAsync(withApiKey: true);
+        await using var app = await AppHost.StartAsync(Now, stripe: _stripe);
         var price = PriceObject(Pack);
         price["metadata"] = new System.Text.Json.Nodes.JsonObject { ["credits"] = "500" };
         _stripe.Prices[Pack.PriceId] = price.ToJsonString();
@@ -106,7 +95,7 @@ public sealed class PurchaseTests : IDisposable
     [Fact]
     public async Task OneOffInvoiceWithCreditsInItsMetadata_GrantsWithoutAnApiKey()
     {
-        await using var app = await StartAsync();
+        await using var app = await AppHost.StartAsync(Now);
 
         var result = await WebhookClient.DeliverOkAsync(app, Event("evt_1I", "invoice.paid", Now,
             OneOffInvoice("in_1OneOff", Customer, [(Pack, 2)], new Dictionary<string, string> { ["credits"] = "750" })));
@@ -123,13 +112,13 @@ public sealed class PurchaseTests : IDisposable
     [InlineData("1.5")]
     public async Task BadCreditsMetadata_IsReportedNeverGranted(string credits)
     {
-        await using var app = await StartAsync();
+        await using var app = await AppHost.StartAsync(Now);
 
         var (status, answer) = await WebhookClient.DeliverAsync(app, Completed("evt_1Bad", CheckoutSession("cs_test_1Bad", Customer, metadata: new Dictionary<string, string> { ["credits"] = credits })));
 
         Assert.Equal((200, "not-granted"), (status, answer.GetProperty("result").GetString()));
         Assert.Contains(app.Logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("no credits were granted", StringComparison.Ordinal));
-        Assert.Null(await Store(app).GetAccountAsync(Customer));
+        Assert.Null(await app.Store.GetAccountAsync(Customer));
     }
 
     [Theory]
@@ -137,7 +126,7 @@ public sealed class PurchaseTests : IDisposable
     [InlineData("no-customer", "customer")]
     public async Task PaidCheckoutWhoseCreditsOrOwnerAreUnknown_IsReportedNeverDropped(string? kind, string named)
     {
-        await using var app = await StartAsync();
+        await using var app = await AppHost.StartAsync(Now);
         var session = kind == "no-customer"
             ? CheckoutSession("cs_test_1Who", null, metadata: new Dictionary<string, string> { ["credits"] = "100" })
             : CheckoutSession("cs_test_1Who", Customer);
@@ -152,7 +141,7 @@ public sealed class PurchaseTests : IDisposable
     [Fact]
     public async Task Refunds_TakeBackTheRefundedShareStillUnspent_NeverBelowZero_OnceEach()
     {
-        await using var app = await StartAsync();
+        await using var app = await AppHost.StartAsync(Now);
         await WebhookClient.DeliverOkAsync(app, Completed("evt_1R", CheckoutSession("cs_test_1Ref", Customer, paymentIntentId: "pi_1Ref", metadata: new Dictionary<string, string> { ["credits"] = "500" })));
         Assert.Equal(200, (await CreditsClient.SpendAsync(app, Customer, 300, "spend-before-refund")).Status);
 
@@ -166,17 +155,17 @@ public sealed class PurchaseTests : IDisposable
         Assert.Equal(("refunded", "duplicate", "refunded", "unchanged"), (partial, partialAgain, full, fullAgainLate));
         Assert.Equal(0, afterPartial);
         Assert.Equal(0, await AvailableAsync(app));
-        var refunds = (await CreditsClient.FullLedgerAsync(Store(app), Customer)).Where(e => e.Kind == LedgerKind.Refund).ToList();
+        var refunds = (await CreditsClient.FullLedgerAsync(app.Store, Customer)).Where(e => e.Kind == LedgerKind.Refund).ToList();
         Assert.Equal([-200L, 0L], refunds.Select(e => e.Amount));
         Assert.Contains("300 were spent already and are not clawed back", refunds[1].Reason, StringComparison.Ordinal);
         Assert.All(refunds, e => Assert.True(e.BalanceAfter >= 0));
-        await CreditsClient.AssertLedgerReplaysAsync(Store(app), Customer);
+        await CreditsClient.AssertLedgerReplaysAsync(app.Store, Customer);
     }
 
     [Fact]
     public async Task RefundOfAChargeThatBoughtNoCredits_IsIgnored()
     {
-        await using var app = await StartAsync();
+        await using var app = await AppHost.StartAsync(Now);
 
         var result = await WebhookClient.DeliverOkAsync(app, Event("evt_1Other", "charge.refunded", Now, Charge("ch_1Other", Customer, "pi_1Other", 1000, 1000, Now)));
 

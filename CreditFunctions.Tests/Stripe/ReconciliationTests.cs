@@ -6,6 +6,7 @@ using CreditFunctions.Tests.Functions;
 using CreditFunctions.Tests.Resets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using static CreditFunctions.Tests.Stripe.Deliveries;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;
 using static CreditFunctions.Tests.TestSubscriptions;
 
@@ -17,19 +18,12 @@ public sealed class ReconciliationTests : IDisposable
     private static readonly DateTimeOffset PeriodStart = Utc(2026, 1, 15, 9, 30);
     private static readonly DateTimeOffset Renewal = PeriodStart.AddMonths(1);
     private static readonly DateTimeOffset NextRun = Utc(2026, 2, 16, 2); // the first 02:00 run after the renewal
+    private static readonly DateTimeOffset P1 = PeriodStart;
+    private static readonly DateTimeOffset P2 = Renewal;
 
     private readonly FakeStripeApi _stripe = new();
 
     public void Dispose() => _stripe.Dispose();
-
-    private async Task<AppHost> StartAsync(DateTimeOffset now, bool withApiKey = true)
-    {
-        var app = await AppHost.StartAsync(now, withApiKey
-            ? new Dictionary<string, string?> { ["Stripe:ApiKey"] = "sk_test_fakeKeyForTests", ["Stripe:ApiBase"] = _stripe.BaseUri.ToString() }
-            : null);
-        _stripe.Clock = app.Time.GetUtcNow;
-        return app;
-    }
 
     /// <summary>A monthly subscription as the webhooks left it in January; February's renewal webhooks were lost.</summary>
     private static async Task<ICreditStore> SeedJanuaryAsync(AppHost app, string id)
@@ -44,20 +38,16 @@ public sealed class ReconciliationTests : IDisposable
         _stripe.Subscriptions[id] = Subscription(id, status, MonthlyPro, Renewal, Renewal.AddMonths(1),
             latestInvoice: Invoice("in_" + id[4..], id, MonthlyPro, Renewal, Renewal.AddMonths(1), invoiceStatus));
 
-    private static Task<ResetRunSummary> TimerRunAsync(AppHost app) =>
-        app.Services.GetRequiredService<CreditResetHandler>().RunAsync(new ResetRequest(ResetTrigger.Timer))
-            .ContinueWith(t => t.Result.Summary!, TaskScheduler.Default);
-
     [Fact]
     public async Task PeriodEnded_StripeSaysRenewedAndPaid_SyncsAndResets()
     {
-        await using var app = await StartAsync(PeriodStart);
+        await using var app = await AppHost.StartAsync(PeriodStart, stripe: _stripe);
         var store = await SeedJanuaryAsync(app, "sub_1Lost");
         Assert.True((await store.TryChangeAsync("sub_1Lost", s => s with { Balance = 3 })).Applied);
         StripeHasRenewed("sub_1Lost");
         app.Time.SetUtcNow(NextRun);
 
-        var summary = await TimerRunAsync(app);
+        var summary = await app.RunAsync();
 
         Assert.Equal(1, summary.Counts.Reset);
         var stored = await store.GetRequiredAsync("sub_1Lost");
@@ -68,18 +58,18 @@ public sealed class ReconciliationTests : IDisposable
         var request = Assert.Single(_stripe.Requests);
         Assert.StartsWith("/v1/subscriptions/sub_1Lost?", request.PathAndQuery, StringComparison.Ordinal);
         Assert.Contains("latest_invoice", Uri.UnescapeDataString(request.PathAndQuery), StringComparison.Ordinal);
-        Assert.Equal("Bearer sk_test_fakeKeyForTests", request.Authorization);
+        Assert.Equal($"Bearer {FakeStripeApi.ApiKey}", request.Authorization);
     }
 
     [Fact]
     public async Task PeriodEnded_StripeSaysRenewedButUnpaid_SyncsWithoutReset()
     {
-        await using var app = await StartAsync(PeriodStart);
+        await using var app = await AppHost.StartAsync(PeriodStart, stripe: _stripe);
         var store = await SeedJanuaryAsync(app, "sub_1Unpaid");
         StripeHasRenewed("sub_1Unpaid", status: "past_due", invoiceStatus: "open");
         app.Time.SetUtcNow(NextRun);
 
-        var summary = await TimerRunAsync(app);
+        var summary = await app.RunAsync();
 
         Assert.Equal(0, summary.Counts.Reset);
         var stored = await store.GetRequiredAsync("sub_1Unpaid");
@@ -90,12 +80,12 @@ public sealed class ReconciliationTests : IDisposable
     [Fact]
     public async Task PeriodEnded_StripeSaysCanceled_SyncsAndLeavesTheIndex()
     {
-        await using var app = await StartAsync(PeriodStart);
+        await using var app = await AppHost.StartAsync(PeriodStart, stripe: _stripe);
         var store = await SeedJanuaryAsync(app, "sub_1Gone");
         _stripe.Subscriptions["sub_1Gone"] = Subscription("sub_1Gone", "canceled", MonthlyPro, PeriodStart, Renewal);
         app.Time.SetUtcNow(NextRun);
 
-        var summary = await TimerRunAsync(app);
+        var summary = await app.RunAsync();
 
         Assert.Equal([new SkippedSubscription("sub_1Gone", "status:canceled")], summary.Skipped);
         Assert.Equal("canceled", (await store.GetRequiredAsync("sub_1Gone")).Stripe.Status);
@@ -105,11 +95,11 @@ public sealed class ReconciliationTests : IDisposable
     [Fact]
     public async Task PeriodEnded_NoApiKey_WarnsAndReportsStaleSubscription()
     {
-        await using var app = await StartAsync(PeriodStart, withApiKey: false);
+        await using var app = await AppHost.StartAsync(PeriodStart);
         var store = await SeedJanuaryAsync(app, "sub_1Quiet");
         app.Time.SetUtcNow(NextRun);
 
-        var summary = await TimerRunAsync(app);
+        var summary = await app.RunAsync();
 
         Assert.Equal([new SkippedSubscription("sub_1Quiet", SkipReason.AwaitingRenewal)], summary.Skipped);
         Assert.Single(app.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("sub_1Quiet: billing period ended", StringComparison.Ordinal));
@@ -120,7 +110,7 @@ public sealed class ReconciliationTests : IDisposable
     [Fact]
     public async Task RenewalWebhookRacingTheTimer_ResetsEachPeriodOnce()
     {
-        await using var app = await StartAsync(PeriodStart);
+        await using var app = await AppHost.StartAsync(PeriodStart, stripe: _stripe);
         var ids = Enumerable.Range(0, 12).Select(i => $"sub_1Race{i:D2}").ToArray();
         foreach (var id in ids)
         {
@@ -133,7 +123,7 @@ public sealed class ReconciliationTests : IDisposable
         // The late invoice.paid deliveries and the timer's reconciliation land at the same time.
         var webhooks = ids.Select(id => WebhookClient.DeliverOkAsync(app,
             Event("evt_paid" + id[4..], "invoice.paid", NextRun, Invoice("in_" + id[4..], id, MonthlyPro, Renewal, Renewal.AddMonths(1))))).ToList();
-        var timer = TimerRunAsync(app);
+        var timer = app.RunAsync();
         var results = await Task.WhenAll(webhooks);
         var summary = await timer;
 
@@ -163,7 +153,7 @@ public sealed class ReconciliationTests : IDisposable
     [Fact]
     public async Task LostInvoicePaid_RunAfterTheGrace_FindsThePeriodsPaidInvoiceAndResets()
     {
-        await using var app = await StartAsync(PeriodStart);
+        await using var app = await AppHost.StartAsync(PeriodStart, stripe: _stripe);
         var store = await RenewedWithoutPaymentAsync(app, "sub_1NoPaid");
         // The latest invoice is a later, unpaid one: the paid renewal invoice is found by listing the paid ones.
         _stripe.Subscriptions["sub_1NoPaid"] = Subscription("sub_1NoPaid", "active", MonthlyPro, Renewal, Renewal.AddMonths(1),
@@ -172,7 +162,7 @@ public sealed class ReconciliationTests : IDisposable
         _stripe.PaidInvoices["sub_1NoPaid"] = [Invoice("in_1Renewal", "sub_1NoPaid", MonthlyPro, Renewal, Renewal.AddMonths(1))];
         app.Time.SetUtcNow(NextRun);
 
-        var summary = await TimerRunAsync(app);
+        var summary = await app.RunAsync();
 
         Assert.Equal(1, summary.Counts.Reset);
         var stored = await store.GetRequiredAsync("sub_1NoPaid");
@@ -184,14 +174,14 @@ public sealed class ReconciliationTests : IDisposable
     [Fact]
     public async Task LostInvoicePaid_NoApiKey_EveryRunReportsItUntilThePaymentArrives()
     {
-        await using var app = await StartAsync(PeriodStart, withApiKey: false);
+        await using var app = await AppHost.StartAsync(PeriodStart);
         var store = await RenewedWithoutPaymentAsync(app, "sub_1Unconf");
 
         var runs = new List<ResetRunSummary>();
         for (var day = 0; day < 3; day++)
         {
             app.Time.SetUtcNow(NextRun.AddDays(day));
-            runs.Add(await TimerRunAsync(app));
+            runs.Add(await app.RunAsync());
         }
 
         Assert.All(runs, r => Assert.Equal([new SkippedSubscription("sub_1Unconf", SkipReason.RenewalUnconfirmed)], r.Skipped));
@@ -224,7 +214,7 @@ public sealed class ReconciliationTests : IDisposable
         app.Time.SetUtcNow(NextRun);
 
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var summary = await TimerRunAsync(app);
+        var summary = await app.RunAsync();
 
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), $"the run took {started.Elapsed}");
         Assert.Equal((yearly.Length, 1), (summary.Counts.Reset, summary.Counts.Failed));
@@ -237,7 +227,7 @@ public sealed class ReconciliationTests : IDisposable
     [Fact]
     public async Task PausedPastPeriodEnd_IsLookedUpDailyForAWeekThenWeekly()
     {
-        await using var app = await StartAsync(PeriodStart);
+        await using var app = await AppHost.StartAsync(PeriodStart, stripe: _stripe);
         var store = await SeedJanuaryAsync(app, "sub_1Paused");
         await WebhookClient.DeliverOkAsync(app, Event("evt_1Pause", "customer.subscription.paused", PeriodStart.AddDays(3),
             Subscription("sub_1Paused", "paused", MonthlyPro, PeriodStart, Renewal)));
@@ -247,7 +237,7 @@ public sealed class ReconciliationTests : IDisposable
         for (var day = 0; day < 35; day++)
         {
             app.Time.SetUtcNow(NextRun.AddDays(day));
-            await TimerRunAsync(app);
+            await app.RunAsync();
         }
 
         var lookups = _stripe.Requests.Count(r => r.PathAndQuery.StartsWith("/v1/subscriptions/sub_1Paused", StringComparison.Ordinal));
@@ -262,14 +252,14 @@ public sealed class ReconciliationTests : IDisposable
     [Fact]
     public async Task Reconciled_StateIsStampedWithStripesTimeSoALaterEventStillApplies()
     {
-        await using var app = await StartAsync(PeriodStart);
+        await using var app = await AppHost.StartAsync(PeriodStart, stripe: _stripe);
         var store = await SeedJanuaryAsync(app, "sub_1Clock");
         StripeHasRenewed("sub_1Clock");
         app.Time.SetUtcNow(NextRun);
         var stripeNow = NextRun.AddMinutes(-10); // Stripe's clock is behind ours here
         _stripe.Clock = () => stripeNow;
 
-        await TimerRunAsync(app);
+        await app.RunAsync();
         var late = await WebhookClient.DeliverOkAsync(app, Event("evt_1Late", "customer.subscription.updated", stripeNow.AddMinutes(5),
             Subscription("sub_1Clock", "active", MonthlyPro, Renewal, Renewal.AddMonths(1), cancelAtPeriodEnd: true)));
 
@@ -282,11 +272,11 @@ public sealed class ReconciliationTests : IDisposable
     [Fact]
     public async Task DeletedAfterARunSkippedIt_LeavesNoIndexEntry()
     {
-        await using var app = await StartAsync(PeriodStart, withApiKey: false);
+        await using var app = await AppHost.StartAsync(PeriodStart);
         await WebhookClient.DeliverOkAsync(app, Event("evt_1YC", "customer.subscription.created", PeriodStart, Subscription("sub_1Gone", "active", YearlyPro, PeriodStart, PeriodStart.AddYears(1))));
         await WebhookClient.DeliverOkAsync(app, Event("evt_1YU", "customer.subscription.updated", PeriodStart.AddDays(20), Subscription("sub_1Gone", "past_due", YearlyPro, PeriodStart, PeriodStart.AddYears(1))));
         app.Time.SetUtcNow(NextRun);
-        var run = await TimerRunAsync(app);
+        var run = await app.RunAsync();
         var store = app.Services.GetRequiredService<ICreditStore>();
         Assert.Equal([new SkippedSubscription("sub_1Gone", "status:past_due")], run.Skipped);
         Assert.Equal([Renewal.AddMonths(1)], (await store.AllDueAsync()).Select(e => e.DueAt));
@@ -294,5 +284,47 @@ public sealed class ReconciliationTests : IDisposable
         await WebhookClient.DeliverOkAsync(app, Event("evt_1YD", "customer.subscription.deleted", NextRun, Subscription("sub_1Gone", "canceled", YearlyPro, PeriodStart, PeriodStart.AddYears(1))));
 
         Assert.Empty(await store.AllDueAsync());
+    }
+
+    [Fact]
+    public async Task Reconciliation_ThePlansLineOnThePaidInvoicesSecondPage_IsFoundAndResets()
+    {
+        await using var app = await AppHost.StartAsync(P1.AddMinutes(1), stripe: _stripe);
+        await WebhookClient.DeliverOkAsync(app, Event("evt_1LC", "customer.subscription.created", P1, Subscription("sub_1Page", "active", MonthlyPro, P1, P2)));
+        var others = Enumerable.Range(0, 10).Select(i => Line("in_1Page", "sub_1Page", $"si_1Seat{i}", MonthlyLite, P2, P2.AddMonths(1))).ToList();
+        var planLine = Line("in_1Page", "sub_1Page", "si_1Page", MonthlyPro, P2, P2.AddMonths(1));
+        _stripe.Subscriptions["sub_1Page"] = Subscription("sub_1Page", "active", MonthlyPro, P2, P2.AddMonths(1),
+            latestInvoice: Invoice("in_1Page", "sub_1Page", MonthlyPro, P2, P2.AddMonths(1), lines: others, hasMore: true));
+        _stripe.InvoiceLines["in_1Page"] = [.. others.Select(l => l.ToJsonString()), planLine.ToJsonString()];
+        app.Time.SetUtcNow(Utc(2026, 2, 16, 2));
+
+        var summary = await app.RunAsync();
+
+        Assert.Equal(1, summary.Counts.Reset);
+        Assert.Contains(_stripe.Requests, r => r.PathAndQuery.StartsWith("/v1/invoices/in_1Page/lines", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task InvoicePaidForASubscriptionStripeDoesNotKnow_Answers200UnknownSubscription()
+    {
+        await using var app = await AppHost.StartAsync(P1.AddMinutes(1), stripe: _stripe);
+
+        var (status, answer) = await WebhookClient.DeliverAsync(app, InvoicePaid("evt_1Gone", P1, "sub_1Gone", MonthlyPro, P1, billingReason: "subscription_create"));
+
+        Assert.Equal((200, "unknown-subscription"), (status, answer.GetProperty("result").GetString()));
+    }
+
+    [Fact]
+    public async Task Reconciliation_StripeDoesNotKnowTheSubscription_TheRunReportsItWithoutFailing()
+    {
+        await using var app = await AppHost.StartAsync(P1.AddMinutes(1), stripe: _stripe);
+        await WebhookClient.DeliverOkAsync(app, Event("evt_1NC", "customer.subscription.created", P1, Subscription("sub_1Ghost", "active", MonthlyPro, P1, P2)));
+        app.Time.SetUtcNow(Utc(2026, 2, 16, 2));
+
+        var summary = await app.RunAsync();
+
+        Assert.Equal(0, summary.Counts.Failed);
+        Assert.Equal([new SkippedSubscription("sub_1Ghost", SkipReason.AwaitingRenewal)], summary.Skipped);
+        Assert.Contains(app.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("does not know subscription sub_1Ghost", StringComparison.Ordinal));
     }
 }

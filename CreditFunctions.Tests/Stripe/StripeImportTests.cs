@@ -19,21 +19,6 @@ public sealed class StripeImportTests : IDisposable
 
     public void Dispose() => _stripe.Dispose();
 
-    private async Task<AppHost> StartAsync(Dictionary<string, string?>? extra = null, bool withApiKey = true)
-    {
-        var settings = withApiKey
-            ? new Dictionary<string, string?> { ["Stripe:ApiKey"] = "rk_test_fakeKeyForTests", ["Stripe:ApiBase"] = _stripe.BaseUri.ToString() }
-            : [];
-        foreach (var (key, value) in extra ?? [])
-        {
-            settings[key] = value;
-        }
-
-        var app = await AppHost.StartAsync(Now, settings);
-        _stripe.Clock = app.Time.GetUtcNow;
-        return app;
-    }
-
     private static Task<FunctionHttp.Answer> ImportAsync(AppHost app, string query) =>
         FunctionHttp.InvokeAsync(app, r => app.Function<StripeImportHttp>().RunAsync(r, CancellationToken.None), "POST", "/api/stripe/import", query);
 
@@ -65,7 +50,7 @@ public sealed class StripeImportTests : IDisposable
     public async Task Import_GrantNow_SyncsEverySubscriptionAcrossPagesAndGrantsTheDueAllowanceOnce()
     {
         var ids = SeedAccount(250);
-        await using var app = await StartAsync();
+        await using var app = await AppHost.StartAsync(Now, stripe: _stripe);
         var store = app.Services.GetRequiredService<ICreditStore>();
 
         var first = await ImportAsync(app, "?grantCurrentPeriod=true");
@@ -94,7 +79,7 @@ public sealed class StripeImportTests : IDisposable
     public async Task Import_RecordOnly_MarksTheDueAllowanceGivenWithoutCreditsAndLaterMonthsAreGranted()
     {
         SeedAccount(5);
-        await using var app = await StartAsync();
+        await using var app = await AppHost.StartAsync(Now, stripe: _stripe);
         var store = app.Services.GetRequiredService<ICreditStore>();
 
         var answer = await ImportAsync(app, "?grantCurrentPeriod=false");
@@ -115,7 +100,7 @@ public sealed class StripeImportTests : IDisposable
     public async Task Import_OutOfTime_AnswersWhereToContinueAndTheNextCallFinishes()
     {
         SeedAccount(250);
-        await using var app = await StartAsync(new() { ["Reset:ManualRunBudget"] = "00:00:10" });
+        await using var app = await AppHost.StartAsync(Now, new Dictionary<string, string?> { ["Reset:ManualRunBudget"] = "00:00:10" }, stripe: _stripe);
         _stripe.OnRequest = () => app.Time.Advance(TimeSpan.FromSeconds(6)); // each page of the list "takes" 6 s
 
         var first = await ImportAsync(app, "?grantCurrentPeriod=true");
@@ -140,7 +125,7 @@ public sealed class StripeImportTests : IDisposable
     public async Task Import_BadParameters_Answers400NamingThemAndImportsNothing(string query, string named)
     {
         SeedAccount(3);
-        await using var app = await StartAsync();
+        await using var app = await AppHost.StartAsync(Now, stripe: _stripe);
 
         var answer = await ImportAsync(app, query);
 
@@ -152,7 +137,7 @@ public sealed class StripeImportTests : IDisposable
     [Fact]
     public async Task Import_WithoutApiKey_Answers409Problem()
     {
-        await using var app = await StartAsync(withApiKey: false);
+        await using var app = await AppHost.StartAsync(Now);
 
         var answer = await ImportAsync(app, "?grantCurrentPeriod=true");
 
@@ -163,7 +148,7 @@ public sealed class StripeImportTests : IDisposable
     [Fact]
     public async Task InvoicePaidForAnUnknownSubscription_WithApiKey_FetchesItAndGrants()
     {
-        await using var app = await StartAsync();
+        await using var app = await AppHost.StartAsync(Now, stripe: _stripe);
         var start = Now.AddHours(-1);
         _stripe.Subscriptions["sub_1Early"] = Subscription("sub_1Early", "active", MonthlyPro, start, start.AddMonths(1));
 

@@ -17,8 +17,8 @@ public class StripeWebhookTests
 {
     private static readonly DateTimeOffset PeriodStart = Utc(2026, 1, 15, 9, 30);
     private static readonly DateTimeOffset Now = PeriodStart.AddMinutes(1);
-
-    private static ICreditStore Store(AppHost app) => app.Services.GetRequiredService<ICreditStore>();
+    private static readonly DateTimeOffset P1 = PeriodStart;
+    private static readonly DateTimeOffset P2 = PeriodStart.AddMonths(1);
 
     private static string SubscriptionEvent(string eventId, string type, DateTimeOffset created, string subscriptionId, string status, Plan plan, DateTimeOffset periodStart) =>
         Event(eventId, type, created, Subscription(subscriptionId, status, plan, periodStart, plan.Interval == "year" ? periodStart.AddYears(1) : periodStart.AddMonths(1)));
@@ -34,13 +34,13 @@ public class StripeWebhookTests
         var result = await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Created", "customer.subscription.created", Now, "sub_1New", "active", YearlyPro, PeriodStart));
 
         Assert.Equal("synced; reset", result);
-        var stored = await Store(app).GetRequiredAsync("sub_1New");
+        var stored = await app.Store.GetRequiredAsync("sub_1New");
         Assert.Equal(
             ("cus_1New", "price_1YearlyPro", "year", "active", PeriodStart, PeriodStart.AddYears(1), 1000, 1000L, PeriodStart),
             (stored.Stripe.CustomerId, stored.Stripe.PriceId, stored.Stripe.Interval, stored.Stripe.Status, stored.Stripe.PeriodStart, stored.Stripe.PeriodEnd, stored.Stripe.MonthlyAllowance!.Value, stored.Balance, stored.LastResetBoundary!.Value));
-        var reset = Assert.Single(await Store(app).GetResetHistoryAsync("sub_1New"));
+        var reset = Assert.Single(await app.Store.GetResetHistoryAsync("sub_1New"));
         Assert.Equal((ResetTrigger.Webhook, "evt_1Created", PeriodStart), (reset.Trigger, reset.RunId, reset.Boundary));
-        Assert.Equal([PeriodStart.AddMonths(1)], (await Store(app).AllDueAsync()).Select(d => d.DueAt));
+        Assert.Equal([PeriodStart.AddMonths(1)], (await app.Store.AllDueAsync()).Select(d => d.DueAt));
     }
 
     [Fact]
@@ -49,12 +49,12 @@ public class StripeWebhookTests
         await using var app = await AppHost.StartAsync(Now);
 
         await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1C", "customer.subscription.created", Now, "sub_1Inc", "incomplete", MonthlyPro, PeriodStart));
-        Assert.Equal(0, (await Store(app).GetRequiredAsync("sub_1Inc")).Balance);
+        Assert.Equal(0, (await app.Store.GetRequiredAsync("sub_1Inc")).Balance);
 
         var result = await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1U", "customer.subscription.updated", Now.AddSeconds(20), "sub_1Inc", "active", MonthlyPro, PeriodStart));
 
         Assert.Equal("synced; reset", result);
-        Assert.Equal(1000, (await Store(app).GetRequiredAsync("sub_1Inc")).Balance);
+        Assert.Equal(1000, (await app.Store.GetRequiredAsync("sub_1Inc")).Balance);
     }
 
     [Theory]
@@ -66,15 +66,15 @@ public class StripeWebhookTests
     {
         await using var app = await AppHost.StartAsync(Now);
         await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1C", "customer.subscription.created", Now, "sub_1S", "active", YearlyPro, PeriodStart));
-        var before = await Store(app).GetRequiredAsync("sub_1S");
+        var before = await app.Store.GetRequiredAsync("sub_1S");
 
         var result = await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1X", type, Now.AddMinutes(1), "sub_1S", status, YearlyPro, PeriodStart));
 
         Assert.Equal("synced", result);
-        var stored = await Store(app).GetRequiredAsync("sub_1S");
+        var stored = await app.Store.GetRequiredAsync("sub_1S");
         // A canceled subscription's plan credits expire with it (recorded in the same write); other changes keep them.
         Assert.Equal((status, before.Version + 1, status == "canceled" ? 0 : before.Balance), (stored.Stripe.Status, stored.Version, stored.Balance));
-        var due = await Store(app).AllDueAsync();
+        var due = await app.Store.AllDueAsync();
         if (status == "canceled")
         {
             Assert.Empty(due); // a canceled subscription leaves the index
@@ -90,7 +90,7 @@ public class StripeWebhookTests
     {
         await using var app = await AppHost.StartAsync(Now);
         await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1C", "customer.subscription.created", Now, "sub_1M", "active", MonthlyPro, PeriodStart));
-        Assert.True((await Store(app).TryChangeAsync("sub_1M", s => s with { Balance = 40 })).Applied);
+        Assert.True((await app.Store.TryChangeAsync("sub_1M", s => s with { Balance = 40 })).Applied);
         var renewal = PeriodStart.AddMonths(1);
         app.Time.SetUtcNow(renewal.AddHours(1));
 
@@ -98,16 +98,16 @@ public class StripeWebhookTests
         var result = await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1Paid", renewal.AddHours(1), "sub_1M", MonthlyPro, renewal));
 
         Assert.Equal("synced; reset", result);
-        var stored = await Store(app).GetRequiredAsync("sub_1M");
+        var stored = await app.Store.GetRequiredAsync("sub_1M");
         Assert.Equal((renewal, renewal.AddMonths(1), 1000L), (stored.Stripe.PeriodStart, stored.Stripe.PeriodEnd, stored.Balance));
-        var history = await Store(app).GetResetHistoryAsync("sub_1M");
+        var history = await app.Store.GetResetHistoryAsync("sub_1M");
         Assert.Equal([PeriodStart, renewal], history.Select(r => r.Boundary));
         Assert.Equal(40, history[1].BalanceBefore);
-        Assert.Equal([renewal.AddMonths(1)], (await Store(app).AllDueAsync()).Select(d => d.DueAt));
+        Assert.Equal([renewal.AddMonths(1)], (await app.Store.AllDueAsync()).Select(d => d.DueAt));
 
         // Then the update arrives: it syncs and grants nothing more.
         Assert.Equal("synced", await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Upd", "customer.subscription.updated", renewal, "sub_1M", "active", MonthlyPro, renewal)));
-        Assert.Equal(2, (await Store(app).GetResetHistoryAsync("sub_1M")).Count);
+        Assert.Equal(2, (await app.Store.GetResetHistoryAsync("sub_1M")).Count);
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public class StripeWebhookTests
         await WebhookClient.DeliverOkAsync(app, created);
         await WebhookClient.DeliverOkAsync(app, updated);
         await WebhookClient.DeliverOkAsync(app, paid);
-        var before = await Store(app).GetRequiredAsync("sub_1D");
+        var before = await app.Store.GetRequiredAsync("sub_1D");
 
         var results = new[]
         {
@@ -131,8 +131,8 @@ public class StripeWebhookTests
 
         // Each event id was recorded with the write it made: every redelivery is a duplicate and writes nothing.
         Assert.Equal(["duplicate", "duplicate", "duplicate"], results);
-        Assert.Equal(before, await Store(app).GetRequiredAsync("sub_1D"));
-        Assert.Single(await Store(app).GetResetHistoryAsync("sub_1D"));
+        Assert.Equal(before, await app.Store.GetRequiredAsync("sub_1D"));
+        Assert.Single(await app.Store.GetResetHistoryAsync("sub_1D"));
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public class StripeWebhookTests
         var created = await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Cre", "customer.subscription.created", Now, "sub_1R", "incomplete", MonthlyPro, PeriodStart));
 
         Assert.Equal("stale", created);
-        var stored = await Store(app).GetRequiredAsync("sub_1R");
+        var stored = await app.Store.GetRequiredAsync("sub_1R");
         Assert.Equal(("active", 1000L), (stored.Stripe.Status, stored.Balance));
     }
 
@@ -158,7 +158,7 @@ public class StripeWebhookTests
         var old = await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Old", "customer.subscription.updated", Now.AddMinutes(5), "sub_1O", "active", YearlyPro, PeriodStart));
 
         Assert.Equal("stale", old);
-        Assert.Equal("past_due", (await Store(app).GetRequiredAsync("sub_1O")).Stripe.Status);
+        Assert.Equal("past_due", (await app.Store.GetRequiredAsync("sub_1O")).Stripe.Status);
     }
 
     [Fact]
@@ -173,7 +173,7 @@ public class StripeWebhookTests
 
         Assert.Equal("stale", old);
         Assert.Equal("stale", oldInvoice);
-        var stored = await Store(app).GetRequiredAsync("sub_1P");
+        var stored = await app.Store.GetRequiredAsync("sub_1P");
         Assert.Equal(("active", renewal), (stored.Stripe.Status, stored.Stripe.PeriodStart));
     }
 
@@ -184,7 +184,7 @@ public class StripeWebhookTests
 
         await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Unk", "customer.subscription.created", Now, "sub_1U", "active", Unmapped, PeriodStart));
 
-        var stored = await Store(app).GetRequiredAsync("sub_1U");
+        var stored = await app.Store.GetRequiredAsync("sub_1U");
         Assert.Equal((null, 0L), (stored.Stripe.MonthlyAllowance, stored.Balance));
         Assert.Contains(app.Logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("sub_1U has an unknown plan (price price_1Unmapped)", StringComparison.Ordinal));
         app.Time.SetUtcNow(PeriodStart.AddMonths(1).AddDays(1));
@@ -206,8 +206,8 @@ public class StripeWebhookTests
 
         Assert.Equal("synced; reset skipped (unsupported-interval)", created);
         Assert.Equal("synced; reset skipped (unsupported-interval)", renewal);
-        Assert.Equal(0, (await Store(app).GetRequiredAsync("sub_1Week")).Balance);
-        Assert.Empty(await Store(app).GetResetHistoryAsync("sub_1Week"));
+        Assert.Equal(0, (await app.Store.GetRequiredAsync("sub_1Week")).Balance);
+        Assert.Empty(await app.Store.GetResetHistoryAsync("sub_1Week"));
     }
 
     [Fact]
@@ -217,7 +217,7 @@ public class StripeWebhookTests
 
         await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Map", "customer.subscription.created", Now, "sub_1Map", "active", Unmapped, PeriodStart));
 
-        Assert.Equal((250, 250L), ((await Store(app).GetRequiredAsync("sub_1Map")).Stripe.MonthlyAllowance!.Value, (await Store(app).GetRequiredAsync("sub_1Map")).Balance));
+        Assert.Equal((250, 250L), ((await app.Store.GetRequiredAsync("sub_1Map")).Stripe.MonthlyAllowance!.Value, (await app.Store.GetRequiredAsync("sub_1Map")).Balance));
     }
 
     [Fact]
@@ -236,9 +236,9 @@ public class StripeWebhookTests
 
         Assert.Equal("synced; reset", paid);
         Assert.Equal(1, run.Summary!.Counts.Reset);
-        var stored = await Store(app).GetRequiredAsync("sub_1Up");
+        var stored = await app.Store.GetRequiredAsync("sub_1Up");
         Assert.Equal(("year", 5000, 5000L), (stored.Stripe.Interval, stored.Stripe.MonthlyAllowance!.Value, stored.Balance));
-        Assert.Equal([PeriodStart, switchedAt, switchedAt.AddMonths(1)], (await Store(app).GetResetHistoryAsync("sub_1Up")).Select(r => r.Boundary));
+        Assert.Equal([PeriodStart, switchedAt, switchedAt.AddMonths(1)], (await app.Store.GetResetHistoryAsync("sub_1Up")).Select(r => r.Boundary));
     }
 
     [Fact]
@@ -259,7 +259,7 @@ public class StripeWebhookTests
         var result = await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1Early", Now, "sub_1Later", MonthlyPro, PeriodStart));
 
         Assert.Equal("unknown-subscription", result);
-        Assert.Null(await Store(app).GetSubscriptionAsync("sub_1Later"));
+        Assert.Null(await app.Store.GetSubscriptionAsync("sub_1Later"));
     }
 
     public static TheoryData<string> RefusedDeliveries() => ["wrong-secret", "stale-timestamp", "missing-header", "garbage-header", "truncated", "tampered"];
@@ -285,7 +285,7 @@ public class StripeWebhookTests
         Assert.Equal(400, body.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrEmpty(body.GetProperty("title").GetString()));
         Assert.False(string.IsNullOrEmpty(body.GetProperty("detail").GetString()));
-        Assert.Null(await Store(app).GetSubscriptionAsync("sub_1Bad"));
+        Assert.Null(await app.Store.GetSubscriptionAsync("sub_1Bad"));
     }
 
     [Fact]
@@ -310,7 +310,7 @@ public class StripeWebhookTests
         Assert.Equal(400, status);
         Assert.Contains("2026-10-28.endive", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Contains(app.Logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("API version 2024-06-20", StringComparison.Ordinal) && e.Message.Contains("2026-10-28.endive", StringComparison.Ordinal));
-        Assert.Null(await Store(app).GetSubscriptionAsync("sub_1V"));
+        Assert.Null(await app.Store.GetSubscriptionAsync("sub_1V"));
     }
 
     public static TheoryData<string> SignedNonEvents() =>
@@ -335,7 +335,7 @@ public class StripeWebhookTests
         Assert.Equal(400, status);
         Assert.Equal(400, answer.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrEmpty(answer.GetProperty("detail").GetString()));
-        Assert.Empty(await Store(app).AllDueAsync());
+        Assert.Empty(await app.Store.AllDueAsync());
     }
 
     [Theory]
@@ -352,7 +352,7 @@ public class StripeWebhookTests
         var (status, answer) = await WebhookClient.DeliverAsync(app, payload, header: header);
 
         Assert.Equal((400, "Malformed Stripe-Signature"), (status, answer.GetProperty("title").GetString()));
-        Assert.Null(await Store(app).GetSubscriptionAsync("sub_1Hdr"));
+        Assert.Null(await app.Store.GetSubscriptionAsync("sub_1Hdr"));
     }
 
     [Fact]
@@ -366,7 +366,7 @@ public class StripeWebhookTests
         var (status, answer) = await WebhookClient.DeliverAsync(app, padded);
 
         Assert.Equal((413, 413), (status, answer.GetProperty("status").GetInt32()));
-        Assert.Null(await Store(app).GetSubscriptionAsync("sub_1Big"));
+        Assert.Null(await app.Store.GetSubscriptionAsync("sub_1Big"));
     }
 
     [Fact]
@@ -393,7 +393,7 @@ public class StripeWebhookTests
 
         Assert.Equal((200, "ignored"), (status, answer.GetProperty("result").GetString()));
         Assert.Contains("no items", answer.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.Null(await Store(app).GetSubscriptionAsync("sub_1Empty"));
+        Assert.Null(await app.Store.GetSubscriptionAsync("sub_1Empty"));
     }
 
     [Fact]
@@ -415,5 +415,46 @@ public class StripeWebhookTests
 
         Assert.Equal(["synced; reset", "duplicate", "stale", "synced", "unknown-subscription", "paid-recorded; reset skipped (period-ended-awaiting-renewal)", "ignored"], labels);
         Assert.All(labels, l => Assert.Contains(l.Split(';')[0], CreditFunctions.Stripe.WebhookResult.All));
+    }
+
+    [Theory]
+    [InlineData("event-id")]
+    [InlineData("subscription-id")]
+    [InlineData("null-id")]
+    public async Task SignedPayloadWithIdsStripeNeverSends_IsRefusedOrIgnoredNever500(string kind)
+    {
+        await using var app = await AppHost.StartAsync(P1.AddMinutes(1));
+        var subscription = System.Text.Json.Nodes.JsonNode.Parse(Subscription("sub_1Odd", "active", MonthlyPro, P1, P2))!;
+        var eventId = "evt_1Odd";
+        switch (kind)
+        {
+            case "event-id":
+                eventId = "evt_" + new string('x', 2000);
+                break;
+            case "subscription-id":
+                subscription["id"] = "sub_1Odd#/x";
+                break;
+            default:
+                subscription["id"] = null;
+                break;
+        }
+
+        var (status, _) = await WebhookClient.DeliverAsync(app, Event(eventId, "customer.subscription.created", P1, subscription.ToJsonString()));
+
+        Assert.Equal(kind == "event-id" ? 400 : 200, status);
+        Assert.Null(await app.Store.GetAccountAsync("cus_1Odd"));
+        Assert.Empty(await app.Store.AllDueAsync());
+    }
+
+    [Fact]
+    public async Task CreditsMetadataWithSpaces_IsReadAsTheNumber()
+    {
+        await using var app = await AppHost.StartAsync(P1.AddMinutes(1));
+        var subscription = System.Text.Json.Nodes.JsonNode.Parse(Subscription("sub_1Space", "active", MonthlyPro, P1, P2))!;
+        subscription["items"]!["data"]![0]!["price"]!["metadata"] = new System.Text.Json.Nodes.JsonObject { ["credits_per_month"] = " 1000 " };
+
+        await WebhookClient.DeliverOkAsync(app, Event("evt_1Space", "customer.subscription.created", P1, subscription.ToJsonString()));
+
+        Assert.Equal(1000, (await app.Store.GetRequiredAsync("sub_1Space")).Balance);
     }
 }

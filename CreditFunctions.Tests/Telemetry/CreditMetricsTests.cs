@@ -20,15 +20,13 @@ public class CreditMetricsTests
     private static readonly DateTimeOffset Start = Utc(2025, 1, 31, 10);
     private static readonly DateTimeOffset RunTime = Utc(2025, 3, 1, 2);
 
-    private static ICreditStore Store(AppHost app) => app.Services.GetRequiredService<ICreditStore>();
-
     [Fact]
     public async Task TimerRun_PublishesResetsSkipsOutcomeDurationAndBacklog()
     {
         await using var app = await AppHost.StartAsync(RunTime);
         using var metrics = new MetricCapture(app.Services);
-        await Store(app).SeedAsync(Yearly("sub_1MetReset", Start, balance: 2), Utc(2025, 2, 28, 10));
-        await Store(app).SeedAsync(Yearly("sub_1MetUnknown", Start, allowance: null), Utc(2025, 2, 28, 10));
+        await app.Store.SeedAsync(Yearly("sub_1MetReset", Start, balance: 2), Utc(2025, 2, 28, 10));
+        await app.Store.SeedAsync(Yearly("sub_1MetUnknown", Start, allowance: null), Utc(2025, 2, 28, 10));
 
         await app.Function<ResetCreditsTimer>().RunAsync(new TimerInfo(), CancellationToken.None);
 
@@ -50,7 +48,7 @@ public class CreditMetricsTests
     {
         await using var app = await AppHost.StartAsync(RunTime);
         using var metrics = new MetricCapture(app.Services);
-        await Store(app).SeedAsync(Yearly("sub_1MetDry", Start), Utc(2025, 2, 28, 10));
+        await app.Store.SeedAsync(Yearly("sub_1MetDry", Start), Utc(2025, 2, 28, 10));
 
         await app.Services.GetRequiredService<CreditResetHandler>().RunAsync(new ResetRequest(ResetTrigger.Manual, DryRun: true));
 
@@ -62,11 +60,11 @@ public class CreditMetricsTests
     [Fact]
     public async Task Run_WithAFailingCustomer_PublishesTheFailureAndOutcomeFailed()
     {
-        var (app, outage) = await OutageStore.StartAppAsync(RunTime);
+        var (app, outage) = await AppHost.StartAsync(RunTime, inner => new OutageStore(inner));
         await using var _ = app;
         using var metrics = new MetricCapture(app.Services);
-        await Store(app).SeedAsync(Yearly("sub_1MetOk", Start), Utc(2025, 2, 28, 10));
-        await Store(app).SeedAsync(Yearly("sub_1MetFails", Start), Utc(2025, 2, 28, 10));
+        await app.Store.SeedAsync(Yearly("sub_1MetOk", Start), Utc(2025, 2, 28, 10));
+        await app.Store.SeedAsync(Yearly("sub_1MetFails", Start), Utc(2025, 2, 28, 10));
         outage.FailingCustomers["cus_1MetFails"] = OutageStore.Unreachable;
 
         await app.Services.GetRequiredService<CreditResetHandler>().RunAsync(new ResetRequest(ResetTrigger.Manual));
@@ -79,7 +77,7 @@ public class CreditMetricsTests
     [Fact]
     public async Task TimerRun_StoreUnreachable_PublishesAnAbortedRunAndFailsTheInvocation()
     {
-        var (app, outage) = await OutageStore.StartAppAsync(RunTime);
+        var (app, outage) = await AppHost.StartAsync(RunTime, inner => new OutageStore(inner));
         await using var _ = app;
         using var metrics = new MetricCapture(app.Services);
         outage.Failure = OutageStore.Unreachable();
@@ -99,7 +97,7 @@ public class CreditMetricsTests
         var periodEnd = periodStart.AddMonths(1);
         await using var app = await AppHost.StartAsync(periodEnd.AddHours(30));
         using var metrics = new MetricCapture(app.Services);
-        await Store(app).SeedAsync(Monthly("sub_1MetLate", periodStart), periodEnd);
+        await app.Store.SeedAsync(Monthly("sub_1MetLate", periodStart), periodEnd);
 
         await app.Services.GetRequiredService<CreditResetHandler>().RunAsync(new ResetRequest(ResetTrigger.Timer));
 
@@ -115,7 +113,7 @@ public class CreditMetricsTests
         var periodEnd = periodStart.AddMonths(1);
         await using var app = await AppHost.StartAsync(periodEnd.AddDays(20));
         using var metrics = new MetricCapture(app.Services);
-        await Store(app).SeedAsync(Monthly("sub_1MetPaused", periodStart, "paused"), periodEnd);
+        await app.Store.SeedAsync(Monthly("sub_1MetPaused", periodStart, "paused"), periodEnd);
 
         await app.Services.GetRequiredService<CreditResetHandler>().RunAsync(new ResetRequest(ResetTrigger.Timer));
 
@@ -130,7 +128,7 @@ public class CreditMetricsTests
         var periodEnd = periodStart.AddMonths(1);
         await using var app = await AppHost.StartAsync(periodEnd);
         using var metrics = new MetricCapture(app.Services);
-        await Store(app).SeedAsync(Monthly("sub_1MetDaily", periodStart), periodEnd);
+        await app.Store.SeedAsync(Monthly("sub_1MetDaily", periodStart), periodEnd);
         var handler = app.Services.GetRequiredService<CreditResetHandler>();
 
         // Cold and warm starts: each day's run begins a few seconds earlier or later than the day before.

@@ -12,7 +12,7 @@ namespace CreditFunctions.Functions;
 public static class CreditsRequests
 {
     public static (SpendRequest? Request, Dictionary<string, string[]> Errors) ParseSpend(string body) =>
-        Parse(body, ["amount", "idempotencyKey", "reason", "metadata"], (fields, errors) =>
+        JsonBody.Parse(body, ["amount", "idempotencyKey", "reason", "metadata"], (fields, errors) =>
         {
             var amount = Amount(fields, errors, allowNegative: false);
             var key = IdempotencyKey(fields, errors);
@@ -22,7 +22,7 @@ public static class CreditsRequests
         });
 
     public static (GrantRequest? Request, Dictionary<string, string[]> Errors) ParseGrant(string body, DateTimeOffset now) =>
-        Parse(body, ["amount", "idempotencyKey", "expiresAt", "reason"], (fields, errors) =>
+        JsonBody.Parse(body, ["amount", "idempotencyKey", "expiresAt", "reason"], (fields, errors) =>
         {
             var amount = Amount(fields, errors, allowNegative: true);
             var key = IdempotencyKey(fields, errors);
@@ -62,100 +62,6 @@ public static class CreditsRequests
 
     private static readonly string[] IsoFormats =
         ["yyyy-MM-dd'T'HH:mm:ss'Z'", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", "yyyy-MM-dd'T'HH:mm:sszzz", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz"];
-
-    private static (T? Request, Dictionary<string, string[]> Errors) Parse<T>(
-        string body, string[] known, Func<Dictionary<string, JsonElement>, Dictionary<string, string[]>, T?> read)
-        where T : class
-    {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(body);
-        }
-        catch (JsonException ex)
-        {
-            errors["body"] = [$"The body is not valid JSON: {ex.Message}"];
-            return (null, errors);
-        }
-
-        using (document)
-        {
-            try
-            {
-                return Read(document, known, read, errors);
-            }
-            catch (InvalidOperationException)
-            {
-                // A field name with an unpaired surrogate (\ud800): no field to name.
-                errors["body"] = ["The body holds a field name that is not valid text (an unpaired surrogate escape)."];
-                return (null, errors);
-            }
-        }
-    }
-
-    private static (T? Request, Dictionary<string, string[]> Errors) Read<T>(
-        JsonDocument document, string[] known, Func<Dictionary<string, JsonElement>, Dictionary<string, string[]>, T?> read, Dictionary<string, string[]> errors)
-        where T : class
-    {
-        if (document.RootElement.ValueKind != JsonValueKind.Object)
-        {
-            errors["body"] = ["The body must be a JSON object."];
-            return (null, errors);
-        }
-
-        var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        foreach (var property in document.RootElement.EnumerateObject())
-        {
-            if (!known.Contains(property.Name, StringComparer.Ordinal))
-            {
-                errors[property.Name] = [$"Unknown field '{property.Name}'. Fields: {string.Join(", ", known)}."];
-            }
-            else if (!fields.TryAdd(property.Name, property.Value.Clone()))
-            {
-                errors[property.Name] = [$"'{property.Name}' is given twice."];
-            }
-        }
-
-        // A string with an unpaired surrogate (\ud800) is JSON, but not text: it cannot be read or stored. The field it is
-        // in is named, and the other fields are still checked.
-        var notText = fields.Where(f => !IsText(f.Value)).Select(f => f.Key).ToList();
-        notText.ForEach(name => fields.Remove(name));
-        var request = read(fields, errors);
-        notText.ForEach(name => errors[name] = [$"'{name}' holds a string that is not valid text (an unpaired surrogate escape)."]);
-        return errors.Count == 0 ? (request, errors) : (null, errors);
-    }
-
-    /// <summary>Whether every string in <paramref name="value"/> (names and values, nested) is valid UTF-16 text.</summary>
-    private static bool IsText(JsonElement value)
-    {
-        try
-        {
-            if (value.ValueKind == JsonValueKind.String)
-            {
-                _ = value.GetString(); // Throws for an unpaired surrogate.
-                return true;
-            }
-
-            if (value.ValueKind == JsonValueKind.Object)
-            {
-                foreach (var property in value.EnumerateObject())
-                {
-                    _ = property.Name;
-                    if (!IsText(property.Value))
-                    {
-                        return false;
-                    }
-                }
-            }
-
-            return value.ValueKind != JsonValueKind.Array || value.EnumerateArray().All(IsText);
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
-    }
 
     private static long Amount(Dictionary<string, JsonElement> fields, Dictionary<string, string[]> errors, bool allowNegative)
     {

@@ -13,7 +13,7 @@ namespace CreditFunctions.Storage;
 /// (<see cref="DueMoves"/>). <c>ChangeAsync</c>
 /// is load → verb → save with the retry when another writer got there first: every caller uses it.
 /// </summary>
-public sealed class AccountRepository(ICreditStore store, CreditMetrics metrics, IOptions<ResetOptions> options)
+public sealed partial class AccountRepository(ICreditStore store, CreditMetrics metrics, IOptions<ResetOptions> options)
 {
     /// <summary>Records one save can write beside the account row.</summary>
     public const int RecordCapacity = TableLimits.MaxOperations - 1;
@@ -73,86 +73,6 @@ public sealed class AccountRepository(ICreditStore store, CreditMetrics metrics,
         }
 
         throw new AccountContentionException(customerId, MaxAttempts);
-    }
-
-    /// <summary>
-    /// Saves the accounts of a run's chunk the way a run needs for speed: every new due entry put down in one batch per
-    /// day before any write, each account written on its own; it answers the entries that are stale after the writes (those
-    /// the accounts replaced, those the run read that no row names any more, and <paramref name="alsoRelease"/>) for the run
-    /// to remove in one batch per day. A crash between any two of these steps loses no entry. An account another writer changed in between is answered <see cref="SaveStatus.Conflict"/>, with
-    /// what was placed for it, for the caller's retry through <c>ChangeAsync</c>.
-    /// </summary>
-    /// <param name="call">Runs one store request (a run holds a store slot for each).</param>
-    /// <param name="parallelism">Account writes in flight at once.</param>
-    public async Task<(IReadOnlyList<ChunkSave> Saves, IReadOnlyList<DueEntry> Stale)> SaveManyAsync(
-        IReadOnlyList<ChunkItem> items, IReadOnlyCollection<DueEntry> alsoRelease, Func<Func<Task>, Task> call, int parallelism, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(items);
-        ArgumentNullException.ThrowIfNull(call);
-        var plans = items.Select(item => (Item: item, Due: DueAfter(item.Loaded), Moves: new DueMoves(store, item.Loaded.Account.CustomerId))).ToList();
-        var fresh = plans.Where(p => NeedsWrite(p.Item.Loaded, p.Due)).SelectMany(p => p.Due.Values.Where(e => e.ConcurrencyToken is null)).ToList();
-        var results = new ChunkSave[plans.Count];
-        Exception? placing = null;
-        if (fresh.Count > 0)
-        {
-            try
-            {
-                IReadOnlyList<DueEntry> placed = [];
-                await call(async () => placed = await store.ScheduleManyAsync(fresh, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
-                var byRow = placed.ToDictionary(e => (e.SubscriptionId, e.DueAt));
-                foreach (var plan in plans)
-                {
-                    foreach (var entry in plan.Due.Values.Where(e => e.ConcurrencyToken is null).ToList())
-                    {
-                        plan.Due[entry.SubscriptionId] = byRow[(entry.SubscriptionId, entry.DueAt)];
-                    }
-
-                    plan.Moves.Adopt(plan.Due.Values.Where(e => byRow.ContainsKey((e.SubscriptionId, e.DueAt))));
-                }
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                placing = ex;
-            }
-        }
-
-        var stale = new System.Collections.Concurrent.ConcurrentBag<DueEntry>(alsoRelease);
-        await Parallel.ForEachAsync(Enumerable.Range(0, plans.Count), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (i, _) =>
-        {
-            var (item, due, moves) = plans[i];
-            if (placing is not null && NeedsWrite(item.Loaded, due))
-            {
-                // Without its next entries it must not be written; its current entries stay for the next run.
-                results[i] = new ChunkSave(item, SaveStatus.Conflict, null, placing);
-                return;
-            }
-
-            if (!NeedsWrite(item.Loaded, due))
-            {
-                var kept = item.Loaded.Stored?.Due ?? new Dictionary<string, DueEntry>();
-                moves.Stale(kept, replaced: null, item.Read).ToList().ForEach(stale.Add);
-                results[i] = new ChunkSave(item, SaveStatus.Unchanged, kept);
-                return;
-            }
-
-            try
-            {
-                Saved saved = null!;
-                await call(async () => saved = await WriteAsync(item.Loaded, due, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
-                if (saved.Status == SaveStatus.Written)
-                {
-                    moves.Stale(due, item.Loaded.Stored?.Due, item.Read).ToList().ForEach(stale.Add);
-                }
-
-                results[i] = new ChunkSave(item, saved.Status, saved.Due) { Moves = moves };
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                results[i] = new ChunkSave(item, SaveStatus.Conflict, null, ex);
-            }
-        }).ConfigureAwait(false);
-
-        return (results, [.. stale]);
     }
 
     /// <summary>Where each subscription's entry belongs once <paramref name="loaded"/> is saved: the stored entries, with the touched ones placed by the rule.</summary>
@@ -245,57 +165,4 @@ public sealed class AccountRepository(ICreditStore store, CreditMetrics metrics,
     /// <summary>Real time, not the business clock: a pause of up to 2^attempt ms (at most 100 ms), at random.</summary>
     private static Task BackOffAsync(int attempt, CancellationToken cancellationToken) =>
         Task.Delay(Random.Shared.Next(0, Math.Min(100, 1 << Math.Min(attempt, 7)) + 1), cancellationToken);
-}
-
-/// <summary>An account as loaded: the aggregate the verbs change, and what the store held (null for a customer not stored).</summary>
-public sealed record LoadedAccount(CustomerAccount Account, StoredAccount? Stored);
-
-/// <summary>One account of a run's chunk: as loaded and changed, and the index entries the run read for it.</summary>
-public sealed record ChunkItem(LoadedAccount Loaded, IReadOnlyCollection<DueEntry> Read);
-
-/// <summary>
-/// What became of one account of a chunk: its status and where its entries are now; for <see cref="SaveStatus.Conflict"/>
-/// with <see cref="Failure"/> set, the write (or its entries' placement) failed with it, and nothing of it was written.
-/// </summary>
-public sealed record ChunkSave(ChunkItem Item, SaveStatus Status, IReadOnlyDictionary<string, DueEntry>? Due, Exception? Failure = null)
-{
-    /// <summary>For a conflict: the entries put down for it, which the retry takes over (and removes if it places elsewhere).</summary>
-    public DueMoves? Moves { get; init; }
-}
-
-/// <summary>What became of a save.</summary>
-public enum SaveStatus
-{
-    /// <summary>The account and its records were written.</summary>
-    Written,
-
-    /// <summary>Nothing had changed: nothing was written.</summary>
-    Unchanged,
-
-    /// <summary>The caller chose not to save (the verb refused): nothing was written.</summary>
-    NotSaved,
-
-    /// <summary>A record of the change exists already (the event, an idempotency key, the purchase): nothing was written.</summary>
-    AlreadyRecorded,
-
-    /// <summary>Another writer changed the account first: load again and apply again.</summary>
-    Conflict,
-}
-
-/// <summary>Which record was there already: what kind, and for a key, which one.</summary>
-public sealed record RecordTaken(AccountWriteResult Kind, string? Key);
-
-internal sealed record Saved(SaveStatus Status, IReadOnlyDictionary<string, DueEntry>? Due, RecordTaken? Taken = null);
-
-/// <summary>
-/// The result of load → verb → save: what the verb answered, the account as the verb left it (as saved when
-/// <see cref="Status"/> is <see cref="SaveStatus.Written"/>), and where its due entries are now.
-/// </summary>
-public sealed record Changed<T>(T Result, CustomerAccount Account, SaveStatus Status, IReadOnlyDictionary<string, DueEntry>? Due, RecordTaken? Taken = null);
-
-/// <summary>A customer's account kept changing under a write for all its attempts: the change was not made; retry it.</summary>
-public sealed class AccountContentionException(string customerId, int attempts)
-    : Exception($"The account of {customerId} kept changing during {attempts} write attempts; nothing was changed by this one. Retry it.")
-{
-    public string CustomerId { get; } = customerId;
 }

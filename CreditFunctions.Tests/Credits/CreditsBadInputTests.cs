@@ -15,84 +15,16 @@ using static CreditFunctions.Tests.TestSubscriptions;
 
 namespace CreditFunctions.Tests.Credits;
 
-/// <summary>Cases an adopter's review of the credits API found answering 500, locking a customer out, or writing while refusing.</summary>
-public class CreditsReviewFindingsTests
+/// <summary>
+/// Every way to call the credits API wrong: each answers 400 (413, 415) naming what is wrong and where, never 500, and
+/// writes nothing.
+/// </summary>
+public class CreditsBadInputTests
 {
     private static readonly DateTimeOffset Start = Utc(2026, 1, 31, 10);
     private const string Customer = "cus_1Review";
 
-    private static async Task<AppHost> CustomerWithPlanAsync(Plan? plan = null)
-    {
-        var app = await AppHost.StartAsync(Start.AddMinutes(1));
-        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1RevC", "customer.subscription.created", Start, "sub_1Review", "active", plan ?? YearlyPro, Start));
-        return app;
-    }
-
-    [Fact]
-    public async Task AHundredGrantsExpiringTogether_ExpireInOneEntryAndEveryCallStillWorks()
-    {
-        await using var app = await CustomerWithPlanAsync();
-        var expiry = Utc(2026, 2, 27, 23, 59);
-        await Task.WhenAll(Enumerable.Range(0, 120).Select(i => GrantAsync(app, Customer, 1, $"referral-{i}", expiry)));
-        app.Time.SetUtcNow(expiry.AddMinutes(1));
-
-        var read = await GetAsync(app, Customer);
-        var spend = await SpendAsync(app, Customer, 10, "after-expiry");
-        app.Time.SetUtcNow(Utc(2026, 3, 1, 2));
-        var run = await app.Services.GetRequiredService<CreditResetHandler>().RunAsync(new ResetRequest(ResetTrigger.Timer));
-
-        Assert.Equal((200, 1000), (read.Status, read.Body.GetProperty("available").GetInt64()));
-        Assert.Equal(200, spend.Status);
-        Assert.Equal((1, 0), (run.Summary!.Counts.Reset, run.Summary.Counts.Failed));
-        var expired = Assert.Single(await FullLedgerAsync(Store(app), Customer), e => e.Kind == LedgerKind.Expiry);
-        Assert.Equal((120, -120L), (expired.Parts.Count, expired.Amount));
-        await AssertLedgerReplaysAsync(Store(app), Customer);
-    }
-
-    [Fact]
-    public async Task ASpendAcrossSixHundredBuckets_IsStoredWhole()
-    {
-        await using var app = await AppHost.StartAsync(Start);
-        for (var i = 0; i < 600; i++)
-        {
-            Assert.Equal(201, (await GrantAsync(app, Customer, 1, $"g-{i}")).Status);
-        }
-
-        var spend = await SpendAsync(app, Customer, 600, "all-of-it");
-        var claw = await GrantAsync(app, Customer, 5, "top-up");
-
-        Assert.Equal((200, 600), (spend.Status, spend.Body.GetProperty("parts").GetArrayLength()));
-        Assert.Equal(201, claw.Status);
-        await AssertLedgerReplaysAsync(Store(app), Customer);
-    }
-
-    [Fact]
-    public async Task AThousandGrantsWithLongReasonsAndKeys_FitAndTheNextIsRefusedWith409()
-    {
-        await using var app = await AppHost.StartAsync(Start);
-        var reason = new string('r', 500);
-
-        var answers = new List<int>();
-        for (var i = 0; i < 1001; i++)
-        {
-            answers.Add((await GrantAsync(app, Customer, 1, $"{i:D4}-{new string('k', 195)}", reason: reason)).Status);
-        }
-
-        Assert.All(answers.Take(1000), s => Assert.Equal(201, s));
-        Assert.Equal(409, answers[1000]);
-    }
-
-    [Fact]
-    public async Task ANegativeGrantToAnUnknownCustomer_Answers404AndWritesNothing()
-    {
-        await using var app = await AppHost.StartAsync(Start);
-
-        var answer = await GrantAsync(app, "cus_1Ghost", -5, "claw", reason: "correction");
-
-        Assert.Equal((404, "customer-not-found"), (answer.Status, answer.Body.GetProperty("type").GetString()));
-        Assert.Null(await Store(app).GetAccountAsync("cus_1Ghost"));
-        Assert.Equal(404, (await GetAsync(app, "cus_1Ghost")).Status);
-    }
+    private static Task<AppHost> CustomerWithPlanAsync(Plan? plan = null) => TestCustomers.WithPlanAsync("sub_1Review", Start, plan);
 
     public static TheoryData<string> BodiesThatAreNotText() =>
     [
@@ -164,37 +96,6 @@ public class CreditsReviewFindingsTests
         Assert.Equal(400, (await GetAsync(app, "cus_1Nl\n")).Status);
     }
 
-    [Fact]
-    public async Task ARenewalUnconfirmedPastTheGrace_HoldsTheLastMonthsCreditsBack()
-    {
-        var p1 = Utc(2026, 1, 15, 9, 30);
-        var p2 = p1.AddMonths(1);
-        await using var app = await AppHost.StartAsync(p1.AddMinutes(1));
-        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1HeldC", "customer.subscription.created", p1, "sub_1Held", "active", MonthlyPro, p1));
-        await SpendAsync(app, "cus_1Held", 100, "january");
-        app.Time.SetUtcNow(p2.AddHours(1));
-        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1HeldU", "customer.subscription.updated", p2, "sub_1Held", "past_due", MonthlyPro, p2));
-
-        var withinGrace = await SpendAsync(app, "cus_1Held", 100, "within-grace");
-        app.Time.SetUtcNow(p2.AddDays(20));
-        var unpaid = await SpendAsync(app, "cus_1Held", 100, "twenty-days-unpaid");
-
-        Assert.Equal((200, 409), (withinGrace.Status, unpaid.Status));
-        Assert.Equal(800, (await Store(app).GetAccountAsync("cus_1Held"))!.State.Find("sub_1Held")!.Balance); // held, not gone
-    }
-
-    [Fact]
-    public async Task ACancellation_IsInTheLedgerWithTheWriteThatStoresIt()
-    {
-        await using var app = await CustomerWithPlanAsync();
-        app.Time.SetUtcNow(Start.AddDays(3));
-
-        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1RevD", "customer.subscription.deleted", Start.AddDays(3), "sub_1Review", "canceled", YearlyPro, Start));
-
-        var newest = (await FullLedgerAsync(Store(app), Customer))[^1];
-        Assert.Equal((LedgerKind.Expiry, -1000L, 0L, Start.AddDays(3)), (newest.Kind, newest.Amount, newest.BalanceAfter, newest.At));
-    }
-
     [Theory]
     [InlineData("01/02/2027 00:00:00Z")]
     [InlineData("Fri, 01 Jan 2027 17:00:00 GMT")]
@@ -256,15 +157,104 @@ public class CreditsReviewFindingsTests
         Assert.Equal(1000, (await GetAsync(app, Customer)).Body.GetProperty("available").GetInt64());
     }
 
-    [Fact]
-    public async Task EmptyMetadataAndNoMetadata_AreTheSameRequestUnderOneKey()
+    public static TheoryData<string, string> BadSpends() => new()
+    {
+        { """{ "idempotencyKey": "k" }""", "amount" },
+        { """{ "amount": 0, "idempotencyKey": "k" }""", "amount" },
+        { """{ "amount": -5, "idempotencyKey": "k" }""", "amount" },
+        { """{ "amount": 1.5, "idempotencyKey": "k" }""", "amount" },
+        { """{ "amount": "10", "idempotencyKey": "k" }""", "amount" },
+        { """{ "amount": 1000000001, "idempotencyKey": "k" }""", "amount" },
+        { """{ "amount": 10 }""", "idempotencyKey" },
+        { """{ "amount": 10, "idempotencyKey": "" }""", "idempotencyKey" },
+        { $$"""{ "amount": 10, "idempotencyKey": "{{new string('k', 201)}}" }""", "idempotencyKey" },
+        { """{ "amount": 10, "idempotencyKey": "a/b" }""", "idempotencyKey" },
+        { """{ "amount": 10, "idempotencyKey": "has space" }""", "idempotencyKey" },
+        { """{ "amount": 10, "idempotencyKey": "k", "reason": "" }""", "reason" },
+        { """{ "amount": 10, "idempotencyKey": "k", "metadata": { "a": 1 } }""", "metadata" },
+        { """{ "amount": 10, "idempotencyKey": "k", "amout": 10 }""", "amout" },
+        { """{ "amount": 10, "idempotencyKey": "k", "amount": 11 }""", "amount" },
+        { """{ "amount": 10, "idempotencyKey": """, "body" },
+        { "[10]", "body" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSpends))]
+    public async Task Spend_BadBody_Answers400NamingTheFieldAndWritesNothing(string body, string field)
+    {
+        await using var app = await CustomerWithPlanAsync();
+        var before = await app.Store.GetAccountAsync(Customer);
+
+        var answer = await SpendAsync(app, Customer, body);
+
+        Assert.Equal((400, "application/problem+json"), (answer.Status, answer.ContentType));
+        Assert.True(answer.Body.GetProperty("errors").TryGetProperty(field, out _), answer.Body.ToString());
+        Assert.Equal(before!.ConcurrencyToken, (await app.Store.GetAccountAsync(Customer))!.ConcurrencyToken);
+    }
+
+    public static TheoryData<string, string> BadGrants() => new()
+    {
+        { """{ "amount": 10, "idempotencyKey": "k" }""", "reason" },
+        { """{ "amount": 0, "idempotencyKey": "k", "reason": "r" }""", "amount" },
+        { """{ "amount": 10, "idempotencyKey": "k", "reason": "r", "expiresAt": "2026-01-01T00:00:00Z" }""", "expiresAt" },
+        { """{ "amount": 10, "idempotencyKey": "k", "reason": "r", "expiresAt": "2027-01-01T00:00:00" }""", "expiresAt" },
+        { """{ "amount": 10, "idempotencyKey": "k", "reason": "r", "expiresAt": "next week" }""", "expiresAt" },
+        { """{ "amount": -10, "idempotencyKey": "k", "reason": "r", "expiresAt": "2027-01-01T00:00:00Z" }""", "expiresAt" },
+        { """{ "amount": 10, "idempotencyKey": "k", "reason": "r", "source": "x" }""", "source" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadGrants))]
+    public async Task Grant_BadBody_Answers400NamingTheField(string body, string field)
     {
         await using var app = await CustomerWithPlanAsync();
 
-        var first = await SpendAsync(app, Customer, """{ "amount": 5, "idempotencyKey": "meta" }""");
-        var again = await SpendAsync(app, Customer, """{ "amount": 5, "idempotencyKey": "meta", "metadata": {} }""");
+        var answer = await GrantAsync(app, Customer, body);
 
-        Assert.Equal((200, 200), (first.Status, again.Status));
-        Assert.Equal(995, (await GetAsync(app, Customer)).Body.GetProperty("available").GetInt64());
+        Assert.Equal(400, answer.Status);
+        Assert.True(answer.Body.GetProperty("errors").TryGetProperty(field, out _), answer.Body.ToString());
+        Assert.Equal(1000, (await GetAsync(app, Customer)).Body.GetProperty("available").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("sub_1Api")]
+    [InlineData("cus_")]
+    [InlineData("cus_1'or'1")]
+    public async Task AnyCall_CustomerIdThatIsNotOne_Answers400(string customerId)
+    {
+        await using var app = await CustomerWithPlanAsync();
+
+        Assert.Equal(400, (await GetAsync(app, customerId)).Status);
+        Assert.Equal(400, (await SpendAsync(app, customerId, 1, "k")).Status);
+        Assert.Equal(400, (await GrantAsync(app, customerId, 1, "k")).Status);
+        Assert.Equal(400, (await LedgerAsync(app, customerId)).Status);
+    }
+
+    [Fact]
+    public async Task Spend_BodyOverTheCap_Answers413()
+    {
+        await using var app = await CustomerWithPlanAsync();
+        var body = JsonSerializer.Serialize(new { amount = 1, idempotencyKey = "k", reason = new string('x', 20 * 1024) });
+
+        var answer = await SpendAsync(app, Customer, body);
+
+        Assert.Equal(413, answer.Status);
+        Assert.Equal(1000, (await GetAsync(app, Customer)).Body.GetProperty("available").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("?limit=0", "limit")]
+    [InlineData("?limit=101", "limit")]
+    [InlineData("?limit=ten", "limit")]
+    [InlineData("?continuationToken=%%%", "continuationToken")]
+    [InlineData("?page=2", "page")]
+    public async Task Ledger_BadQuery_Answers400NamingTheParameter(string query, string parameter)
+    {
+        await using var app = await CustomerWithPlanAsync();
+
+        var answer = await LedgerAsync(app, Customer, query);
+
+        Assert.Equal(400, answer.Status);
+        Assert.True(answer.Body.GetProperty("errors").TryGetProperty(parameter, out _));
     }
 }
