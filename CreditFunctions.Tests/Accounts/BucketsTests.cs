@@ -1,4 +1,3 @@
-using CreditFunctions.Accounts;
 using CreditFunctions.Subscriptions;
 using static CreditFunctions.Tests.TestSubscriptions;
 

@@ -1,5 +1,3 @@
-using CreditFunctions.Accounts;
-using CreditFunctions.Resets;
 using CreditFunctions.Subscriptions;
 using static CreditFunctions.Tests.TestSubscriptions;
 

@@ -1,6 +1,5 @@
 using System.Reflection;
 using Azure.Data.Tables;
-using CreditFunctions.Storage;
 using Microsoft.Extensions.Options;
 
 namespace CreditFunctions.Tests.Azurite;

@@ -1,10 +1,4 @@
 using System.Text.Json;
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
-using CreditFunctions.Storage;
-using CreditFunctions.Tests.Azurite;
-using CreditFunctions.Tests.Functions;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using static CreditFunctions.Tests.TestSubscriptions;
 

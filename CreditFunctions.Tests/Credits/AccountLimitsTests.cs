@@ -1,5 +1,3 @@
-using CreditFunctions.Accounts;
-using CreditFunctions.Tests.Functions;
 using static CreditFunctions.Tests.Credits.CreditsClient;
 using static CreditFunctions.Tests.TestSubscriptions;
 

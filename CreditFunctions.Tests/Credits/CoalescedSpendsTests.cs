@@ -1,10 +1,5 @@
 using System.Collections.Concurrent;
-using CreditFunctions.Accounts;
 using CreditFunctions.Credits;
-using CreditFunctions.Storage;
-using CreditFunctions.Tests.Functions;
-using CreditFunctions.Tests.Resets;
-using Microsoft.Extensions.DependencyInjection;
 using static CreditFunctions.Tests.Credits.CreditsClient;
 using static CreditFunctions.Tests.TestSubscriptions;
 

@@ -1,10 +1,4 @@
 using System.Text.Json;
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
-using CreditFunctions.Tests.Functions;
-using CreditFunctions.Tests.Resets;
-using CreditFunctions.Tests.Stripe;
-using Microsoft.Extensions.DependencyInjection;
 using static CreditFunctions.Tests.Credits.CreditsClient;
 using static CreditFunctions.Tests.Stripe.Deliveries;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;

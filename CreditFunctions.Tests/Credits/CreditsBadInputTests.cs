@@ -1,13 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using CreditFunctions.Accounts;
 using CreditFunctions.Functions;
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
-using CreditFunctions.Tests.Functions;
-using CreditFunctions.Tests.Stripe;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using static CreditFunctions.Tests.Credits.CreditsClient;
 using static CreditFunctions.Tests.Stripe.Deliveries;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;

@@ -1,9 +1,5 @@
 using System.Text.Json;
-using CreditFunctions.Accounts;
 using CreditFunctions.Functions;
-using CreditFunctions.Storage;
-using CreditFunctions.Tests.Functions;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CreditFunctions.Tests.Credits;
 

@@ -1,15 +1,5 @@
 using System.Collections.Concurrent;
-using CreditFunctions.Accounts;
 using CreditFunctions.Credits;
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
-using CreditFunctions.Scheduling;
-using CreditFunctions.Storage;
-using CreditFunctions.Tests.Azurite;
-using CreditFunctions.Tests.Functions;
-using CreditFunctions.Tests.Resets;
-using CreditFunctions.Tests.Stripe;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using static CreditFunctions.Tests.Credits.CreditsClient;

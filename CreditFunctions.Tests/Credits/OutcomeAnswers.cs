@@ -1,4 +1,3 @@
-using CreditFunctions.Accounts;
 using CreditFunctions.Functions;
 
 namespace CreditFunctions.Tests.Credits;

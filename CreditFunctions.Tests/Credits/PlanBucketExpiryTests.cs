@@ -1,6 +1,3 @@
-using CreditFunctions.Accounts;
-using CreditFunctions.Tests.Functions;
-using CreditFunctions.Tests.Stripe;
 using static CreditFunctions.Tests.Credits.CreditsClient;
 using static CreditFunctions.Tests.Stripe.Deliveries;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;

@@ -1,5 +1,3 @@
-using CreditFunctions.Tests.Functions;
-using CreditFunctions.Tests.Stripe;
 using static CreditFunctions.Tests.Stripe.Deliveries;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;
 

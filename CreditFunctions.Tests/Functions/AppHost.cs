@@ -1,11 +1,5 @@
 using CreditFunctions.Credits;
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
-using CreditFunctions.Storage;
-using CreditFunctions.Tests.Azurite;
-using CreditFunctions.Tests.Stripe;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;

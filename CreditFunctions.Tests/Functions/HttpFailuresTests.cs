@@ -1,11 +1,6 @@
 using CreditFunctions.Functions;
-using CreditFunctions.Storage;
 using CreditFunctions.Telemetry;
-using CreditFunctions.Tests.Credits;
-using CreditFunctions.Tests.Resets;
-using CreditFunctions.Tests.Stripe;
 using CreditFunctions.Tests.Telemetry;
-using Microsoft.Extensions.DependencyInjection;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;
 using static CreditFunctions.Tests.TestSubscriptions;
 

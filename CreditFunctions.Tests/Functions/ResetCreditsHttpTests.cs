@@ -1,13 +1,6 @@
-using CreditFunctions.Scheduling;
-using CreditFunctions.Storage;
 using System.Text.Json;
 using CreditFunctions.Functions;
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
-using CreditFunctions.Tests.Resets;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using CreditFunctions.Tests.Stripe;
 using static CreditFunctions.Tests.Stripe.Deliveries;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;
 using static CreditFunctions.Tests.TestSubscriptions;

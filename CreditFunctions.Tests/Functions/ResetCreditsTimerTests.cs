@@ -1,11 +1,5 @@
-using CreditFunctions.Scheduling;
-using CreditFunctions.Storage;
 using CreditFunctions.Functions;
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
-using CreditFunctions.Tests.Resets;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using static CreditFunctions.Tests.TestSubscriptions;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json.Nodes;
-using CreditFunctions.Tests.Azurite;
 
 namespace CreditFunctions.Tests.Infra;
 

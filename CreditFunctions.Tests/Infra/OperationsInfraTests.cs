@@ -1,10 +1,7 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using CreditFunctions.Accounts;
 using CreditFunctions.Functions;
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
 using CreditFunctions.Stripe;
 using CreditFunctions.Telemetry;
 

@@ -1,8 +1,4 @@
 using System.Runtime.CompilerServices;
-using CreditFunctions.Runs;
-using CreditFunctions.Scheduling;
-using CreditFunctions.Storage;
-using CreditFunctions.Accounts;
 
 namespace CreditFunctions.Tests.Resets;
 

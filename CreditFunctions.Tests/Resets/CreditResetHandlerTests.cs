@@ -1,10 +1,4 @@
-using CreditFunctions.Accounts;
-using CreditFunctions.Scheduling;
-using CreditFunctions.Storage;
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
 using CreditFunctions.Subscriptions;
-using CreditFunctions.Tests.Azurite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -75,7 +69,7 @@ public class CreditResetHandlerTests
         // Eight runs, each with its own client and store, as eight instances (or timer + manual calls) would have.
         var runs = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
         {
-            var (instanceStore, _) = (new Storage.TableCreditStore(new Azure.Data.Tables.TableServiceClient(options.ConnectionString), Options.Create(options)), 0);
+            var (instanceStore, _) = (new CreditFunctions.Storage.TableCreditStore(new Azure.Data.Tables.TableServiceClient(options.ConnectionString), Options.Create(options)), 0);
             var trigger = i % 2 == 0 ? ResetTrigger.Timer : ResetTrigger.Manual;
             return await RunAsync(instanceStore, new FakeTimeProvider(RunTime), new ResetRequest(trigger), new ResetOptions { MaxParallelism = 8 });
         }));

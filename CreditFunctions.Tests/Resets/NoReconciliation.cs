@@ -1,4 +1,3 @@
-using CreditFunctions.Runs;
 using CreditFunctions.Subscriptions;
 
 namespace CreditFunctions.Tests.Resets;

@@ -1,10 +1,5 @@
 using System.Runtime.CompilerServices;
 using Azure;
-using CreditFunctions.Accounts;
-using CreditFunctions.Scheduling;
-using CreditFunctions.Storage;
-using CreditFunctions.Tests.Functions;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CreditFunctions.Tests.Resets;
 

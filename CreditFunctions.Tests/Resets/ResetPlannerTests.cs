@@ -1,5 +1,3 @@
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
 using CreditFunctions.Subscriptions;
 using static CreditFunctions.Tests.TestSubscriptions;
 

@@ -1,5 +1,3 @@
-using CreditFunctions.Accounts;
-using CreditFunctions.Storage;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CreditFunctions.Tests.Resets;

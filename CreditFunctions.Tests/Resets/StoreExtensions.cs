@@ -1,8 +1,3 @@
-using CreditFunctions.Accounts;
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
-using CreditFunctions.Scheduling;
-using CreditFunctions.Storage;
 using CreditFunctions.Subscriptions;
 
 namespace CreditFunctions.Tests.Resets;

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using CreditFunctions.Telemetry;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CreditFunctions.Tests.Resets;
 

@@ -1,10 +1,5 @@
 using Azure.Data.Tables;
-using CreditFunctions.Resets;
-using CreditFunctions.Scheduling;
-using CreditFunctions.Storage;
-using CreditFunctions.Tests.Azurite;
 using CreditFunctions.Subscriptions;
-using CreditFunctions.Tests.Resets;
 using static CreditFunctions.Tests.TestSubscriptions;
 
 namespace CreditFunctions.Tests.Scheduling;
@@ -83,7 +78,7 @@ public class DueIndexTests
         foreach (var (entry, i) in all.Select((e, i) => (e, i)))
         {
             var table = service.GetTableClient(options.DueTable(entry.DueAt.UtcDateTime.Day));
-            Assert.True((await table.GetEntityIfExistsAsync<TableEntity>(Storage.Keys.DueDay(entry.DueAt), entry.SubscriptionId)).HasValue, $"entry {i} at {entry.DueAt:O}");
+            Assert.True((await table.GetEntityIfExistsAsync<TableEntity>(CreditFunctions.Storage.Keys.DueDay(entry.DueAt), entry.SubscriptionId)).HasValue, $"entry {i} at {entry.DueAt:O}");
         }
 
         await store.RemoveDueManyAsync(all.Take(3).ToList());

@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using CreditFunctions.Functions;
-using CreditFunctions.Tests.Azurite;
-using CreditFunctions.Tests.Credits;
-using CreditFunctions.Tests.Functions;
 
 namespace CreditFunctions.Tests.Stripe;
 

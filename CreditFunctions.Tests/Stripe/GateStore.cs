@@ -1,7 +1,3 @@
-using CreditFunctions.Storage;
-using CreditFunctions.Accounts;
-using CreditFunctions.Tests.Resets;
-
 namespace CreditFunctions.Tests.Stripe;
 
 /// <summary>

@@ -1,11 +1,3 @@
-using CreditFunctions.Accounts;
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
-using CreditFunctions.Storage;
-using CreditFunctions.Tests.Credits;
-using CreditFunctions.Tests.Functions;
-using CreditFunctions.Tests.Resets;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using static CreditFunctions.Tests.Stripe.Deliveries;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;

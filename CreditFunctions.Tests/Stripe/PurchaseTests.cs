@@ -1,8 +1,3 @@
-using CreditFunctions.Accounts;
-using CreditFunctions.Storage;
-using CreditFunctions.Tests.Credits;
-using CreditFunctions.Tests.Functions;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;
 using static CreditFunctions.Tests.TestSubscriptions;

@@ -1,10 +1,3 @@
-using CreditFunctions.Scheduling;
-using CreditFunctions.Storage;
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
-using CreditFunctions.Tests.Functions;
-using CreditFunctions.Tests.Resets;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using static CreditFunctions.Tests.Stripe.Deliveries;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;

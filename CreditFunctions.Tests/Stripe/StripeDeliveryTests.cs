@@ -1,9 +1,3 @@
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
-using CreditFunctions.Storage;
-using CreditFunctions.Tests.Functions;
-using CreditFunctions.Tests.Resets;
-using Microsoft.Extensions.DependencyInjection;
 using static CreditFunctions.Tests.Stripe.Deliveries;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;
 using static CreditFunctions.Tests.TestSubscriptions;

@@ -1,11 +1,4 @@
-using CreditFunctions.Scheduling;
-using CreditFunctions.Storage;
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
 using CreditFunctions.Subscriptions;
-using CreditFunctions.Tests.Functions;
-using CreditFunctions.Tests.Resets;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;
 using static CreditFunctions.Tests.TestSubscriptions;

@@ -1,13 +1,5 @@
-using CreditFunctions.Accounts;
-using CreditFunctions.Scheduling;
-using CreditFunctions.Storage;
 using CreditFunctions.Stripe;
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
 using CreditFunctions.Subscriptions;
-using CreditFunctions.Tests.Functions;
-using CreditFunctions.Tests.Resets;
-using Microsoft.Extensions.DependencyInjection;
 using static CreditFunctions.Tests.TestSubscriptions;
 
 namespace CreditFunctions.Tests.Stripe;

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using CreditFunctions.Functions;
-using CreditFunctions.Tests.Functions;
 using Microsoft.AspNetCore.Http;
 
 namespace CreditFunctions.Tests.Stripe;

@@ -1,7 +1,3 @@
-using CreditFunctions.Accounts;
-using CreditFunctions.Tests.Credits;
-using CreditFunctions.Tests.Functions;
-using Microsoft.Extensions.DependencyInjection;
 using static CreditFunctions.Tests.Stripe.Deliveries;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;
 using static CreditFunctions.Tests.TestSubscriptions;

@@ -1,14 +1,6 @@
 using CreditFunctions.Functions;
-using CreditFunctions.Resets;
-using CreditFunctions.Runs;
-using CreditFunctions.Storage;
 using CreditFunctions.Telemetry;
-using CreditFunctions.Tests.Credits;
-using CreditFunctions.Tests.Functions;
-using CreditFunctions.Tests.Resets;
-using CreditFunctions.Tests.Stripe;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Extensions.DependencyInjection;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;
 using static CreditFunctions.Tests.TestSubscriptions;
 

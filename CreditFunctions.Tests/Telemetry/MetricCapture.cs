@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using CreditFunctions.Telemetry;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CreditFunctions.Tests.Telemetry;
 

@@ -1,0 +1,99 @@
+using static CreditFunctions.Tests.Stripe.Deliveries;
+using static CreditFunctions.Tests.Stripe.StripeFixtures;
+using static CreditFunctions.Tests.TestSubscriptions;
+
+namespace CreditFunctions.Tests.Storage;
+
+/// <summary>
+/// What each path costs the store, counted in requests (never timed): a renewal webhook and a timer reset are one load,
+/// the index entry put down before the write, the write, and the old entry taken away after it.
+/// </summary>
+public class StoreCostTests
+{
+    private static readonly DateTimeOffset P1 = Utc(2026, 1, 15, 9, 30);
+
+    /// <summary>The real store, counting each request by what it is.</summary>
+    private sealed class CountingStore(ICreditStore inner) : DelegatingCreditStore(inner)
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _calls = new();
+
+        public IReadOnlyList<string> Calls => [.. _calls];
+
+        public void Clear() => _calls.Clear();
+
+        public override Task<StoredAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default) =>
+            Count("read", () => base.GetAccountAsync(customerId, cancellationToken));
+
+        public override Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default) =>
+            Count("write", () => base.TryWriteAccountAsync(write, cancellationToken));
+
+        public override Task<DueEntry> ScheduleAsync(DueEntry entry, CancellationToken cancellationToken = default) =>
+            Count("place", () => base.ScheduleAsync(entry, cancellationToken));
+
+        public override Task<IReadOnlyList<DueEntry>> ScheduleManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
+            Count("place", () => base.ScheduleManyAsync(entries, cancellationToken));
+
+        public override Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default) =>
+            Count("remove", async () => { await base.RemoveDueManyAsync(entries, cancellationToken); return 0; });
+
+        public override Task<bool> HasEventAsync(string customerId, string eventId, CancellationToken cancellationToken = default) =>
+            Count("event-read", () => base.HasEventAsync(customerId, eventId, cancellationToken));
+
+        public override Task<string?> FindCustomerAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
+            Count("directory-read", () => base.FindCustomerAsync(subscriptionId, cancellationToken));
+
+        public override Task SaveRunAsync(ResetRunSummary summary, CancellationToken cancellationToken = default) =>
+            Count("run-record", async () => { await base.SaveRunAsync(summary, cancellationToken); return 0; });
+
+        private Task<T> Count<T>(string what, Func<Task<T>> call)
+        {
+            _calls.Enqueue(what);
+            return call();
+        }
+    }
+
+    [Fact]
+    public async Task InvoicePaidRenewingAMonthlyPlan_CostsARead_APlacement_TheWrite_AndARemoval()
+    {
+        var (app, store) = await AppHost.StartAsync(P1.AddMinutes(1), inner => new CountingStore(inner));
+        await using var _ = app;
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1CostC", "customer.subscription.created", P1, "sub_1Cost", "active", MonthlyPro, P1));
+        var renewal = P1.AddMonths(1);
+        app.Time.SetUtcNow(renewal.AddMinutes(1));
+        store.Clear();
+
+        Assert.Equal("synced; reset", await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1CostI", renewal, "sub_1Cost", MonthlyPro, renewal)));
+
+        Assert.Equal(["read", "place", "write", "remove"], store.Calls);
+        Assert.Equal([renewal.AddMonths(1)], (await app.Store.AllDueAsync()).Select(e => e.DueAt));
+    }
+
+    [Fact]
+    public async Task ATimerResetOfOneYearlySubscription_CostsTheIndexRead_ARead_APlacement_TheWrite_ARemoval_AndTheRunRecord()
+    {
+        var (app, store) = await AppHost.StartAsync(P1.AddMinutes(1), inner => new CountingStore(inner));
+        await using var _ = app;
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1CostY", "customer.subscription.created", P1, "sub_1CostY", "active", YearlyPro, P1));
+        app.Time.SetUtcNow(Utc(2026, 2, 16, 2));
+        store.Clear();
+
+        var summary = await app.RunAsync();
+
+        Assert.Equal(1, summary.Counts.Reset);
+        Assert.Equal(["read", "place", "write", "remove", "run-record"], store.Calls);
+        Assert.Equal([Utc(2026, 3, 15, 9, 30)], (await app.Store.AllDueAsync()).Select(e => e.DueAt));
+    }
+
+    [Fact]
+    public async Task ASpend_CostsARead_AndTheWrite()
+    {
+        var (app, store) = await AppHost.StartAsync(P1.AddMinutes(1), inner => new CountingStore(inner));
+        await using var _ = app;
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1CostS", "customer.subscription.created", P1, "sub_1CostS", "active", YearlyPro, P1));
+        store.Clear();
+
+        Assert.Null((await app.Credits.SpendAsync("cus_1CostS", new SpendRequest(10, "k", null, null))).Refusal);
+
+        Assert.Equal(["read", "write"], store.Calls);
+    }
+}
