@@ -1,3 +1,8 @@
+using CreditFunctions.Accounts;
+using CreditFunctions.Runs;
+using CreditFunctions.Scheduling;
+using CreditFunctions.Storage;
+
 namespace CreditFunctions.Tests.Resets;
 
 /// <summary>A store that passes every call to a real one; test doubles override only the calls they change.</summary>
