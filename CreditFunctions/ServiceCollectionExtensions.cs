@@ -1,4 +1,5 @@
 using CreditFunctions.Credits;
+using CreditFunctions.Events;
 using CreditFunctions.Functions;
 using CreditFunctions.Resets;
 using CreditFunctions.Runs;
@@ -54,6 +55,17 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<StripePurchases>();
         services.AddSingleton<StripeEventProcessor>();
         services.AddSingleton<IRenewalReconciler, StripeRenewalReconciler>();
+
+        // Events out
+        services.AddOptions<EventsOptions>()
+            .BindConfiguration(EventsOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<EventsOptions>>().Value.Policy);
+        services.AddSingleton<EventsHandOff>();
+        services.AddSingleton<IEventAnnouncer>(sp => sp.GetRequiredService<EventsHandOff>());
+        services.AddSingleton<EventSender>();
+        services.AddSingleton<EventDelivery>();
 
         // Credits API
         services.AddSingleton<CreditsService>();

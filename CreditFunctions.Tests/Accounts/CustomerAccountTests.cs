@@ -310,6 +310,71 @@ public class CustomerAccountTests
         Assert.Equal(250, account.Changes.Purchase!.RefundedCredits);
     }
 
+    [Fact]
+    public void RefundToldBeforeTheGrant_IsKept_AndTheGrantTakesItsShareBack()
+    {
+        var account = Load(WithYearlyPlan());
+        var now = Utc(2026, 2, 3);
+        Assert.True(account.KeepRefundForLater(new PendingRefund("pi_1Early", "ch_1Early", 1000, 200, "evt_1Ref1", now), now));
+        Assert.True(account.KeepRefundForLater(new PendingRefund("pi_1Early", "ch_1Early", 1000, 400, "evt_1Ref2", now), now)); // cumulative
+        Assert.True(account.KeepRefundForLater(new PendingRefund("pi_1Early", "ch_1Early", 1000, 200, "evt_1Ref1", now), now)); // older: no change
+        Assert.Equal(400, Assert.Single(account.State.PendingRefunds).AmountRefunded);
+        Assert.Empty(account.Changes.Ledger);
+
+        var granted = account.GrantPurchase(new PackPurchase("cs_1Early", "pi_1Early", [new PackLine(500, null)]), "evt_1Grant", now.AddMinutes(1));
+
+        Assert.Equal(200, granted.Value!.RefundedCredits);
+        Assert.Equal([(LedgerKind.Purchase, 500L), (LedgerKind.Refund, -200L)], account.Changes.Ledger.Select(e => (e.Kind, e.Amount)));
+        Assert.Equal(1300, account.Available(now.AddMinutes(1)));
+        Assert.Empty(account.State.PendingRefunds);
+    }
+
+    [Fact]
+    public void KeptRefunds_LapseAfterThreeDays_AndAreBoundedPerCustomer()
+    {
+        var account = Load(WithYearlyPlan());
+        var now = Utc(2026, 2, 3);
+        for (var i = 0; i < AccountLimits.MaxPendingRefunds; i++)
+        {
+            Assert.True(account.KeepRefundForLater(new PendingRefund($"pi_1P{i}", $"ch_1P{i}", 1000, 1000, $"evt_1P{i}", now), now));
+        }
+
+        Assert.False(account.KeepRefundForLater(new PendingRefund("pi_1More", "ch_1More", 1000, 1000, "evt_1More", now), now));
+        Assert.True(account.KeepRefundForLater(new PendingRefund("pi_1P0", "ch_1P0", 1000, 1000, "evt_1P0b", now), now)); // the same payment again
+
+        var later = now + PendingRefund.KeptFor;
+        var granted = account.GrantPurchase(new PackPurchase("cs_1P1", "pi_1P1", [new PackLine(500, null)]), "evt_1G", later);
+
+        Assert.Equal(0, granted.Value!.RefundedCredits);
+        Assert.Empty(account.State.PendingRefunds);
+        Assert.True(account.KeepRefundForLater(new PendingRefund("pi_1More", "ch_1More", 1000, 1000, "evt_1More", later), later));
+    }
+
+    [Fact]
+    public void IntervalChange_MidMonth_ARolloverStillLiveLeavesThroughTheLedger()
+    {
+        var march = Utc(2026, 3, 1);
+        var april = Utc(2026, 4, 1);
+        var account = Load(null);
+        StripeView Monthly(DateTimeOffset start, string interval = BillingInterval.Month) => View(1000, start, interval) with { RolloverMax = 300 };
+        ResetJob At(DateTimeOffset at, string id) => new(id, ResetTrigger.Webhook, at, DryRun: false, Policy);
+
+        // Monthly, 1,000 a month with a 300 cap: created Mar 1, renewed Apr 1 with all 1,000 unused, so 300 roll over.
+        account.SyncSubscription(Monthly(march), "evt_1A", isCreation: true, resolveTies: false, null, At(march, "evt_1A"), march);
+        account.SyncSubscription(Monthly(april), "evt_1B", isCreation: false, resolveTies: false, april, At(april, "evt_1B"), april);
+        Assert.Equal(1300, account.Available(april));
+
+        // Apr 15: switched to yearly; Stripe starts a new, paid period at once. April's rollover ends there (an expiry
+        // entry), and 300 of April's unused 1,000 roll into the new period's first month beside its 1,000.
+        var switchAt = Utc(2026, 4, 15);
+        account.SyncSubscription(Monthly(switchAt, BillingInterval.Year), "evt_1C", isCreation: false, resolveTies: false, switchAt, At(switchAt, "evt_1C"), switchAt);
+
+        Assert.Equal(1300, account.Available(switchAt));
+        Assert.Equal(300, Assert.Single(account.State.Grants).Remaining);
+        Assert.Equal(account.Available(switchAt), account.Changes.Ledger.Sum(e => e.Amount));
+        Assert.Contains(account.Changes.Ledger, e => e.Kind == LedgerKind.Expiry && e.Amount == -300);
+    }
+
     /// <summary>The README's month, worked through on the aggregate alone (docs/credits-api.md, "A month, worked through").</summary>
     [Fact]
     public void TheWorkedMonth_EndsAsTheTableSays()

@@ -5,8 +5,8 @@ using System.Net.Sockets;
 namespace CreditFunctions.Tests.Azurite;
 
 /// <summary>
-/// A real Azurite Table service on 127.0.0.1, started from the repository's pinned npm package (installed with
-/// <c>npm ci</c> first if missing). Shared by the tests and the benchmark.
+/// A real Azurite on 127.0.0.1 (its Table and Queue services, and Blob, each on a free port), started from the
+/// repository's pinned npm package (installed with <c>npm ci</c> first if missing). Shared by the tests and the benchmark.
 /// </summary>
 public sealed class AzuriteProcess : IAsyncDisposable
 {
@@ -15,11 +15,12 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     private readonly Process _process;
 
-    private AzuriteProcess(Process process, int port)
+    private AzuriteProcess(Process process, int blobPort, int queuePort, int tablePort)
     {
         _process = process;
-        ConnectionString =
-            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};"
+            + $"BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;"
+            + $"TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;";
     }
 
     public string ConnectionString { get; }
@@ -36,7 +37,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     public static async Task<AzuriteProcess> StartAsync(string repositoryRoot, CancellationToken cancellationToken = default)
     {
-        var script = Path.Combine(repositoryRoot, "node_modules", "azurite", "dist", "src", "table", "main.js");
+        var script = Path.Combine(repositoryRoot, "node_modules", "azurite", "dist", "src", "azurite.js");
         if (!File.Exists(script))
         {
             await RunNpmCiAsync(repositoryRoot, cancellationToken).ConfigureAwait(false);
@@ -49,12 +50,14 @@ public sealed class AzuriteProcess : IAsyncDisposable
                 + "or set CREDITFUNCTIONS_TEST_STORAGE to the connection string of a running Azurite.");
         }
 
-        var port = FreePort();
+        var (blobPort, queuePort, tablePort) = (FreePort(), FreePort(), FreePort());
+        static string Text(int port) => port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var start = new ProcessStartInfo("node")
         {
             ArgumentList =
             {
-                script, "--tableHost", "127.0.0.1", "--tablePort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                script, "--blobHost", "127.0.0.1", "--blobPort", Text(blobPort), "--queueHost", "127.0.0.1", "--queuePort", Text(queuePort),
+                "--tableHost", "127.0.0.1", "--tablePort", Text(tablePort),
                 "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--silent",
             },
             WorkingDirectory = Path.GetTempPath(),
@@ -73,7 +76,8 @@ public sealed class AzuriteProcess : IAsyncDisposable
             }
 
             output.Enqueue(e.Data);
-            if (e.Data.Contains("successfully started", StringComparison.OrdinalIgnoreCase))
+            if (output.Any(l => l.Contains("Table service is successfully listening", StringComparison.OrdinalIgnoreCase))
+                && output.Any(l => l.Contains("Queue service is successfully listening", StringComparison.OrdinalIgnoreCase)))
             {
                 started.TrySetResult();
             }
@@ -88,7 +92,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var azurite = new AzuriteProcess(process, port);
+        var azurite = new AzuriteProcess(process, blobPort, queuePort, tablePort);
         try
         {
             await started.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);

@@ -23,6 +23,12 @@ internal static class CreditsClient
     public static Task<FunctionHttp.Answer> GrantAsync(AppHost app, string customerId, long amount, string key, DateTimeOffset? expiresAt = null, string reason = "support") =>
         GrantAsync(app, customerId, JsonSerializer.Serialize(new { amount, idempotencyKey = key, expiresAt, reason }));
 
+    public static Task<FunctionHttp.Answer> AlertsAsync(AppHost app, string customerId) =>
+        FunctionHttp.InvokeAsync(app, r => app.Function<CreditAlerts>().GetAsync(r, customerId, CancellationToken.None), "GET", Route(customerId, "/alerts"));
+
+    public static Task<FunctionHttp.Answer> PutAlertsAsync(AppHost app, string customerId, string body) =>
+        FunctionHttp.InvokeAsync(app, r => app.Function<CreditAlerts>().PutAsync(r, customerId, CancellationToken.None), "PUT", Route(customerId, "/alerts"), body: body);
+
     public static Task<FunctionHttp.Answer> LedgerAsync(AppHost app, string customerId, string query = "") =>
         FunctionHttp.InvokeAsync(app, r => app.Function<GetCreditsLedger>().RunAsync(r, customerId, CancellationToken.None), "GET", Route(customerId, "/ledger"), query);
 

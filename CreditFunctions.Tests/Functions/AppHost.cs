@@ -35,9 +35,11 @@ internal sealed class AppHost : IAsyncDisposable
     public static async Task<AppHost> StartAsync(
         DateTimeOffset now, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, FakeStripeApi? stripe = null)
     {
+        var storage = await AzuriteFixture.ConnectionStringAsync();
         var all = new Dictionary<string, string?>
         {
-            ["CreditStorage:ConnectionString"] = await AzuriteFixture.ConnectionStringAsync(),
+            ["AzureWebJobsStorage"] = storage,
+            ["CreditStorage:ConnectionString"] = storage,
             ["CreditStorage:TablePrefix"] = AzuriteFixture.NewTablePrefix(),
             ["Stripe:WebhookSecret"] = StripeSigning.Secret,
         };

@@ -73,6 +73,8 @@ public class FunctionsMetadataTests
     [InlineData("SpendCredits", "post", "customers/{customerId}/credits/spend")]
     [InlineData("GrantCredits", "post", "customers/{customerId}/credits/grants")]
     [InlineData("GetCreditsLedger", "get", "customers/{customerId}/credits/ledger")]
+    [InlineData("GetCreditAlerts", "get", "customers/{customerId}/credits/alerts")]
+    [InlineData("PutCreditAlerts", "put", "customers/{customerId}/credits/alerts")]
     public void CreditsApi_RoutesWithFunctionKey(string function, string method, string route)
     {
         var http = Binding(function, "httpTrigger");
@@ -80,5 +82,24 @@ public class FunctionsMetadataTests
         Assert.Equal(route, http.GetProperty("route").GetString());
         Assert.Equal([method], http.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
         Assert.Equal("Function", http.GetProperty("authLevel").GetString());
+    }
+
+    [Fact]
+    public void EventDelivery_IsTriggeredByTheEventsQueueInTheHostsStorage()
+    {
+        var queue = Binding("DeliverCreditEvents", "queueTrigger");
+
+        Assert.Equal("%Events:Queue%", queue.GetProperty("queueName").GetString());
+        Assert.False(queue.TryGetProperty("connection", out var connection) && connection.GetString() is { Length: > 0 }, "the queue is in AzureWebJobsStorage, the default connection");
+    }
+
+    [Fact]
+    public void HostJson_RetriesAQueueMessageAsTheDeliveryExpects_ThenPoisonsIt()
+    {
+        using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(AzuriteFixture.RepositoryRoot, "host.json")));
+        var queues = host.RootElement.GetProperty("extensions").GetProperty("queues");
+
+        Assert.Equal(CreditFunctions.Events.EventDelivery.HostMaxDequeueCount, queues.GetProperty("maxDequeueCount").GetInt32());
+        Assert.Equal("base64", queues.GetProperty("messageEncoding").GetString()); // what EventsHandOff sends
     }
 }

@@ -1,6 +1,7 @@
 using CreditFunctions.Functions;
 using CreditFunctions.Telemetry;
 using CreditFunctions.Tests.Telemetry;
+using static CreditFunctions.Tests.Stripe.Deliveries;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;
 using static CreditFunctions.Tests.TestSubscriptions;
 
@@ -39,6 +40,28 @@ public class HttpFailuresTests
         Assert.StartsWith("The table store or the Stripe API did not answer. The run ", run.Body.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.True(run.Body.GetProperty("summary").GetProperty("aborted").GetBoolean());
         AssertUnavailable(await ResetAsync(app, "?subscriptionId=sub_1Down"));
+    }
+
+    [Theory]
+    [InlineData(503)]
+    [InlineData(500)]
+    [InlineData(429)]
+    public async Task ManualReset_StripeApiFailingOrThrottling_Answers503WithRetryAfter_NotA500(int stripeStatus)
+    {
+        using var stripe = new FakeStripeApi();
+        var created = Utc(2026, 1, 15, 9, 30);
+        await using var app = await AppHost.StartAsync(created, new Dictionary<string, string?> { ["Stripe:RequestTimeout"] = "00:00:05" }, stripe: stripe);
+        Assert.Equal("synced; reset", await WebhookClient.DeliverOkAsync(app, Event("evt_1ApiDown", "customer.subscription.created", created,
+            Subscription("sub_1ApiDown", "active", MonthlyPro, created, created.AddMonths(1)))));
+
+        // The period ended and no renewal was told: the run asks Stripe, which is down (or throttling).
+        app.Time.SetUtcNow(Utc(2026, 2, 16, 2));
+        stripe.FailWith = stripeStatus;
+        var answer = await ResetAsync(app);
+
+        AssertUnavailable(answer);
+        stripe.FailWith = null;
+        Assert.Equal(200, (await ResetAsync(app)).Status);
     }
 
     [Fact]

@@ -48,4 +48,13 @@ internal abstract class DelegatingCreditStore(ICreditStore inner) : ICreditStore
 
     public virtual Task SaveRunAsync(ResetRunSummary summary, CancellationToken cancellationToken = default) =>
         Inner.SaveRunAsync(summary, cancellationToken);
+
+    public virtual Task<IReadOnlyList<OutboxBatch>> GetOutboxAsync(string customerId, CancellationToken cancellationToken = default) =>
+        Inner.GetOutboxAsync(customerId, cancellationToken);
+
+    public virtual Task CompleteOutboxAsync(OutboxBatch batch, CancellationToken cancellationToken = default) =>
+        Inner.CompleteOutboxAsync(batch, cancellationToken);
+
+    public virtual Task<OutboxBatch?> MarkOutboxAsync(OutboxBatch batch, long deliveredThrough, CancellationToken cancellationToken = default) =>
+        Inner.MarkOutboxAsync(batch, deliveredThrough, cancellationToken);
 }

@@ -13,7 +13,7 @@ public class DueIndexTests
         var (store, _) = await AzuriteFixture.NewStoreAsync();
         var old = await store.ScheduleAsync(StoreExtensions.Entry("sub_1Race", Utc(2026, 3, 31, 10)));
         var next = Utc(2026, 4, 30, 10);
-        var move = new DueMoves(store, StoreExtensions.CustomerOf("sub_1Race"));
+        var move = new WriteAhead(store, StoreExtensions.CustomerOf("sub_1Race"));
         var placed = await move.PlaceAsync(Due(StoreExtensions.Entry("sub_1Race", next)), default);
 
         // Another writer moves the subscription to later the same day (the same row) before this writer commits.
@@ -28,7 +28,7 @@ public class DueIndexTests
     {
         var (store, _) = await AzuriteFixture.NewStoreAsync();
         var old = await store.ScheduleAsync(StoreExtensions.Entry("sub_1Retry", Utc(2026, 3, 31, 10)));
-        var move = new DueMoves(store, StoreExtensions.CustomerOf("sub_1Retry"));
+        var move = new WriteAhead(store, StoreExtensions.CustomerOf("sub_1Retry"));
 
         await move.PlaceAsync(Due(StoreExtensions.Entry("sub_1Retry", Utc(2026, 4, 1, 2))), default);              // attempt 1, lost to another writer
         var placed = await move.PlaceAsync(Due(StoreExtensions.Entry("sub_1Retry", Utc(2026, 4, 30, 10))), default); // attempt 2, written
@@ -43,7 +43,7 @@ public class DueIndexTests
         var (store, _) = await AzuriteFixture.NewStoreAsync();
         var rowEntry = Utc(2026, 3, 31, 10);
         await store.SeedAsync(Yearly("sub_1Lost", Utc(2026, 1, 31, 10)), rowEntry);
-        var move = new DueMoves(store, StoreExtensions.CustomerOf("sub_1Lost"));
+        var move = new WriteAhead(store, StoreExtensions.CustomerOf("sub_1Lost"));
         await move.PlaceAsync(Due(StoreExtensions.Entry("sub_1Lost", Utc(2026, 4, 30, 10))), default);
 
         await move.AbandonAsync(default);

@@ -65,6 +65,9 @@ internal sealed class FakeStripeApi : IDisposable
     /// <summary>When set, every request waits until the test ends, as a hung API would.</summary>
     public bool Hang { get; set; }
 
+    /// <summary>When set, every request is answered with this status and Stripe's error body (429, 500, 503: an outage).</summary>
+    public int? FailWith { get; set; }
+
     public ConcurrentQueue<(string PathAndQuery, string? Authorization)> Requests { get; } = new();
 
     public void Dispose()
@@ -112,7 +115,9 @@ internal sealed class FakeStripeApi : IDisposable
                 await Task.Delay(Timeout.Infinite, _stop.Token);
             }
 
-            var (status, body) = Route(context.Request.Url.AbsolutePath, HttpUtility.ParseQueryString(context.Request.Url.Query));
+            var (status, body) = FailWith is { } failure
+                ? (failure, """{ "error": { "message": "Service unavailable", "type": "api_error" } }""")
+                : Route(context.Request.Url.AbsolutePath, HttpUtility.ParseQueryString(context.Request.Url.Query));
             var bytes = Encoding.UTF8.GetBytes(body);
             context.Response.StatusCode = status;
             context.Response.ContentType = "application/json";

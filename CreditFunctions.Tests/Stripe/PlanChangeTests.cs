@@ -164,4 +164,27 @@ public class PlanChangeTests
         Assert.Equal(1000, renewed.BalanceAfter);
         Assert.Equal(MonthlyLite.PriceId, (await app.Store.GetRequiredAsync("sub_1Bt")).Stripe.PriceId); // the next period is Lite
     }
+
+    [Fact]
+    public async Task SwitchToYearlyMidMonth_WithARolloverLive_TheLedgerStillAddsUpToTheBalance()
+    {
+        var monthlyRoll = new Plan("price_1MonthlyRoll", "month", 1000, RolloverMax: "300");
+        var (march, april, switchAt) = (Utc(2026, 3, 1, 10), Utc(2026, 4, 1, 10), Utc(2026, 4, 15, 10));
+        await using var app = await AppHost.StartAsync(march.AddMinutes(1));
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Sw1", "customer.subscription.created", march, "sub_1Switch", "active", monthlyRoll, march));
+        app.Time.SetUtcNow(april.AddMinutes(1));
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Sw2", "customer.subscription.updated", april, "sub_1Switch", "active", monthlyRoll, april));
+        await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1Sw3", april, "sub_1Switch", monthlyRoll, april));
+        Assert.Equal(1300, (await CreditsClient.GetAsync(app, "cus_1Switch")).Body.GetProperty("available").GetInt64());
+
+        app.Time.SetUtcNow(switchAt.AddMinutes(1));
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1Sw4", "customer.subscription.updated", switchAt, "sub_1Switch", "active", YearlyRollover, switchAt));
+        await WebhookClient.DeliverOkAsync(app, InvoicePaid("evt_1Sw5", switchAt, "sub_1Switch", YearlyRollover, switchAt, billingReason: "subscription_update"));
+
+        var ledger = await CreditsClient.FullLedgerAsync(app.Store, "cus_1Switch");
+        Assert.Equal(1300, (await CreditsClient.GetAsync(app, "cus_1Switch")).Body.GetProperty("available").GetInt64());
+        Assert.Equal(1300, ledger.Sum(e => e.Amount));
+        Assert.Contains(ledger, e => e.Kind == LedgerKind.Expiry && e.Amount == -300 && e.Reason == "rollover ended with its month");
+        await CreditsClient.AssertLedgerReplaysAsync(app.Store, "cus_1Switch");
+    }
 }

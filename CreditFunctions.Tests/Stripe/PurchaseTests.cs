@@ -157,13 +157,50 @@ public sealed class PurchaseTests : IDisposable
         await CreditsClient.AssertLedgerReplaysAsync(app.Store, Customer);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RefundDeliveredBeforeThePacksGrant_IsTakenBackWhenTheGrantComes_OnceWhateverIsDeliveredAgain(bool redeliverBoth)
+    {
+        await using var app = await AppHost.StartAsync(Now);
+        var session = CheckoutSession("cs_test_1Early", Customer, paymentIntentId: "pi_1Early", metadata: new Dictionary<string, string> { ["credits"] = "500" });
+        var halfRefunded = Event("evt_1EarlyRefund", "charge.refunded", Now.AddMinutes(5), Charge("ch_1Early", Customer, "pi_1Early", 1000, 500, Now));
+
+        var refund = await WebhookClient.DeliverOkAsync(app, halfRefunded);
+        Assert.Equal(404, (await CreditsClient.GetAsync(app, Customer)).Status);
+        var grant = await WebhookClient.DeliverOkAsync(app, Completed("evt_1EarlyGrant", session));
+        var again = redeliverBoth
+            ? (await WebhookClient.DeliverOkAsync(app, halfRefunded), await WebhookClient.DeliverOkAsync(app, Completed("evt_1EarlyGrant", session)))
+            : ("duplicate", "duplicate");
+
+        Assert.Equal(("refund-pending", "granted", ("duplicate", "duplicate")), (refund, grant, again));
+        Assert.Equal(250, await AvailableAsync(app));
+        var ledger = await CreditsClient.FullLedgerAsync(app.Store, Customer);
+        Assert.Equal([(LedgerKind.Purchase, 500L), (LedgerKind.Refund, -250L)], ledger.Select(e => (e.Kind, e.Amount)));
+        Assert.Contains("ch_1Early", ledger[1].Reason, StringComparison.Ordinal);
+        Assert.Empty((await app.Store.GetAccountAsync(Customer))!.State.PendingRefunds);
+
+        // The rest of the charge refunded later: only the other half is taken, as if the events had come in order.
+        var rest = await WebhookClient.DeliverOkAsync(app, Event("evt_1EarlyRest", "charge.refunded", Now.AddDays(1), Charge("ch_1Early", Customer, "pi_1Early", 1000, 1000, Now)));
+        Assert.Equal(("refunded", 0L), (rest, await AvailableAsync(app)));
+        await CreditsClient.AssertLedgerReplaysAsync(app.Store, Customer);
+    }
+
     [Fact]
-    public async Task RefundOfAChargeThatBoughtNoCredits_IsIgnored()
+    public async Task RefundOfAChargeThatBoughtNoCredits_IsKeptThreeDaysThenLapses_AndMakesNoCustomer()
     {
         await using var app = await AppHost.StartAsync(Now);
 
         var result = await WebhookClient.DeliverOkAsync(app, Event("evt_1Other", "charge.refunded", Now, Charge("ch_1Other", Customer, "pi_1Other", 1000, 1000, Now)));
+        var read = await CreditsClient.GetAsync(app, Customer);
 
-        Assert.Equal("ignored", result);
+        Assert.Equal(("refund-pending", 404), (result, read.Status));
+
+        // Three days on, a pack paid with that very payment would be granted whole: the refund has lapsed.
+        app.Time.SetUtcNow(Now.AddDays(3));
+        var late = CheckoutSession("cs_test_1Late", Customer, paymentIntentId: "pi_1Other", metadata: new Dictionary<string, string> { ["credits"] = "500" });
+        Assert.Equal("granted", await WebhookClient.DeliverOkAsync(app, Event("evt_1Late", "checkout.session.completed", Now.AddDays(3), late)));
+        Assert.Equal(500, await AvailableAsync(app));
+        Assert.Empty((await app.Store.GetAccountAsync(Customer))!.State.PendingRefunds);
     }
 }

@@ -12,6 +12,7 @@ public sealed class AccountChanges
     private readonly List<LedgerEntry> _ledger = [];
     private readonly List<AppliedReset> _resets = [];
     private readonly List<IdempotencyRecord> _keys = [];
+    private readonly List<AccountEvent> _events = [];
     private readonly HashSet<string> _subscriptions = new(StringComparer.Ordinal);
 
     public IReadOnlyList<LedgerEntry> Ledger => _ledger;
@@ -20,6 +21,9 @@ public sealed class AccountChanges
 
     /// <summary>The idempotency keys of the API requests carried out (several when concurrent requests share a write).</summary>
     public IReadOnlyList<IdempotencyRecord> Keys => _keys;
+
+    /// <summary>What the SaaS is told about the change, in order: written with it (one outbox record however many), delivered after it.</summary>
+    public IReadOnlyList<AccountEvent> Events => _events;
 
     /// <summary>The Stripe event the change came from, recorded so a redelivery writes nothing.</summary>
     public string? StripeEventId { get; internal set; }
@@ -34,7 +38,7 @@ public sealed class AccountChanges
     public DateTimeOffset? AsOf { get; private set; }
 
     /// <summary>Records to insert beside the account row.</summary>
-    public int Records => _ledger.Count + _resets.Count + _keys.Count + (StripeEventId is null ? 0 : 1) + (Purchase is null ? 0 : 1);
+    public int Records => _ledger.Count + _resets.Count + _keys.Count + (StripeEventId is null ? 0 : 1) + (Purchase is null ? 0 : 1) + (_events.Count == 0 ? 0 : 1);
 
     /// <summary>Whether anything beside the state needs writing (a record); a state change alone is seen by comparing states.</summary>
     public bool HasRecords => Records > (StripeEventId is null ? 0 : 1);
@@ -44,6 +48,8 @@ public sealed class AccountChanges
     internal void Add(AppliedReset reset) => _resets.Add(reset);
 
     internal void Add(IdempotencyRecord key) => _keys.Add(key);
+
+    internal void Add(AccountEvent accountEvent) => _events.Add(accountEvent);
 
     internal void Touch(string subscriptionId) => _subscriptions.Add(subscriptionId);
 

@@ -11,4 +11,7 @@ public static class AccountLimits
 
     /// <summary>A granted bucket keeps the first this many characters of its reason; the ledger keeps it whole.</summary>
     public const int MaxBucketReason = 100;
+
+    /// <summary>Refunds told of before their purchase's grant one customer's account keeps (each for a different payment).</summary>
+    public const int MaxPendingRefunds = 50;
 }

@@ -17,6 +17,18 @@ public sealed record AccountState
     /// <summary>The number of the customer's last ledger entry; entries are numbered from 1 without gaps.</summary>
     public long LedgerSequence { get; init; }
 
+    /// <summary>The number of the customer's last event to the SaaS; events are numbered from 1 without gaps.</summary>
+    public long EventSequence { get; init; }
+
+    /// <summary>The customer's own low-credits threshold, over the settings' default; null: the default.</summary>
+    public AlertSettings? Alerts { get; init; }
+
+    /// <summary>The balance level last told to the SaaS (<see cref="AlertLevel"/>); null before the first.</summary>
+    public string? AlertLevel { get; init; }
+
+    /// <summary>Refunds Stripe told of before the purchase they refund was granted: applied when it is.</summary>
+    public IReadOnlyList<PendingRefund> PendingRefunds { get; init; } = [];
+
     public static AccountState Empty(string customerId) => new() { CustomerId = customerId };
 
     /// <summary>Nothing held: no subscription and no granted bucket.</summary>
@@ -44,6 +56,10 @@ public sealed record AccountState
         other is not null
         && other.CustomerId == CustomerId
         && other.LedgerSequence == LedgerSequence
+        && other.EventSequence == EventSequence
+        && other.Alerts == Alerts
+        && other.AlertLevel == AlertLevel
         && other.Subscriptions.SequenceEqual(Subscriptions)
-        && other.Grants.SequenceEqual(Grants);
+        && other.Grants.SequenceEqual(Grants)
+        && other.PendingRefunds.SequenceEqual(PendingRefunds);
 }

@@ -65,7 +65,7 @@ public sealed partial class CustomerAccount
                 ExpiresAt = request.ExpiresAt,
 
                 // The ledger entry keeps the whole reason and the key; the account keeps its buckets small.
-                Reason = request.Reason.Length <= AccountLimits.MaxBucketReason ? request.Reason : request.Reason[..(AccountLimits.MaxBucketReason - 1)] + "…",
+                Reason = Shortened(request.Reason),
             };
             State = State with { Grants = [.. State.Grants, bucket] };
             entry = Append(new LedgerEntry
@@ -90,6 +90,18 @@ public sealed partial class CustomerAccount
         }
 
         return Keyed(request.IdempotencyKey, GrantRequest.Operation, request.Fingerprint, CreditsReceipt.Of(CustomerId, request.IdempotencyKey, entry), now);
+    }
+
+    /// <summary>A bucket's reason: the first <see cref="AccountLimits.MaxBucketReason"/> characters, never cut inside a character.</summary>
+    private static string Shortened(string reason)
+    {
+        if (reason.Length <= AccountLimits.MaxBucketReason)
+        {
+            return reason;
+        }
+
+        var cut = AccountLimits.MaxBucketReason - 1;
+        return reason[..(char.IsHighSurrogate(reason[cut - 1]) ? cut - 1 : cut)] + "…";
     }
 
     /// <summary>A credits call's resets are recorded as the API's, under the request's key.</summary>

@@ -19,6 +19,11 @@ public sealed partial class CustomerAccount
     {
         ArgumentNullException.ThrowIfNull(job);
         ExpireDue(job.AsOf);
+        if (!job.DryRun)
+        {
+            TellExpiring(job.AsOf);
+        }
+
         var outcomes = new Dictionary<string, ResetOutcome>(StringComparer.Ordinal);
         foreach (var id in only ?? [.. State.Subscriptions.Select(s => s.Id)])
         {
@@ -34,6 +39,11 @@ public sealed partial class CustomerAccount
             }
 
             var decision = ResetPlanner.Plan(subscription, job.AsOf, job.Policy);
+            if (decision.Boundary is null && !job.DryRun)
+            {
+                TellUnconfirmed(subscription, decision, job.AsOf);
+            }
+
             if (decision.Boundary is not { } boundary)
             {
                 if (only is not null || decision.IsNews)
@@ -44,7 +54,7 @@ public sealed partial class CustomerAccount
                 continue;
             }
 
-            if (!HasRoomFor(3 + RoomForTheChange))
+            if (!HasRoomFor(4 + RoomForTheChange))
             {
                 // The write is full (a customer with dozens of subscriptions due at once): the next write applies it.
                 outcomes[id] = ResetOutcome.Skip(SkipReason.Deferred);
@@ -52,6 +62,11 @@ public sealed partial class CustomerAccount
             }
 
             outcomes[id] = Reset(subscription, decision, job);
+        }
+
+        if (!job.DryRun)
+        {
+            NoticeLevel(job.AsOf); // Time alone moves the balance too: a renewal held back past its grace.
         }
 
         return outcomes;
@@ -72,6 +87,18 @@ public sealed partial class CustomerAccount
         if (job.DryRun)
         {
             return ResetOutcome.WouldApply(new PlannedReset(id, boundary, subscription.Balance, after));
+        }
+
+        // Last month's rollover ends with its month: at this boundary, even when a new period starts before the boundary
+        // it was made to last until (an interval change, a new billing anchor).
+        if (State.Grants.FirstOrDefault(g => g.Id == "rollover-" + id && g.Remaining > 0) is { } previous)
+        {
+            State = State with { Grants = [.. State.Grants.Where(g => g.Id != previous.Id)] };
+            Append(new LedgerEntry
+            {
+                Sequence = 0, At = job.AsOf, Kind = LedgerKind.Expiry, BalanceAfter = 0, SubscriptionId = id, Boundary = boundary, RunId = job.RunId,
+                Parts = [new LedgerPart(previous.Id, -previous.Remaining, 0)], Reason = "rollover ended with its month",
+            }, job.AsOf);
         }
 
         if (rolled > 0)
@@ -115,7 +142,7 @@ public sealed partial class CustomerAccount
         var left = subscription.Balance - rolled;
         Put(subscription with { Balance = after, LastResetBoundary = boundary, AllowanceInEffect = job.RecordOnly ? subscription.AllowanceInEffect : allowance });
         Changes.Add(reset);
-        Append(new LedgerEntry
+        var entry = Append(new LedgerEntry
         {
             Sequence = 0,
             At = job.AsOf,
@@ -127,6 +154,13 @@ public sealed partial class CustomerAccount
             RunId = job.RunId,
             Reason = job.RecordOnly ? "recorded as already given" : null,
         }, job.AsOf);
+        Tell(CreditEventTypes.Reset, job.AsOf, new Dictionary<string, object?>
+        {
+            ["subscriptionId"] = id, ["boundary"] = boundary, ["allowance"] = allowance, ["balanceBefore"] = subscription.Balance,
+            ["balanceAfter"] = after, ["rolledOver"] = rolled, ["skippedBoundaries"] = decision.SkippedBoundaries,
+            ["trigger"] = job.Trigger, ["runId"] = job.RunId, ["recordOnly"] = job.RecordOnly,
+        }, entry.Sequence);
+        NoticeLevel(job.AsOf, entry.Sequence);
         return ResetOutcome.Done(reset);
     }
 }

@@ -43,7 +43,51 @@ public sealed partial class CustomerAccount
         };
         Changes.StripeEventId = eventId;
         Changes.Purchase = record;
+        ForgetLapsedRefunds(now);
+        if (purchase.PaymentIntentId is { } paidWith && State.PendingRefunds.FirstOrDefault(r => r.PaymentIntentId == paidWith) is { } pending)
+        {
+            // Stripe told of the refund first: it is taken back now, as it would have been had the grant come first.
+            State = State with { PendingRefunds = [.. State.PendingRefunds.Where(r => r != pending)] };
+            RefundPurchase(record, pending.ShareOf(record.Credits), pending.ChargeId, eventId, now);
+            record = Changes.Purchase ?? record;
+        }
+
         return Outcome.Done<PurchaseRecord>(record);
+    }
+
+    /// <summary>
+    /// Keeps a refund whose purchase is not granted yet (Stripe delivered <c>charge.refunded</c> before the payment's
+    /// grant): <see cref="GrantPurchase"/> takes its share back when the purchase paid with it is granted. Refunds add up
+    /// on a charge, so a later one for the same payment replaces an earlier one; an older one changes nothing. A refund is
+    /// kept for <see cref="PendingRefund.KeptFor"/> (Stripe's own retries end within it): a refund of something that is
+    /// not a credit pack lapses then.
+    /// </summary>
+    /// <returns>False when the account already keeps <see cref="AccountLimits.MaxPendingRefunds"/> refunds for other payments.</returns>
+    public bool KeepRefundForLater(PendingRefund refund, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(refund);
+        ForgetLapsedRefunds(now);
+        var same = State.PendingRefunds.FirstOrDefault(r => r.PaymentIntentId == refund.PaymentIntentId);
+        if (same is null && State.PendingRefunds.Count >= AccountLimits.MaxPendingRefunds)
+        {
+            return false;
+        }
+
+        if (same is null || same.AmountRefunded < refund.AmountRefunded)
+        {
+            State = State with { PendingRefunds = [.. State.PendingRefunds.Where(r => r != same), refund] };
+        }
+
+        Changes.StripeEventId = refund.EventId;
+        return true;
+    }
+
+    private void ForgetLapsedRefunds(DateTimeOffset now)
+    {
+        if (State.PendingRefunds.Any(r => r.At + PendingRefund.KeptFor <= now))
+        {
+            State = State with { PendingRefunds = [.. State.PendingRefunds.Where(r => r.At + PendingRefund.KeptFor > now)] };
+        }
     }
 
     /// <summary>
@@ -83,6 +127,19 @@ public sealed record PackPurchase(string Id, string? PaymentIntentId, IReadOnlyL
 
 /// <summary>One line of a purchase: its credits, and after how many days they expire (null: never).</summary>
 public sealed record PackLine(long Credits, int? ExpireDays);
+
+/// <summary>
+/// A refund of a payment no granted purchase was paid with yet: the charge's amount and how much of it is refunded so
+/// far, so the share of the purchase's credits to take back is known once the purchase is.
+/// </summary>
+public sealed record PendingRefund(string PaymentIntentId, string ChargeId, long Amount, long AmountRefunded, string EventId, DateTimeOffset At)
+{
+    /// <summary>How long a refund waits for its purchase: Stripe retries a webhook for up to three days.</summary>
+    public static readonly TimeSpan KeptFor = TimeSpan.FromDays(3);
+
+    /// <summary>The refunded share of <paramref name="credits"/>, rounded down.</summary>
+    public long ShareOf(long credits) => Amount <= 0 ? 0 : (long)((Int128)credits * Math.Clamp(AmountRefunded, 0, Amount) / Amount);
+}
 
 /// <summary>What a refund took back, and how many of the credits it owed were spent already.</summary>
 public sealed record PurchaseRefund(long TakenBack, long AlreadySpent);

@@ -12,19 +12,21 @@ namespace CreditFunctions.Accounts;
 /// </summary>
 public sealed partial class CustomerAccount
 {
-    /// <summary>Records a change may still add once what is due is applied: its ledger entry and key, an expiry entry, and room to spare.</summary>
-    private const int RoomForTheChange = 4;
+    /// <summary>Records a change may still add once what is due is applied: its ledger entry and key, an expiry entry, the events' record, and room to spare.</summary>
+    private const int RoomForTheChange = 5;
 
     private readonly int _capacity;
 
     /// <param name="stored">The state as loaded; null for a customer not stored yet.</param>
     /// <param name="recordCapacity">How many records one save can write beside the account (the store's limit).</param>
-    public CustomerAccount(string customerId, AccountState? stored, ResetPolicy policy, int recordCapacity)
+    /// <param name="events">What the account tells the SaaS; off when null.</param>
+    public CustomerAccount(string customerId, AccountState? stored, ResetPolicy policy, int recordCapacity, EventPolicy? events = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
         Loaded = stored;
         State = stored ?? AccountState.Empty(customerId);
         Policy = policy;
+        Events = events ?? EventPolicy.Off;
         _capacity = recordCapacity;
     }
 
@@ -40,11 +42,15 @@ public sealed partial class CustomerAccount
 
     public AccountChanges Changes { get; } = new();
 
-    /// <summary>Whether the customer is stored, or will be once saved (a grant earlier in this unit of work created it).</summary>
-    public bool Exists => Loaded is not null || Changes.Ledger.Count > 0;
+    /// <summary>
+    /// Whether the customer is stored with credits history (a subscription, a bucket or a ledger entry), or will be once
+    /// saved (a grant earlier in this unit of work created it). A row that only keeps a refund for a purchase not granted
+    /// yet is not a customer to the API.
+    /// </summary>
+    public bool Exists => (Loaded is not null && (!Loaded.IsEmpty || Loaded.LedgerSequence > 0)) || Changes.Ledger.Count > 0;
 
     /// <summary>Whether save has anything to write: a record, or a state that differs from the one loaded.</summary>
-    public bool IsChanged => Changes.HasRecords || !(Loaded is null ? State.IsEmpty : State.SameContent(Loaded));
+    public bool IsChanged => Changes.HasRecords || !(Loaded is null ? State.SameContent(AccountState.Empty(CustomerId)) : State.SameContent(Loaded));
 
     /// <summary>Credits that can be spent at <paramref name="now"/>.</summary>
     public long Available(DateTimeOffset now) => Buckets.Available(State, now, Policy.Grace);
@@ -86,12 +92,21 @@ public sealed partial class CustomerAccount
         }, now);
     }
 
-    /// <summary>Appends a ledger entry, numbered next and stamped with the credits available after it.</summary>
+    /// <summary>
+    /// Appends a ledger entry, numbered next and stamped with the credits available after it, and tells the SaaS what it
+    /// is and whether the balance crossed the customer's threshold with it.
+    /// </summary>
     private LedgerEntry Append(LedgerEntry entry, DateTimeOffset now)
     {
         var numbered = entry with { Sequence = State.LedgerSequence + 1, BalanceAfter = Available(now) };
         State = State with { LedgerSequence = numbered.Sequence };
         Changes.Add(numbered);
+        if (numbered.Kind is not (LedgerKind.Reset or LedgerKind.Rollover))
+        {
+            TellEntry(numbered, now);
+            NoticeLevel(now, numbered.Sequence); // A reset tells its own event first (see Reset), then the level.
+        }
+
         return numbered;
     }
 

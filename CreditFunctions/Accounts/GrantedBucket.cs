@@ -26,6 +26,9 @@ public sealed record GrantedBucket
     /// <summary>For a rollover bucket, the subscription whose unused credits it holds.</summary>
     public string? SubscriptionId { get; init; }
 
+    /// <summary>Whether <c>credits.grant_expiring</c> was told for it (once per bucket).</summary>
+    public bool ExpiringTold { get; init; }
+
     public bool IsExpired(DateTimeOffset now) => ExpiresAt is { } at && at <= now;
 }
 

@@ -23,3 +23,16 @@ public sealed record BucketAnswer(
 
 /// <summary>One page of a customer's ledger, newest first; <see cref="Next"/> is where the next page starts (null at the end).</summary>
 public sealed record LedgerPage(string CustomerId, IReadOnlyList<LedgerEntry> Entries, long? Next);
+
+/// <summary>A customer's low-credits threshold: its own settings, the defaults, the threshold in credits, and its level.</summary>
+public sealed record AlertsView(
+    string CustomerId, long? LowBelow, int? LowBelowPercent, AlertSettings Defaults, long Threshold, long Available, string? Level, bool EventsEnabled)
+{
+    public static AlertsView Of(CustomerAccount account, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        var own = account.State.Alerts;
+        return new(account.CustomerId, own?.LowBelow, own?.LowBelowPercent, account.Events.Defaults, account.LowThreshold, account.Available(now),
+            account.State.AlertLevel, account.Events.Enabled);
+    }
+}

@@ -12,6 +12,24 @@ namespace CreditFunctions.Credits;
 /// </summary>
 public sealed class CreditsService(AccountRepository accounts, ICreditStore store, TimeProvider time)
 {
+    /// <summary>The customer's low threshold: its own settings, the defaults, and where its balance stands.</summary>
+    public async Task<Outcome<AlertsView>> AlertsAsync(string customerId, CancellationToken cancellationToken = default)
+    {
+        var loaded = await accounts.LoadAsync(customerId, cancellationToken).ConfigureAwait(false);
+        return loaded.Account.Exists ? Outcome.Done(AlertsView.Of(loaded.Account, time.GetUtcNow())) : Outcome.Refused<AlertsView>(new CustomerNotFound(customerId));
+    }
+
+    public async Task<Outcome<AlertsView>> SetAlertsAsync(string customerId, AlertSettings settings, CancellationToken cancellationToken = default)
+    {
+        var changed = await accounts.ChangeAsync(customerId, account =>
+        {
+            var now = time.GetUtcNow();
+            var set = account.SetAlerts(settings, now);
+            return set.Refusal is { } refusal ? Outcome.Refused<AlertsView>(refusal) : Outcome.Done(AlertsView.Of(account, now));
+        }, saveIf: set => set.Refusal is null, cancellationToken).ConfigureAwait(false);
+        return changed.Result;
+    }
+
     private readonly CustomerChanges _changes = new(accounts, store, time);
 
     public async Task<Outcome<CreditsView>> ReadAsync(string customerId, CancellationToken cancellationToken = default)

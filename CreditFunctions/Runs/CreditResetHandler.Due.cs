@@ -39,7 +39,10 @@ public sealed partial class CreditResetHandler
                 return;
             }
 
-            var bySubscription = customer.GroupBy(e => e.SubscriptionId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+            // An entry keyed by the customer itself is the account's own (a grant's expiry, say): not a subscription to report.
+            var own = customer.Where(e => e.SubscriptionId == customer.Key).ToList();
+            var bySubscription = customer.Where(e => e.SubscriptionId != customer.Key)
+                .GroupBy(e => e.SubscriptionId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
             foreach (var examined in bySubscription)
             {
                 run.Recorder.Examined();
@@ -55,11 +58,15 @@ public sealed partial class CreditResetHandler
                     bySubscription[id].ForEach(orphans.Add);
                 }
 
-                if (present.Count > 0)
+                if (loaded.Stored is null)
+                {
+                    own.ForEach(orphans.Add);
+                }
+                else if (present.Count > 0 || own.Count > 0)
                 {
                     loaded = await ReconcileAsync(loaded, present, run, cancellationToken).ConfigureAwait(false);
                     var outcomes = loaded.Account.ApplyDue(run.Job, present);
-                    looks.Add(new Look(loaded, outcomes, [.. present.SelectMany(id => bySubscription[id])]));
+                    looks.Add(new Look(loaded, outcomes, [.. present.SelectMany(id => bySubscription[id]), .. own]));
                 }
             }).ConfigureAwait(false);
         }).ConfigureAwait(false);

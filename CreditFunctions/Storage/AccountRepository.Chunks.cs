@@ -18,7 +18,7 @@ public sealed partial class AccountRepository
     {
         ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(call);
-        var plans = items.Select(item => (Item: item, Due: DueAfter(item.Loaded), Moves: new DueMoves(store, item.Loaded.Account.CustomerId))).ToList();
+        var plans = items.Select(item => (Item: item, Due: DueAfter(item.Loaded), Moves: Ahead(item.Loaded.Account.CustomerId))).ToList();
         var fresh = plans.Where(p => NeedsWrite(p.Item.Loaded, p.Due)).SelectMany(p => p.Due.Values.Where(e => e.ConcurrencyToken is null)).ToList();
         var results = new ChunkSave[plans.Count];
         Exception? placing = null;
@@ -67,9 +67,14 @@ public sealed partial class AccountRepository
             try
             {
                 Saved saved = null!;
-                await call(async () => saved = await WriteAsync(item.Loaded, due, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+                await call(async () =>
+                {
+                    await moves.AnnounceAsync(item.Loaded.Account.Changes.Events.Count > 0, cancellationToken).ConfigureAwait(false);
+                    saved = await WriteAsync(item.Loaded, due, cancellationToken).ConfigureAwait(false);
+                }).ConfigureAwait(false);
                 if (saved.Status == SaveStatus.Written)
                 {
+                    await moves.RevealAsync(cancellationToken).ConfigureAwait(false);
                     moves.Stale(due, item.Loaded.Stored?.Due, item.Read).ToList().ForEach(stale.Add);
                 }
 
@@ -95,5 +100,5 @@ public sealed record ChunkItem(LoadedAccount Loaded, IReadOnlyCollection<DueEntr
 public sealed record ChunkSave(ChunkItem Item, SaveStatus Status, IReadOnlyDictionary<string, DueEntry>? Due, Exception? Failure = null)
 {
     /// <summary>For a conflict: the entries put down for it, which the retry takes over (and removes if it places elsewhere).</summary>
-    public DueMoves? Moves { get; init; }
+    public WriteAhead? Moves { get; init; }
 }

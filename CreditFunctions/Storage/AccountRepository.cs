@@ -10,10 +10,11 @@ namespace CreditFunctions.Storage;
 /// Loads customer accounts and saves them: the state and every record the verbs recorded, in one entity-group
 /// transaction with If-Match on the copy loaded. Save derives each touched subscription's due-index entry once, from the
 /// state as saved, with the one placement rule (<see cref="DuePlacement"/>), and moves it around the write
-/// (<see cref="DueMoves"/>). <c>ChangeAsync</c>
+/// (<see cref="WriteAhead"/>). <c>ChangeAsync</c>
 /// is load → verb → save with the retry when another writer got there first: every caller uses it.
 /// </summary>
-public sealed partial class AccountRepository(ICreditStore store, CreditMetrics metrics, IOptions<ResetOptions> options)
+public sealed partial class AccountRepository(
+    ICreditStore store, CreditMetrics metrics, IOptions<ResetOptions> options, IEventAnnouncer? announcer = null, EventPolicy? events = null)
 {
     /// <summary>Records one save can write beside the account row.</summary>
     public const int RecordCapacity = TableLimits.MaxOperations - 1;
@@ -25,12 +26,16 @@ public sealed partial class AccountRepository(ICreditStore store, CreditMetrics 
     private const int MaxAttempts = 60;
 
     private readonly ResetPolicy _policy = options.Value.Policy;
+    private readonly EventPolicy _events = events ?? EventPolicy.Off;
 
     public async Task<LoadedAccount> LoadAsync(string customerId, CancellationToken cancellationToken = default)
     {
         var stored = await store.GetAccountAsync(customerId, cancellationToken).ConfigureAwait(false);
-        return new LoadedAccount(new CustomerAccount(customerId, stored?.State, _policy, RecordCapacity), stored);
+        return new LoadedAccount(new CustomerAccount(customerId, stored?.State, _policy, RecordCapacity, _events), stored);
     }
+
+    /// <summary>What one unit of work puts down ahead of its writes (index entries, the events' announcement).</summary>
+    public WriteAhead Ahead(string customerId) => new(store, customerId, announcer);
 
     /// <summary>Load → <paramref name="verb"/> → save, again from a fresh load whenever another writer changed the account first.</summary>
     /// <param name="saveIf">Whether to save what the verb did (a refusal that must write nothing answers false); saves always when null.</param>
@@ -47,11 +52,11 @@ public sealed partial class AccountRepository(ICreditStore store, CreditMetrics 
         Func<CustomerAccount, CancellationToken, Task<T>> verb,
         Func<T, bool>? saveIf = null,
         LoadedAccount? known = null,
-        DueMoves? moves = null,
+        WriteAhead? moves = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(verb);
-        moves ??= new DueMoves(store, customerId);
+        moves ??= Ahead(customerId);
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             var loaded = attempt == 1 && known is not null ? known : await LoadAsync(customerId, cancellationToken).ConfigureAwait(false);
@@ -94,10 +99,21 @@ public sealed partial class AccountRepository(ICreditStore store, CreditMetrics 
             }
         }
 
+        // The account's own entry (keyed by the customer id): what of the account itself is next due (DuePlacement.OfAccount).
+        var customerId = account.CustomerId;
+        if (!account.Exists || now is not { } when || DuePlacement.OfAccount(account.State, when, _events) is not { } next)
+        {
+            due.Remove(customerId);
+        }
+        else if (!due.TryGetValue(customerId, out var own) || own.DueAt != next)
+        {
+            due[customerId] = new DueEntry(customerId, customerId, next);
+        }
+
         return due;
     }
 
-    internal async Task<Saved> SaveAsync(LoadedAccount loaded, DueMoves moves, CancellationToken cancellationToken)
+    internal async Task<Saved> SaveAsync(LoadedAccount loaded, WriteAhead moves, CancellationToken cancellationToken)
     {
         var due = DueAfter(loaded);
         if (!NeedsWrite(loaded, due))
@@ -106,11 +122,14 @@ public sealed partial class AccountRepository(ICreditStore store, CreditMetrics 
             return new Saved(SaveStatus.Unchanged, loaded.Stored?.Due);
         }
 
-        // Before the write: a crash right after it still leaves each subscription's next look scheduled.
+        // Before the write: a crash right after it still leaves each subscription's next look scheduled, and its events
+        // delivered.
         due = await moves.PlaceAsync(due, cancellationToken).ConfigureAwait(false);
+        await moves.AnnounceAsync(loaded.Account.Changes.Events.Count > 0, cancellationToken).ConfigureAwait(false);
         var outcome = await WriteAsync(loaded, due, cancellationToken).ConfigureAwait(false);
         if (outcome.Status == SaveStatus.Written)
         {
+            await moves.RevealAsync(cancellationToken).ConfigureAwait(false);
             await moves.CommitAsync(due, loaded.Stored?.Due, cancellationToken).ConfigureAwait(false);
         }
         else if (outcome.Status == SaveStatus.AlreadyRecorded)
@@ -159,6 +178,11 @@ public sealed partial class AccountRepository(ICreditStore store, CreditMetrics 
         foreach (var entry in changes.Ledger)
         {
             metrics.LedgerEntryAppended(entry.Kind, entry.Amount);
+        }
+
+        foreach (var written in changes.Events)
+        {
+            metrics.EventWritten(written.Type);
         }
     }
 

@@ -17,6 +17,7 @@ internal static class AccountRow
     private const int SubscriptionChunks = 3;
     private const int GrantChunks = 12;
     private const int DueChunks = 2;
+    private const int PendingRefundChunks = 1;
 
     public static TableEntity ToEntity(AccountWrite write)
     {
@@ -25,12 +26,17 @@ internal static class AccountRow
         var entity = new TableEntity(state.CustomerId, Keys.AccountRow(state.CustomerId))
         {
             ["LedgerSequence"] = state.LedgerSequence,
+            ["EventSequence"] = state.EventSequence,
+            ["AlertLevel"] = state.AlertLevel ?? "",
+            ["AlertLowBelow"] = state.Alerts?.LowBelow ?? -1,
+            ["AlertLowBelowPercent"] = state.Alerts?.LowBelowPercent ?? -1,
             ["Version"] = write.Version,
             ["SubscriptionCount"] = state.Subscriptions.Count,
             ["GrantCount"] = state.Grants.Count,
         };
         Write(entity, "Subscriptions", state.Subscriptions, SubscriptionChunks, state.CustomerId, "subscriptions");
         Write(entity, "Grants", state.Grants, GrantChunks, state.CustomerId, "granted buckets");
+        Write(entity, "PendingRefunds", state.PendingRefunds, PendingRefundChunks, state.CustomerId, "refunds kept for their purchase");
         var due = write.Due.Values
             .OrderBy(e => e.SubscriptionId, StringComparer.Ordinal)
             .Select(e => new StoredDue(e.SubscriptionId, e.DueAt, e.ConcurrencyToken))
@@ -49,10 +55,22 @@ internal static class AccountRow
             Subscriptions = JsonColumns.Read<List<Subscription>>(entity, "Subscriptions") ?? [],
             Grants = JsonColumns.Read<List<GrantedBucket>>(entity, "Grants") ?? [],
             LedgerSequence = entity.GetInt64("LedgerSequence") ?? 0,
+            EventSequence = entity.GetInt64("EventSequence") ?? 0,
+            AlertLevel = entity.GetString("AlertLevel") is { Length: > 0 } level ? level : null,
+            Alerts = Alerts(entity.GetInt64("AlertLowBelow"), entity.GetInt32("AlertLowBelowPercent")),
+            PendingRefunds = JsonColumns.Read<List<PendingRefund>>(entity, "PendingRefunds") ?? [],
         };
         var due = (JsonColumns.Read<List<StoredDue>>(entity, "Due") ?? [])
             .ToDictionary(d => d.SubscriptionId, d => new DueEntry(d.SubscriptionId, customerId, d.At, d.Token), StringComparer.Ordinal);
         return new StoredAccount(state, entity.GetInt64("Version") ?? 0, entity.ETag.ToString(), due);
+    }
+
+    /// <summary>Negative stands for "not set", so the columns are always written and a merge leaves none stale.</summary>
+    private static AlertSettings? Alerts(long? lowBelow, int? percent)
+    {
+        var below = lowBelow is >= 0 ? lowBelow : null;
+        var pct = percent is >= 0 ? percent : null;
+        return below is null && pct is null ? null : new AlertSettings(below, pct);
     }
 
     private static void Write<T>(TableEntity entity, string field, T value, int chunks, string customerId, string what)

@@ -51,4 +51,13 @@ public interface ICreditStore
     Task RemoveDueManyAsync(IReadOnlyCollection<DueEntry> entries, CancellationToken cancellationToken = default);
 
     Task SaveRunAsync(ResetRunSummary summary, CancellationToken cancellationToken = default);
+
+    /// <summary>The customer's events not delivered yet, one batch per save, in event order.</summary>
+    Task<IReadOnlyList<OutboxBatch>> GetOutboxAsync(string customerId, CancellationToken cancellationToken = default);
+
+    /// <summary>Takes a batch away once every event of it was delivered (unless another delivery changed it since).</summary>
+    Task CompleteOutboxAsync(OutboxBatch batch, CancellationToken cancellationToken = default);
+
+    /// <summary>Records how far delivery of a batch got; null when another delivery changed it since.</summary>
+    Task<OutboxBatch?> MarkOutboxAsync(OutboxBatch batch, long deliveredThrough, CancellationToken cancellationToken = default);
 }

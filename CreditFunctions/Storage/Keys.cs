@@ -17,6 +17,7 @@ internal static class Keys
     public const string IdempotencyRowPrefix = "idem-";
     public const string PurchaseRowPrefix = "purchase-";
     public const string DirectoryRowPrefix = "customer-";
+    public const string OutboxRowPrefix = "out-";
 
     /// <summary>The customer's account row; its partition is the customer id, shared with all its records.</summary>
     public static string AccountRow(string customerId) => AccountRowPrefix + customerId;
@@ -43,6 +44,13 @@ internal static class Keys
     public static string IdempotencyRow(string customerId, string key) => IdempotencyRowPrefix + customerId + "-" + key;
 
     public static string PurchaseRow(string purchaseId) => PurchaseRowPrefix + purchaseId;
+
+    /// <summary>The customer's events not delivered yet all start with this; in event order.</summary>
+    public static string OutboxPrefix(string customerId) => OutboxRowPrefix + customerId + "-";
+
+    /// <summary>One save's events, numbered from <paramref name="firstSequence"/>: in order as text.</summary>
+    public static string OutboxRow(string customerId, long firstSequence) =>
+        OutboxPrefix(customerId) + firstSequence.ToString("D19", CultureInfo.InvariantCulture);
 
     /// <summary>The first key after every key that starts with <paramref name="prefix"/>, for range queries.</summary>
     public static string After(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);

@@ -5,7 +5,7 @@ using CreditFunctions.Accounts;
 
 namespace CreditFunctions.Storage;
 
-/// <summary>What kind of failure an exception from the table store is, so callers can answer it the right way.</summary>
+/// <summary>What kind of failure an exception from the table store (or the Stripe API) is, so callers can answer it the right way.</summary>
 public enum StoreFailureKind
 {
     /// <summary>Not a failure of the store (a bug, an unexpected answer): nobody should be told to just retry.</summary>
@@ -41,6 +41,9 @@ public static class StoreFailure
 
             // Status 0: no answer at all (the SDK's retries gave up on the network).
             RequestFailedException { Status: 0 or 408 or 429 or >= 500 } => StoreFailureKind.Unavailable,
+
+            // The Stripe API busy or down (429, 5xx): the same answer, retry later.
+            global::Stripe.StripeException { HttpStatusCode: System.Net.HttpStatusCode.TooManyRequests or >= System.Net.HttpStatusCode.InternalServerError } => StoreFailureKind.Unavailable,
 
             // A token endpoint that did not answer is an outage; one that said no is a wrong identity or role.
             AuthenticationFailedException { InnerException: { } inner } when Classify(inner, callerCanceled) == StoreFailureKind.Unavailable => StoreFailureKind.Unavailable,

@@ -106,6 +106,13 @@ public sealed partial class TableCreditStore : ICreditStore
             kinds.Add(purchase.ConcurrencyToken is null ? AccountWriteResult.PurchaseRecorded : AccountWriteResult.Conflict);
         }
 
+        if (changes.Events.Count > 0)
+        {
+            // Numbered from the account's own event sequence, which the If-Match guards.
+            actions.Add(new(TableTransactionActionType.Add, OutboxEntity.From(customerId, changes.Events)));
+            kinds.Add(AccountWriteResult.Conflict);
+        }
+
         foreach (var reset in changes.Resets)
         {
             actions.Add(new(TableTransactionActionType.Add, ResetRecordEntity.From(customerId, reset)));
@@ -220,5 +227,47 @@ public sealed partial class TableCreditStore : ICreditStore
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
         var entity = new TableEntity(subscriptionId, Keys.DirectoryRow(subscriptionId)) { ["CustomerId"] = customerId };
         await _directory.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<OutboxBatch>> GetOutboxAsync(string customerId, CancellationToken cancellationToken = default)
+    {
+        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+        var prefix = Keys.OutboxPrefix(customerId);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {customerId} and RowKey ge {prefix} and RowKey lt {Keys.After(prefix)}");
+        var batches = new List<OutboxBatch>();
+        await foreach (var entity in _customers.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            batches.Add(OutboxEntity.ToBatch(entity));
+        }
+
+        return batches;
+    }
+
+    public async Task CompleteOutboxAsync(OutboxBatch batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        try
+        {
+            await _customers.DeleteEntityAsync(batch.CustomerId, batch.RowKey, new ETag(batch.ConcurrencyToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            // Another delivery of the same events finished first (or moved its progress): what it took stays taken.
+        }
+    }
+
+    public async Task<OutboxBatch?> MarkOutboxAsync(OutboxBatch batch, long deliveredThrough, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var entity = new TableEntity(batch.CustomerId, batch.RowKey) { ["DeliveredThrough"] = deliveredThrough };
+        try
+        {
+            var response = await _customers.UpdateEntityAsync(entity, new ETag(batch.ConcurrencyToken), TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+            return batch with { DeliveredThrough = deliveredThrough, ConcurrencyToken = response.Headers.ETag?.ToString() ?? batch.ConcurrencyToken };
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            return null; // Another delivery moved on: the next attempt reads where it got to.
+        }
     }
 }

@@ -122,29 +122,42 @@ public sealed partial class StripePurchases(AccountRepository accounts, ICreditS
         }
 
         // Refunds add up on the charge: the share to take back follows amount_refunded, so a redelivery takes nothing.
+        // The purchase is looked up inside the change, so a retry after a conflict sees a grant that landed meanwhile.
+        var now = time.GetUtcNow();
         var found = false;
+        var kept = false;
         var changed = await accounts.ChangeAsync(customerId, async (account, ct) =>
         {
             var purchase = await store.FindPurchaseByPaymentAsync(customerId, paymentIntent, ct).ConfigureAwait(false);
             found = purchase is not null;
             if (purchase is null)
             {
+                // Stripe may tell of the refund before the purchase's grant: it is kept, and taken back at the grant.
+                kept = account.KeepRefundForLater(new PendingRefund(paymentIntent, charge.Id, charge.Amount, charge.AmountRefunded, stripeEvent.Id, now), now);
                 return null;
             }
 
             var target = (long)((Int128)purchase.Credits * Math.Min(charge.AmountRefunded, charge.Amount) / charge.Amount);
-            return account.RefundPurchase(purchase, target, charge.Id, stripeEvent.Id, time.GetUtcNow());
-        }, saveIf: refund => refund is not null, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return account.RefundPurchase(purchase, target, charge.Id, stripeEvent.Id, now);
+        }, saveIf: refund => refund is not null || kept, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        if (changed.Status == SaveStatus.AlreadyRecorded
+            || (changed.Result is null && !kept && await store.HasEventAsync(customerId, stripeEvent.Id, cancellationToken).ConfigureAwait(false)))
+        {
+            return Answer(stripeEvent, WebhookResult.Duplicate, customerId, null);
+        }
 
         if (!found)
         {
-            return Answer(stripeEvent, WebhookResult.Ignored, customerId, "no credit purchase was paid with this charge's payment");
-        }
+            if (!kept)
+            {
+                RefundNotKept(logger, stripeEvent.Id, charge.Id, customerId, AccountLimits.MaxPendingRefunds);
+                return Answer(stripeEvent, WebhookResult.Ignored, customerId,
+                    $"no credit purchase was paid with this charge's payment, and the customer already has {AccountLimits.MaxPendingRefunds} refunds waiting for theirs");
+            }
 
-        if (changed.Status == SaveStatus.AlreadyRecorded
-            || (changed.Result is null && await store.HasEventAsync(customerId, stripeEvent.Id, cancellationToken).ConfigureAwait(false)))
-        {
-            return Answer(stripeEvent, WebhookResult.Duplicate, customerId, null);
+            return Answer(stripeEvent, WebhookResult.RefundPending, customerId,
+                $"no credit purchase was paid with this charge's payment yet: the refund is kept for {PendingRefund.KeptFor.TotalDays:0} days and taken back if that purchase is granted");
         }
 
         return changed.Result is { } refund
@@ -160,8 +173,17 @@ public sealed partial class StripePurchases(AccountRepository accounts, ICreditS
         }
 
         var purchase = new PackPurchase(purchaseId, paymentIntent, lines);
-        var changed = await accounts.ChangeAsync(
-            customerId, account => account.GrantPurchase(purchase, stripeEvent.Id, time.GetUtcNow()), saveIf: granted => granted.Refusal is null, cancellationToken).ConfigureAwait(false);
+        Changed<Outcome<PurchaseRecord>> changed;
+        try
+        {
+            changed = await accounts.ChangeAsync(
+                customerId, account => account.GrantPurchase(purchase, stripeEvent.Id, time.GetUtcNow()), saveIf: granted => granted.Refusal is null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AccountTooLargeException ex)
+        {
+            return NotGranted(stripeEvent, purchaseId, customerId, ex.Message);
+        }
+
         if (changed.Status == SaveStatus.AlreadyRecorded)
         {
             return Answer(stripeEvent, WebhookResult.Duplicate, customerId, $"{purchaseId} was granted before");
@@ -189,6 +211,9 @@ public sealed partial class StripePurchases(AccountRepository accounts, ICreditS
 
     [LoggerMessage(2602, LogLevel.Warning, "The payment of invoice {InvoiceId} could not be read ({Message}); a refund of it will not find its credits")]
     private static partial void PaymentUnknown(ILogger logger, string invoiceId, string message);
+
+    [LoggerMessage(2603, LogLevel.Warning, "Stripe event {EventId}: refund of charge {ChargeId} matches no credit purchase of {CustomerId}, and {Max} refunds wait for theirs already; it is not kept")]
+    private static partial void RefundNotKept(ILogger logger, string eventId, string chargeId, string customerId, int max);
 
     [LoggerMessage(2601, LogLevel.Warning, "Stripe event {EventId}: invoice {InvoiceId} without a subscription was paid; {Detail}")]
     private static partial void UnknownInvoice(ILogger logger, string eventId, string invoiceId, string detail);

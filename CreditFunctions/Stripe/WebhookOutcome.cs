@@ -60,8 +60,11 @@ public static class WebhookResult
     /// <summary>A refund's share of a pack's unspent credits was taken back.</summary>
     public const string Refunded = "refunded";
 
+    /// <summary>A refund of a payment no granted purchase is known for yet: kept, and taken back if that purchase is granted.</summary>
+    public const string RefundPending = "refund-pending";
+
     /// <summary>A paid purchase whose credits cannot be told (no metadata, bad metadata, no customer): logged as an error.</summary>
     public const string NotGranted = "not-granted";
 
-    public static readonly IReadOnlyList<string> All = [Synced, PaidRecorded, Unchanged, Duplicate, Stale, Ignored, UnknownSubscription, Granted, Refunded, NotGranted];
+    public static readonly IReadOnlyList<string> All = [Synced, PaidRecorded, Unchanged, Duplicate, Stale, Ignored, UnknownSubscription, Granted, Refunded, RefundPending, NotGranted];
 }

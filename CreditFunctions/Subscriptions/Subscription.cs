@@ -32,6 +32,9 @@ public sealed record Subscription
     /// </summary>
     public DateTimeOffset? PaidPeriodStart { get; init; }
 
+    /// <summary>The period start whose unconfirmed renewal was told (<c>renewal.unconfirmed</c>, once per period).</summary>
+    public DateTimeOffset? UnconfirmedTold { get; init; }
+
     /// <summary>Incremented on every change of this subscription.</summary>
     public long Version { get; init; }
 

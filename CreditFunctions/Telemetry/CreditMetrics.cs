@@ -23,6 +23,11 @@ public sealed class CreditMetrics
     public const string RenewalsWaiting = "credits.renewals.waiting";
     public const string WebhooksReceived = "credits.webhooks.received";
     public const string LedgerAppended = "credits.ledger.appended";
+    public const string EventsWritten = "credits.events.written";
+    public const string EventsDelivered = "credits.events.delivered";
+    public const string EventsRetried = "credits.events.retried";
+    public const string EventsPoisoned = "credits.events.poisoned";
+    public const string EventsLatency = "credits.events.latency";
 
     public const string TriggerTag = "trigger";
     public const string OutcomeTag = "outcome";
@@ -31,6 +36,7 @@ public sealed class CreditMetrics
     public const string EventTypeTag = "event_type";
     public const string ResultTag = "result";
     public const string KindTag = "kind";
+    public const string TypeTag = "type";
 
     /// <summary>Every instrument and the tags it carries: what the infra tests hold the alert and workbook queries to.</summary>
     public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Instruments = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
@@ -44,6 +50,11 @@ public sealed class CreditMetrics
         [RenewalsWaiting] = [ReasonTag],
         [WebhooksReceived] = [EventTypeTag, ResultTag],
         [LedgerAppended] = [KindTag],
+        [EventsWritten] = [TypeTag],
+        [EventsDelivered] = [TypeTag],
+        [EventsRetried] = [],
+        [EventsPoisoned] = [],
+        [EventsLatency] = [TypeTag],
     };
 
     private readonly Counter<long> _resetsApplied;
@@ -55,6 +66,11 @@ public sealed class CreditMetrics
     private readonly Histogram<double> _renewalsWaiting;
     private readonly Counter<long> _webhooksReceived;
     private readonly Histogram<long> _ledgerAppended;
+    private readonly Counter<long> _eventsWritten;
+    private readonly Counter<long> _eventsDelivered;
+    private readonly Counter<long> _eventsRetried;
+    private readonly Counter<long> _eventsPoisoned;
+    private readonly Histogram<double> _eventsLatency;
 
     public CreditMetrics(IMeterFactory meterFactory)
     {
@@ -70,6 +86,11 @@ public sealed class CreditMetrics
             "For each subscription a run reports period-ended-awaiting-renewal or renewal-unconfirmed (and Stripe's API could not settle): how long it has been waiting.");
         _webhooksReceived = meter.CreateCounter<long>(WebhooksReceived, "{event}", "Stripe webhook deliveries by event type and result (refused: bad signature, body or API version).");
         _ledgerAppended = meter.CreateHistogram<long>(LedgerAppended, "{credit}", "Ledger entries written, by kind; the value is the credits the entry moved (spent, granted, reset ...).");
+        _eventsWritten = meter.CreateCounter<long>(EventsWritten, "{event}", "Events to the SaaS written with the changes that caused them, by type.");
+        _eventsDelivered = meter.CreateCounter<long>(EventsDelivered, "{event}", "Events the SaaS's endpoint took (2xx), by type; a redelivery counts again.");
+        _eventsRetried = meter.CreateCounter<long>(EventsRetried, "{attempt}", "Delivery attempts that failed and were queued again, after a wait.");
+        _eventsPoisoned = meter.CreateCounter<long>(EventsPoisoned, "{message}", "Delivery messages that failed every attempt and go to the poison queue.");
+        _eventsLatency = meter.CreateHistogram<double>(EventsLatency, "s", "From the write that recorded an event to its delivery.");
     }
 
     public void ResetApplied(ResetTrigger trigger) => _resetsApplied.Add(1, new KeyValuePair<string, object?>(TriggerTag, Label(trigger)));
@@ -96,6 +117,19 @@ public sealed class CreditMetrics
 
     public void LedgerEntryAppended(string kind, long amount) =>
         _ledgerAppended.Record(Math.Abs(amount), new KeyValuePair<string, object?>(KindTag, kind));
+
+    public void EventWritten(string type) => _eventsWritten.Add(1, new KeyValuePair<string, object?>(TypeTag, type));
+
+    public void EventDelivered(string type, TimeSpan sinceWritten)
+    {
+        var tag = new KeyValuePair<string, object?>(TypeTag, type);
+        _eventsDelivered.Add(1, tag);
+        _eventsLatency.Record(Math.Max(0, sinceWritten.TotalSeconds), tag);
+    }
+
+    public void EventRetried() => _eventsRetried.Add(1);
+
+    public void EventPoisoned() => _eventsPoisoned.Add(1);
 
     /// <summary>The tag value of a trigger: its name in lower case (<c>timer</c>, <c>manual</c>, <c>webhook</c> ...).</summary>
     public static string Label(ResetTrigger trigger) => trigger.ToString().ToLowerInvariant();

@@ -3,14 +3,35 @@ using CreditFunctions.Scheduling;
 namespace CreditFunctions.Storage;
 
 /// <summary>
-/// One unit of work's moves of due-index entries around its account writes. New entries are put down before each write
-/// attempt (so a crash after the write still leaves them scheduled); after the write that lands, the entries the row named
-/// before and those put down by attempts that lost go, unless the saved row names the same index row (one subscription,
-/// one UTC day). Every removal carries the entry's own ETag, so an entry another writer has rewritten since is never taken.
+/// What one unit of work puts down ahead of its account writes, and settles after them. Due-index entries: put down
+/// before each write attempt (so a crash after the write still leaves them scheduled); after the write that lands, the
+/// entries the row named before and those put down by attempts that lost go, unless the saved row names the same index
+/// row (one subscription, one UTC day), each removed by its own ETag so an entry rewritten since is never taken. Events:
+/// announced before the first write that records any, revealed once one lands, taken back if none does.
 /// </summary>
-public sealed class DueMoves(ICreditStore store, string customerId)
+public sealed class WriteAhead(ICreditStore store, string customerId, IEventAnnouncer? announcer = null)
 {
     private readonly Dictionary<(string Subscription, DateOnly Day), DueEntry> _placed = [];
+    private EventAnnouncement? _announced;
+
+    /// <summary>Before a write that records events: announces them once for the unit of work (a retry reuses it).</summary>
+    internal async Task AnnounceAsync(bool hasEvents, CancellationToken cancellationToken)
+    {
+        if (hasEvents && _announced is null && announcer is not null)
+        {
+            _announced = await announcer.AnnounceAsync(customerId, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>After the write landed: the events' announcement is revealed now (else it shows itself after its delay).</summary>
+    internal async Task RevealAsync(CancellationToken cancellationToken)
+    {
+        if (_announced is { } announced && announcer is not null)
+        {
+            _announced = null;
+            await announcer.RevealAsync(announced, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Puts down the entries of <paramref name="due"/> that are new (no token yet); answers the map with every entry's token.</summary>
     internal async Task<Dictionary<string, DueEntry>> PlaceAsync(IReadOnlyDictionary<string, DueEntry> due, CancellationToken cancellationToken)
@@ -82,6 +103,12 @@ public sealed class DueMoves(ICreditStore store, string customerId)
     /// <summary>When this unit of work wrote nothing: what it put down goes, unless the row as it is now names that index row.</summary>
     internal async Task AbandonAsync(CancellationToken cancellationToken)
     {
+        if (_announced is { } announced && announcer is not null)
+        {
+            _announced = null;
+            await announcer.CancelAsync(announced, cancellationToken).ConfigureAwait(false);
+        }
+
         if (_placed.Count == 0)
         {
             return;
