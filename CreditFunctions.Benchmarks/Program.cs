@@ -19,7 +19,7 @@ using Microsoft.Extensions.Options;
 // The benchmark: the daily run's real reset handler against a naive cron and the store's own limits, and the credits
 // API's spend path against the minimal request pair and a plain optimistic loop, on one Azurite started here on
 // 127.0.0.1, with no round trip and with a realistic one in front of every request. Usage:
-//   dotnet run -c Release --project CreditFunctions.Benchmarks [-- --sizes 10000:3000,300000:30000] [--rtt 0,5ms] [--smoke] [--out FILE]
+//   dotnet run -c Release --project CreditFunctions.Benchmarks [-- --sizes 10000:3000,300000:30000] [--rtt 0,5ms] [--parts daily,spend,events] [--smoke] [--out FILE]
 var arguments = BenchmarkArguments.Parse(args);
 var root = typeof(DataSet).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
 var connection = Environment.GetEnvironmentVariable("CREDITFUNCTIONS_TEST_STORAGE");
@@ -36,6 +36,7 @@ var delays = arguments.RoundTrips.Where(r => r > TimeSpan.Zero).Distinct().ToDic
 var options = new ResetOptions();
 var rows = new List<ResultRow>();
 var spendRows = new List<SpendRow>();
+var eventsRows = new List<EventsRow>();
 var memories = new Dictionary<(int Total, int Due), EngineMemory>();
 var failures = new List<string>();
 const int SeedParallelism = 64;
@@ -44,7 +45,7 @@ try
 {
     // A warm-up nobody reads: the first run of any code path pays for its JIT, which would otherwise land on whichever
     // side of a comparison happens to go first.
-    if (!arguments.Smoke)
+    if (!arguments.Smoke && (arguments.Parts.Contains("daily") || arguments.Parts.Contains("spend")))
     {
         await WarmUpAsync();
     }
@@ -52,7 +53,7 @@ try
     // Scenarios with the same N share one seeded table: between runs only the rows that differ are rewritten, so the
     // engine and the baselines always start from the identical data set without seeding N rows twice; each is run at
     // every round trip in turn.
-    foreach (var group in arguments.Sizes.GroupBy(s => s.Total).OrderBy(g => g.Key))
+    foreach (var group in arguments.Sizes.Where(_ => arguments.Parts.Contains("daily")).GroupBy(s => s.Total).OrderBy(g => g.Key))
     {
         var storage = new StorageOptions { ConnectionString = connection, TablePrefix = "B" + Guid.NewGuid().ToString("N")[..10] };
         // One customer per subscription: the account rows and their records live in the customers table.
@@ -130,12 +131,21 @@ try
     }
 
     // The spend path, the call a SaaS makes on every paid action: many customers, and one hot customer.
-    foreach (var rtt in arguments.RoundTrips)
+    foreach (var rtt in arguments.RoundTrips.Where(_ => arguments.Parts.Contains("spend")))
     {
         Console.WriteLine($"== spend path, round trip {RoundTrip.Label(rtt)}");
         var bench = new SpendBench(seeding, Measured(rtt), requests, options, arguments.Spends);
         var (rowsAtRtt, problems) = await bench.RunAsync(rtt);
         spendRows.AddRange(rowsAtRtt);
+        failures.AddRange(problems);
+    }
+
+    // The spend path with events on against off, with the delivery running beside it.
+    foreach (var rtt in arguments.RoundTrips.Where(_ => arguments.Parts.Contains("events")))
+    {
+        Console.WriteLine($"== events, round trip {RoundTrip.Label(rtt)}");
+        var (row, problems) = await new EventsBench(seeding, counter => Measured(rtt, counter), counter => MeasuredQueues(rtt, counter), options, arguments.Spends).RunAsync(rtt);
+        eventsRows.Add(row);
         failures.AddRange(problems);
     }
 }
@@ -153,9 +163,9 @@ finally
 }
 
 var command = "dotnet run -c Release --project CreditFunctions.Benchmarks" + (args.Length > 0 ? " -- " + string.Join(' ', args) : "");
-var table = Report.Markdown(rows, spendRows, arguments.Smoke, command, started.Elapsed, delays.Values.ToDictionary(d => d.Delay, d => d.MeanWaited))
+var table = Report.Markdown(rows, spendRows, eventsRows, arguments.Smoke, command, started.Elapsed, delays.Values.ToDictionary(d => d.Delay, d => d.MeanWaited))
     + (failures.Count == 0
-        ? "Checks passed: every run reset exactly the D due subscriptions, each once, and touched no other account; every spend phase's ledger replays to its buckets, each key was applied once, and spends sent again were answered with their first receipt.\n"
+        ? "Checks passed: every run reset exactly the D due subscriptions, each once, and touched no other account; every spend phase's ledger replays to its buckets, each key was applied once, and spends sent again were answered with their first receipt; every event written was delivered and no outbox row was left.\n"
         : "CHECKS FAILED, these figures are not valid:\n" + string.Concat(failures.Select(f => "- " + f + "\n")));
 Console.WriteLine();
 Console.WriteLine(table);
@@ -235,10 +245,10 @@ async Task<EngineRun> EngineAsync(TableServiceClient service, StorageOptions sto
 // The clients whose requests are measured: counted, and behind the round trip when there is one. They sign with an
 // account SAS made once, not the account key: a key signs every request anew (an HMAC per request, and a finalizer
 // for each), which took a large share of the client's CPU, and the app in Azure presents a cached token instead.
-TableServiceClient Measured(TimeSpan rtt)
+TableServiceClient Measured(TimeSpan rtt, RequestCounter? counter = null)
 {
     var clientOptions = new TableClientOptions();
-    clientOptions.AddPolicy(requests, Azure.Core.HttpPipelinePosition.PerRetry);
+    clientOptions.AddPolicy(counter ?? requests, Azure.Core.HttpPipelinePosition.PerRetry);
     if (delays.TryGetValue(rtt, out var delay))
     {
         clientOptions.AddPolicy(delay, Azure.Core.HttpPipelinePosition.PerRetry);
@@ -249,10 +259,26 @@ TableServiceClient Measured(TimeSpan rtt)
     return new TableServiceClient(new Uri(sas.GetLeftPart(UriPartial.Path)), new AzureSasCredential(sas.Query), clientOptions);
 }
 
+// The events queue as the app reaches it, measured the same way (an account SAS, counted, behind the round trip).
+Azure.Storage.Queues.QueueServiceClient MeasuredQueues(TimeSpan rtt, RequestCounter counter)
+{
+    var clientOptions = new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 };
+    clientOptions.AddPolicy(counter, Azure.Core.HttpPipelinePosition.PerRetry);
+    if (delays.TryGetValue(rtt, out var delay))
+    {
+        clientOptions.AddPolicy(delay, Azure.Core.HttpPipelinePosition.PerRetry);
+    }
+
+    var sas = new Azure.Storage.Queues.QueueServiceClient(connection).GenerateAccountSasUri(
+        Azure.Storage.Sas.AccountSasPermissions.All, DateTimeOffset.UtcNow.AddDays(2), Azure.Storage.Sas.AccountSasResourceTypes.All);
+    return new Azure.Storage.Queues.QueueServiceClient(new Uri(sas.GetLeftPart(UriPartial.Path)), new AzureSasCredential(sas.Query), clientOptions);
+}
+
 static void Progress(string phase, TimeSpan elapsed) =>
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   {phase}: {elapsed.TotalSeconds:F1} s (at {DateTimeOffset.UtcNow:HH:mm:ss} UTC)"));
 
-internal sealed record BenchmarkArguments(IReadOnlyList<(int Total, int Due)> Sizes, IReadOnlyList<TimeSpan> RoundTrips, SpendSizes Spends, bool Smoke, string? Out)
+internal sealed record BenchmarkArguments(
+    IReadOnlyList<(int Total, int Due)> Sizes, IReadOnlyList<TimeSpan> RoundTrips, SpendSizes Spends, bool Smoke, string? Out, IReadOnlySet<string> Parts)
 {
     public static BenchmarkArguments Parse(string[] args)
     {
@@ -261,6 +287,7 @@ internal sealed record BenchmarkArguments(IReadOnlyList<(int Total, int Due)> Si
         var spends = SpendSizes.Default;
         var smoke = false;
         string? output = Path.Combine("BenchmarkResults", "latest.md");
+        HashSet<string> parts = ["daily", "spend", "events"];
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -280,8 +307,16 @@ internal sealed record BenchmarkArguments(IReadOnlyList<(int Total, int Due)> Si
                 case "--out" when i + 1 < args.Length:
                     output = args[++i];
                     break;
+                case "--parts" when i + 1 < args.Length:
+                    parts = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+                    if (parts.Count == 0 || parts.Any(p => p is not ("daily" or "spend" or "events")))
+                    {
+                        throw new ArgumentException($"--parts takes daily, spend and events, comma-separated; got '{args[i]}'.");
+                    }
+
+                    break;
                 default:
-                    throw new ArgumentException($"Unknown argument '{args[i]}'. Use --sizes N:D[,N:D...], --rtt 0,5ms, --smoke, --out FILE.");
+                    throw new ArgumentException($"Unknown argument '{args[i]}'. Use --sizes N:D[,N:D...], --rtt 0,5ms, --parts daily,spend,events, --smoke, --out FILE.");
             }
         }
 
@@ -290,7 +325,7 @@ internal sealed record BenchmarkArguments(IReadOnlyList<(int Total, int Due)> Si
             throw new ArgumentException("Each size needs 1 <= D <= N.");
         }
 
-        return new BenchmarkArguments(sizes, roundTrips, spends, smoke, output);
+        return new BenchmarkArguments(sizes, roundTrips, spends, smoke, output, parts);
     }
 
     private static int Parse(string value) => int.Parse(value.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);

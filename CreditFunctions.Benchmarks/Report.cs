@@ -7,10 +7,10 @@ namespace CreditFunctions.Benchmarks;
 internal static class Report
 {
     public static string Markdown(
-        IReadOnlyList<ResultRow> rows, IReadOnlyList<SpendRow> spends, bool smoke, string command, TimeSpan took, IReadOnlyDictionary<TimeSpan, TimeSpan> waited)
+        IReadOnlyList<ResultRow> rows, IReadOnlyList<SpendRow> spends, IReadOnlyList<EventsRow> events, bool smoke, string command, TimeSpan took, IReadOnlyDictionary<TimeSpan, TimeSpan> waited)
     {
         var text = new StringBuilder();
-        var rtts = rows.Select(r => r.RoundTrip).Concat(spends.Select(s => s.RoundTrip)).Distinct().Order().ToList();
+        var rtts = rows.Select(r => r.RoundTrip).Concat(spends.Select(s => s.RoundTrip)).Concat(events.Select(e => e.On.RoundTrip)).Distinct().Order().ToList();
         Line(text, $"Benchmark{(smoke ? " (smoke: tiny sizes, correctness only)" : "")}, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, Azurite on 127.0.0.1, round trips {string.Join(" and ", rtts.Select(RoundTrip.Label))}, {took.TotalMinutes:F0} minutes.");
         Line(text, $"Command: `{command}`");
         foreach (var (rtt, mean) in waited.OrderBy(w => w.Key))
@@ -58,6 +58,21 @@ internal static class Report
                     && b.Method == (s.Scenario == "many customers" ? "minimal read + transaction pair" : "plain optimistic loop"));
                 var versus = s.Method.StartsWith("engine", StringComparison.Ordinal) && baseline is not null ? $"{s.PerSecond / baseline.PerSecond:F2}x" : "";
                 Line(text, $"| {RoundTrip.Label(s.RoundTrip)} | {s.Scenario} | {s.Method} | {s.Spends:N0} | {s.Elapsed.TotalSeconds:F2} s | {s.PerSecond:F0} | {versus} | {s.P50Ms:F1} ms | {s.P99Ms:F1} ms | {s.Requests:N0} | {s.Retries:N0} | {s.Lost:N0} |");
+            }
+        }
+
+        if (events.Count > 0)
+        {
+            text.AppendLine();
+            Line(text, "### The spend path with events on");
+            text.AppendLine();
+            Line(text, $"The same {events[0].On.Spends:N0} spends over {SpendBench.ApiConcurrency} concurrent calls, on three sets of customers seeded alike: events off; events on with the delivery held back (the spend path's own cost); events on with the delivery running beside the spends as the host runs it (a queue listener taking 16 messages at a time, posting signed to a receiver on 127.0.0.1), on the same two cores and the same emulator. With events on, each customer's threshold sits 10 credits under its balance, so its first spends cross it and record one credits.low, announced to the queue before the write (one queue request more for that spend). The target: events on at least 80 % of off. Commit to delivery is the delivery's own credits.events.latency, from the store's timestamp of the write to the receiver's 2xx; it includes Events:AnnounceDelay (2 s), the hand-off's deliberate wait.");
+            text.AppendLine();
+            Line(text, "| round trip | spends/s off | on, delivery held back | on, delivering | on / off (held back, delivering) | requests per spend off / on | events written | delivered | delivery requests | commit to delivery p50 | p99 | held-back backlog delivered | spend p50 off / held back / delivering | spend p99 off / held back / delivering |");
+            Line(text, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var e in events)
+            {
+                Line(text, $"| {RoundTrip.Label(e.On.RoundTrip)} | {e.Off.PerSecond:F0} | {e.Quiet.PerSecond:F0} | {e.On.PerSecond:F0} | {e.QuietRatio:P0}, {e.Ratio:P0} | {(double)e.Off.Requests / e.Off.Spends:F2} / {(double)e.On.Requests / e.On.Spends:F2} | {e.Written:N0} | {e.Delivered:N0} | {e.DeliveryRequests:N0} | {e.LatencyP50Ms:F0} ms | {e.LatencyP99Ms:F0} ms | {e.Backlog:N0} in {e.BacklogTime.TotalSeconds:F1} s ({e.Backlog / e.BacklogTime.TotalSeconds:F0}/s) | {e.Off.P50Ms:F1} / {e.Quiet.P50Ms:F1} / {e.On.P50Ms:F1} ms | {e.Off.P99Ms:F1} / {e.Quiet.P99Ms:F1} / {e.On.P99Ms:F1} ms |");
             }
         }
 

@@ -15,6 +15,8 @@ internal sealed class RequestCounter : HttpPipelineSynchronousPolicy
 
     public override void OnSendingRequest(HttpMessage message) => Interlocked.Increment(ref _count);
 
+    public void Reset() => Interlocked.Exchange(ref _count, 0);
+
     /// <summary>Runs <paramref name="work"/> and returns how many requests were sent while it ran.</summary>
     public async Task<(T Result, long Requests)> MeasureAsync<T>(Func<Task<T>> work)
     {

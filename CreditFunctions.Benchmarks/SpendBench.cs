@@ -218,7 +218,7 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
     }
 
     /// <summary>The ledger replays to the buckets exactly, and every key was applied once, by one spend of its amount.</summary>
-    private static async Task<List<string>> CheckAsync(ICreditStore store, IReadOnlyList<(string Customer, int Amount, string Key)> spends, string scenario)
+    internal static async Task<List<string>> CheckAsync(ICreditStore store, IReadOnlyList<(string Customer, int Amount, string Key)> spends, string scenario)
     {
         var failures = new List<string>();
         foreach (var customer in spends.GroupBy(s => s.Customer))
@@ -273,8 +273,11 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
         return failures;
     }
 
+    /// <summary>The <paramref name="p"/> quantile of sorted values (nearest rank); 0 for none.</summary>
+    internal static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+
     private sealed record Measurement(int Count, TimeSpan Elapsed, double[] LatenciesMs, long Requests, int Retries)
     {
-        public double Percentile(double p) => LatenciesMs.Length == 0 ? 0 : LatenciesMs[Math.Min(LatenciesMs.Length - 1, (int)Math.Ceiling(p * LatenciesMs.Length) - 1)];
+        public double Percentile(double p) => SpendBench.Percentile(LatenciesMs, p);
     }
 }

@@ -1,11 +1,13 @@
-#!/usr/bin/env node
 // See CreditFunctions work locally without a Stripe account. With the app running (README, Quick start) this:
 //   1. signs and posts a customer.subscription.created for a yearly plan (1,000 credits a month, started with a
 //      backdated start date) whose next monthly anniversary is about a minute away, built from Stripe's own published
 //      objects, with your local webhook secret;
-//   2. posts it again, signed again as Stripe signs every attempt (a redelivery: "duplicate"), and spends 300 credits;
-//   3. waits for the anniversary, then calls the manual reset as a dry run (a planned reset: 700 -> 1000), then for
+//   2. posts it again, signed again as Stripe signs every attempt (a redelivery: "duplicate");
+//   3. sets the customer's low-credits threshold to 800 and spends 300 credits (700 left: below it);
+//   4. waits for the anniversary, then calls the manual reset as a dry run (a planned reset: 700 -> 1000), then for
 //      real (the reset), and shows the customer's ledger with the reset record.
+// With events on (Events__WebhookUrl, and node demo/receiver.mjs in another shell) the receiver prints credits.reset
+// for the first allowance, credits.low for the spend, then credits.reset and credits.recovered for the reset.
 // Each step checks the app's answer and stops with the reason (exit code 1) when it is not what the step expects.
 // Usage: node demo/demo.mjs [--base http://localhost:7071] [--settings CreditFunctions/local.settings.json]
 //                           [--secret whsec_...] [--wait-seconds 75] [--key <function key, for a deployed app>]
@@ -20,6 +22,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const apiVersion = "2026-10-28.endive";
 const creditsPerMonth = 1000;
 const spend = 300;
+const lowBelow = 800;
 
 const usage = "Usage: node demo/demo.mjs [--base URL] [--settings FILE] [--secret whsec_...] [--wait-seconds 5..3600] [--key KEY]\n"
   + "       node demo/demo.mjs --print [--now 2026-03-01T09:00:00Z] [--secret whsec_...]";
@@ -173,7 +176,7 @@ export function buildDemo(now, waitSeconds, secret, id = suffix(), redeliverAfte
   const payload = JSON.stringify(event);
   const again = new Date(now.getTime() + redeliverAfterSeconds * 1000);
   return {
-    customerId, subscriptionId, creditsPerMonth, spend, periodStart: start.toISOString(), anniversary: anniversary.toISOString(),
+    customerId, subscriptionId, creditsPerMonth, spend, lowBelow, periodStart: start.toISOString(), anniversary: anniversary.toISOString(),
     deliveries: [
       { type: event.type, payload, signature: sign(payload, secret, now) },
       { type: event.type, payload, signature: sign(payload, secret, again) },
@@ -237,35 +240,42 @@ async function main() {
   show("2. The same event again (Stripe redelivers, signed anew): nothing written", again);
   expect(again.result === "duplicate", 2, again, `"result": "duplicate"`);
 
+  const alerts = await call(options, "PUT", `/api/customers/${demo.customerId}/credits/alerts`, { lowBelow });
+  show(`3. The customer's low-credits threshold set to ${lowBelow}`, { threshold: alerts.threshold, level: alerts.level, eventsEnabled: alerts.eventsEnabled });
+  expect(alerts.threshold === lowBelow, 3, alerts, `a threshold of ${lowBelow}`);
+
   const spent = await call(options, "POST", `/api/customers/${demo.customerId}/credits/spend`, { amount: spend, idempotencyKey: `demo-spend-${demo.subscriptionId}`, reason: "demo report" });
-  show(`3. Spent ${spend} credits`, { available: spent.available, ledgerSequence: spent.ledgerSequence });
-  expect(spent.available === creditsPerMonth - spend, 3, spent, `${creditsPerMonth - spend} credits available`);
+  show(`4. Spent ${spend} credits: below the threshold${alerts.eventsEnabled ? " (the receiver prints credits.low)" : ""}`, { available: spent.available, ledgerSequence: spent.ledgerSequence });
+  expect(spent.available === creditsPerMonth - spend, 4, spent, `${creditsPerMonth - spend} credits available`);
 
   const waitMs = new Date(demo.anniversary).getTime() + 2000 - Date.now();
-  if (waitMs <= 2000) throw new Error(`steps 1-3 took longer than the ${options.waitSeconds} s to the anniversary; run again with a larger --wait-seconds`);
-  process.stdout.write(`\n== 4. Waiting ${Math.ceil(waitMs / 1000)} s for the anniversary (${demo.anniversary}) ...`);
+  if (waitMs <= 2000) throw new Error(`steps 1-4 took longer than the ${options.waitSeconds} s to the anniversary; run again with a larger --wait-seconds`);
+  process.stdout.write(`\n== 5. Waiting ${Math.ceil(waitMs / 1000)} s for the anniversary (${demo.anniversary}) ...`);
   await sleep(waitMs);
   console.log(" now.");
 
   const dryRun = await call(options, "POST", `/api/credits/reset?dryRun=true&subscriptionId=${demo.subscriptionId}`);
-  show("5. Dry run: the planned reset (nothing changed)", { counts: dryRun.counts, plannedResets: dryRun.plannedResets });
+  show("6. Dry run: the planned reset (nothing changed)", { counts: dryRun.counts, plannedResets: dryRun.plannedResets });
   const planned = dryRun.plannedResets ?? [];
-  expect(planned.length === 1 && planned[0].balanceBefore === creditsPerMonth - spend && planned[0].balanceAfter === creditsPerMonth, 5, dryRun,
+  expect(planned.length === 1 && planned[0].balanceBefore === creditsPerMonth - spend && planned[0].balanceAfter === creditsPerMonth, 6, dryRun,
     `one planned reset from ${creditsPerMonth - spend} to ${creditsPerMonth}`);
 
   const reset = await call(options, "POST", `/api/credits/reset?subscriptionId=${demo.subscriptionId}`);
-  show("6. The reset", { runId: reset.runId, counts: reset.counts });
-  expect(reset.counts?.reset === 1, 6, reset, "one reset");
+  show(`7. The reset${alerts.eventsEnabled ? " (the receiver prints credits.reset and credits.recovered)" : ""}`, { runId: reset.runId, counts: reset.counts });
+  expect(reset.counts?.reset === 1, 7, reset, "one reset");
 
   const ledger = await call(options, "GET", `/api/customers/${demo.customerId}/credits/ledger`);
   const entries = (ledger.entries ?? []).map((e) => ({ sequence: e.sequence, kind: e.kind, amount: e.amount, balanceAfter: e.balanceAfter, boundary: e.boundary, runId: e.runId, at: e.at }));
-  show("7. The customer's ledger, newest first: the reset record, the spend, the first allowance", entries);
-  expect(entries.length === 3 && entries[0].kind === "reset" && entries[0].runId === reset.runId, 7, ledger, "the reset on top of the ledger, made by the run of step 6");
+  show("8. The customer's ledger, newest first: the reset record, the spend, the first allowance", entries);
+  expect(entries.length === 3 && entries[0].kind === "reset" && entries[0].runId === reset.runId, 8, ledger, "the reset on top of the ledger, made by the run of step 7");
 
   const credits = await call(options, "GET", `/api/customers/${demo.customerId}/credits`);
-  show("8. Available credits now", { available: credits.available });
-  expect(credits.available === creditsPerMonth, 8, credits, `${creditsPerMonth} credits available`);
-  console.log("\nAll eight steps answered as expected.");
+  show("9. Available credits now", { available: credits.available });
+  expect(credits.available === creditsPerMonth, 9, credits, `${creditsPerMonth} credits available`);
+  console.log(alerts.eventsEnabled
+    ? "\nEvents are on: the receiver (node demo/receiver.mjs) shows credits.reset, credits.low, credits.reset and credits.recovered for this customer."
+    : "\nEvents are off: set Events__WebhookUrl and Events__WebhookSecret (README, See the events), restart the app, and run node demo/receiver.mjs beside this demo.");
+  console.log("\nAll nine steps answered as expected.");
 }
 
 // Run when started as a script (through a symlink too), not when imported.

@@ -1,5 +1,5 @@
 // CreditFunctions on Azure: a Flex Consumption function app with a user-assigned managed identity, identity-only
-// storage, Application Insights without local auth, and the Stripe secrets in Key Vault. Deploy with `azd up`, or
+// storage, Application Insights without local auth, the Stripe and events secrets in Key Vault, and the events queue. Deploy with `azd up`, or
 // `az deployment group create --resource-group <rg> --template-file infra/main.bicep --parameters environmentName=<name>`.
 targetScope = 'resourceGroup'
 
@@ -55,6 +55,22 @@ param stripeApiKey string = ''
 @description('Set true to have the app read the Stripe API with a StripeApiKey secret you put into Key Vault yourself (reconciliation, pack prices, the import); on anyway when stripeApiKey is given.')
 param useStripeApi bool = false
 
+@description('Where events to the SaaS are posted (https; docs/events.md); empty: events off.')
+param eventsWebhookUrl string = ''
+
+@secure()
+@description('Standard Webhooks signing secret for the events (whsec_...); leave empty to set EventsWebhookSecret in Key Vault yourself.')
+param eventsWebhookSecret string = ''
+
+@minValue(0)
+@description('Default low-credits threshold in credits for credits.low (0: none).')
+param eventsLowBelow int = 0
+
+@minValue(0)
+@maxValue(100)
+@description('Default low-credits threshold as a percentage of the customer\'s monthly allowances (0: none).')
+param eventsLowBelowPercent int = 0
+
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var tags = {
   'azd-env-name': environmentName
@@ -99,6 +115,12 @@ var tableNames = [
   'CreditsDue30'
   'CreditsDue31'
 ]
+// The events queue (Events__Queue) and the poison queue the Functions host moves failing messages to.
+var eventsQueue = 'credits-events'
+var queueNames = [
+  eventsQueue
+  '${eventsQueue}-poison'
+]
 var deploymentContainerName = 'app-package-${take(token, 7)}'
 var functionAppName = 'func-credits-${token}'
 
@@ -126,6 +148,7 @@ module storage 'app/storage.bicep' = {
     storageAccountName: 'st${token}'
     deploymentContainerName: deploymentContainerName
     tableNames: tableNames
+    queueNames: queueNames
     skuName: storageSku
   }
 }
@@ -138,6 +161,7 @@ module keyVault 'app/keyvault.bicep' = {
     keyVaultName: 'kv-${token}'
     stripeWebhookSecret: stripeWebhookSecret
     stripeApiKey: stripeApiKey
+    eventsWebhookSecret: eventsWebhookSecret
   }
 }
 
@@ -146,6 +170,7 @@ module roles 'app/roles.bicep' = {
   params: {
     storageAccountName: storage.outputs.name
     tableNames: tableNames
+    queueNames: queueNames
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     keyVaultName: keyVault.outputs.name
     identityPrincipalId: identity.properties.principalId
@@ -188,6 +213,10 @@ module function 'app/function.bicep' = {
     planCredits: join(map(items(planCredits), entry => '${entry.key}=${entry.value}'), ';')
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    eventsWebhookUrl: eventsWebhookUrl
+    eventsQueue: eventsQueue
+    eventsLowBelow: eventsLowBelow
+    eventsLowBelowPercent: eventsLowBelowPercent
   }
 }
 

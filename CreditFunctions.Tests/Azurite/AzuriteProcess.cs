@@ -38,10 +38,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
     public static async Task<AzuriteProcess> StartAsync(string repositoryRoot, CancellationToken cancellationToken = default)
     {
         var script = Path.Combine(repositoryRoot, "node_modules", "azurite", "dist", "src", "azurite.js");
-        if (!File.Exists(script))
-        {
-            await RunNpmCiAsync(repositoryRoot, cancellationToken).ConfigureAwait(false);
-        }
+        await EnsureNodePackagesAsync(repositoryRoot, cancellationToken).ConfigureAwait(false);
 
         if (!File.Exists(script))
         {
@@ -124,12 +121,20 @@ public sealed class AzuriteProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task RunNpmCiAsync(string repositoryRoot, CancellationToken cancellationToken)
+    /// <summary>The packages package.json pins (Azurite, and standardwebhooks for demo/receiver.mjs): <c>npm ci</c> when one is missing.</summary>
+    public static async Task EnsureNodePackagesAsync(string repositoryRoot, CancellationToken cancellationToken = default)
     {
+        static bool Installed(string root) =>
+            File.Exists(Path.Combine(root, "node_modules", "azurite", "package.json")) && File.Exists(Path.Combine(root, "node_modules", "standardwebhooks", "package.json"));
+        if (Installed(repositoryRoot))
+        {
+            return;
+        }
+
         // A lock file keeps two processes (tests and benchmark) from installing into one folder at once.
         var lockPath = Path.Combine(repositoryRoot, "node_modules.install.lock");
         using var gate = await AcquireAsync(lockPath, cancellationToken).ConfigureAwait(false);
-        if (File.Exists(Path.Combine(repositoryRoot, "node_modules", "azurite", "package.json")))
+        if (Installed(repositoryRoot))
         {
             return;
         }

@@ -35,6 +35,7 @@ public class LocalSettingsExampleTests
     [InlineData(typeof(StorageOptions), StorageOptions.SectionName)]
     [InlineData(typeof(ResetOptions), ResetOptions.SectionName)]
     [InlineData(typeof(CreditFunctions.Stripe.StripeOptions), CreditFunctions.Stripe.StripeOptions.SectionName)]
+    [InlineData(typeof(CreditFunctions.Events.EventsOptions), CreditFunctions.Events.EventsOptions.SectionName)]
     public void Example_ListsEverySettingOfEachOptionsClass(Type options, string section)
     {
         var values = ExampleValues();

@@ -72,7 +72,8 @@ public partial class ReadmeTests
     public void Examples_GrantExpiries_AreComputed_SoTheyNeverPass()
     {
         // A literal expiresAt is refused once it is past (and more than 10 years ahead before that): examples compute it.
-        var literal = ExampleFiles().SelectMany(f => LiteralExpiry().Matches(File.ReadAllText(f)).Select(m => $"{Path.GetFileName(f)}: {m.Value}")).ToList();
+        // docs/events.md's bodies are what the app sends, not requests to copy.
+        var literal = ExampleFiles().Where(f => Path.GetFileName(f) != "events.md").SelectMany(f => LiteralExpiry().Matches(File.ReadAllText(f)).Select(m => $"{Path.GetFileName(f)}: {m.Value}")).ToList();
 
         Assert.Empty(literal);
     }

@@ -83,7 +83,7 @@ internal sealed class EventReceiver : IAsyncDisposable
             ["Events:WebhookSecret"] = Secret,
             ["Events:Queue"] = "ev-" + Guid.NewGuid().ToString("N")[..20],
             ["Events:RetryAfter"] = "00:00:00",
-            ["Events:AnnounceDelay"] = "00:00:02",
+            ["Events:AnnounceDelay"] = "00:00:00.2",
         };
         foreach (var (key, value) in more ?? [])
         {

@@ -87,8 +87,9 @@ public sealed class EventsOutTests : IAsyncDisposable
 
         var granted = receiver.Taken.Single(d => d.Type == "credits.granted").Json;
         var ledger = (await LedgerAsync(app, Customer, "?limit=1")).Body.GetProperty("entries")[0];
-        Assert.Equal(("ce_cus_1Events_2", "cus_1Events", ledger.GetProperty("sequence").GetInt64(), 1100L),
-            (granted.GetProperty("id").GetString(), granted.GetProperty("customerId").GetString(), granted.GetProperty("ledgerSequence").GetInt64(), granted.GetProperty("available").GetInt64()));
+        Assert.Equal(("ce_cus_1Events_2", "cus_1Events", 2L, ledger.GetProperty("sequence").GetInt64(), 1100L),
+            (granted.GetProperty("id").GetString(), granted.GetProperty("customerId").GetString(), granted.GetProperty("sequence").GetInt64(),
+             granted.GetProperty("ledgerSequence").GetInt64(), granted.GetProperty("available").GetInt64()));
         Assert.Equal(Start.AddMinutes(1), granted.GetProperty("occurredAt").GetDateTimeOffset());
         var data = granted.GetProperty("data");
         Assert.Equal(("grant", 100L, "welcome", "g1", Start.AddDays(30)),
@@ -213,10 +214,8 @@ public sealed class EventsOutTests : IAsyncDisposable
         public Task<EventAnnouncement?> AnnounceAsync(string customerId, CancellationToken cancellationToken = default) =>
             crashAt == "announce" ? throw new SimulatedCrashException() : inner.AnnounceAsync(customerId, cancellationToken);
 
-        public Task RevealAsync(EventAnnouncement announcement, CancellationToken cancellationToken = default) =>
-            crashAt == "reveal" ? throw new SimulatedCrashException() : inner.RevealAsync(announcement, cancellationToken);
-
-        public Task CancelAsync(EventAnnouncement announcement, CancellationToken cancellationToken = default) => inner.CancelAsync(announcement, cancellationToken);
+        public Task AfterWriteAsync(EventAnnouncement announcement, CancellationToken cancellationToken = default) =>
+            crashAt == "after-write" ? throw new SimulatedCrashException() : inner.AfterWriteAsync(announcement, cancellationToken);
     }
 
     /// <summary>The store, dying right after a delivery was taken and before its batch is taken away.</summary>
@@ -229,7 +228,7 @@ public sealed class EventsOutTests : IAsyncDisposable
     [InlineData("announce")]
     [InlineData("write-lost")]
     [InlineData("write-landed")]
-    [InlineData("reveal")]
+    [InlineData("after-write")]
     [InlineData("after-delivery")]
     public async Task ACrashAtAnyPointBetweenTheWriteAndTheDelivery_LosesNoEventAndInventsNone(string crashAt)
     {
@@ -250,7 +249,7 @@ public sealed class EventsOutTests : IAsyncDisposable
                 s.AddSingleton<ICreditStore>(sp => new CrashingStore(sp.GetRequiredService<TableCreditStore>(), crashAtWrite: 1, writeLandsBeforeCrash: crashAt == "write-landed"));
             }
 
-            if (crashAt is "announce" or "reveal")
+            if (crashAt is "announce" or "after-write")
             {
                 s.AddSingleton<IEventAnnouncer>(sp => new CrashingAnnouncer(sp.GetRequiredService<EventsHandOff>(), crashAt));
             }
@@ -274,13 +273,51 @@ public sealed class EventsOutTests : IAsyncDisposable
         // Another instance: the client retries with the same key; the queue's announcements come due and are delivered.
         await using var healthy = await AppHost.StartAsync(Start.AddMinutes(3), settings);
         Assert.Null((await healthy.Credits.SpendAsync(Customer, spend)).Refusal);
-        await Task.Delay(TimeSpan.FromSeconds(3)); // past Events:AnnounceDelay: an announcement never revealed shows itself
-        await QueuePump.DrainAsync(healthy);
+        await QueuePump.DrainAsync(healthy); // every announcement shows itself after Events:AnnounceDelay, and is delivered
 
         Assert.Equal(["credits.low"], receiver.Events.Skip(seen).Select(e => e.Type));
         Assert.Single(await FullLedgerAsync(healthy.Store, Customer), e => e.Kind == LedgerKind.Spend);
         Assert.Empty(await healthy.Store.GetOutboxAsync(Customer));
         Assert.All(receiver.Taken.Skip(seen).GroupBy(d => d.Id), g => Assert.Single(g.Select(d => d.Body).Distinct()));
+    }
+
+    /// <summary>The store, taking its time over the account write (a throttled store, say): the announcement comes due first.</summary>
+    private sealed class SlowWrites(ICreditStore inner, TimeSpan delay) : DelegatingCreditStore(inner)
+    {
+        public override async Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(delay, cancellationToken);
+            return await base.TryWriteAccountAsync(write, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task AWriteSlowerThanTheAnnounceDelay_IsAnnouncedAgainOnceItLands_AndItsEventsDelivered()
+    {
+        var receiver = await _receiver;
+        var settings = receiver.Settings(new()
+        {
+            ["Events:LowBelow"] = "500", ["Events:AnnounceDelay"] = "00:00:00.5", ["CreditStorage:TablePrefix"] = AzuriteFixture.NewTablePrefix(),
+        });
+        await using (var setup = await AppHost.StartAsync(Start.AddMinutes(1), settings))
+        {
+            await WebhookClient.DeliverOkAsync(setup, SubscriptionEvent("evt_1EvC", "customer.subscription.created", Start, "sub_1Events", "active", YearlyPro, Start));
+            await QueuePump.DrainAsync(setup);
+        }
+
+        var seen = receiver.Events.Count;
+        var (app, _) = await AppHost.StartAsync(Start.AddMinutes(2), inner => new SlowWrites(inner, TimeSpan.FromSeconds(2)), settings);
+        await using var _app = app;
+        var spend = app.Credits.SpendAsync(Customer, new SpendRequest(600, "slow", null, null)); // 1000 → 400: credits.low
+
+        // The announcement comes due while the write is still on its way: the delivery finds nothing new, and ends.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await QueuePump.DrainAsync(app, TimeSpan.FromMilliseconds(500));
+        Assert.Equal(seen, receiver.Events.Count);
+        Assert.Null((await spend).Refusal);
+        await QueuePump.DrainAsync(app);
+
+        Assert.Equal(["credits.low"], receiver.Events.Skip(seen).Select(e => e.Type));
     }
 
     [Fact]

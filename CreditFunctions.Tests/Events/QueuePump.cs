@@ -18,6 +18,16 @@ internal static class QueuePump
         return EventsHandOff.Service(app.Services.GetRequiredService<IConfiguration>()).GetQueueClient(options.Queue + suffix);
     }
 
+    /// <summary>Pumps as the host listens, until <paramref name="stop"/> is cancelled: for a client running beside the app.</summary>
+    public static async Task RunAsync(AppHost app, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            await DrainAsync(app, TimeSpan.FromSeconds(5));
+            await Task.Delay(200, CancellationToken.None);
+        }
+    }
+
     /// <summary>Pumps until the queue holds no message (visible or hidden) or <paramref name="within"/> passes.</summary>
     public static async Task DrainAsync(AppHost app, TimeSpan? within = null)
     {

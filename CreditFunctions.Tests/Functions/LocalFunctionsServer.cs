@@ -35,6 +35,8 @@ internal sealed class LocalFunctionsServer : IAsyncDisposable
         web.MapPost("/api/customers/{customerId}/credits/spend", (HttpRequest r, string customerId, CancellationToken ct) => Now<SpendCredits>().RunAsync(r, customerId, ct));
         web.MapPost("/api/customers/{customerId}/credits/grants", (HttpRequest r, string customerId, CancellationToken ct) => Now<GrantCredits>().RunAsync(r, customerId, ct));
         web.MapGet("/api/customers/{customerId}/credits/ledger", (HttpRequest r, string customerId, CancellationToken ct) => Now<GetCreditsLedger>().RunAsync(r, customerId, ct));
+        web.MapGet("/api/" + CreditAlerts.Route, (HttpRequest r, string customerId, CancellationToken ct) => Now<CreditAlerts>().GetAsync(r, customerId, ct));
+        web.MapPut("/api/" + CreditAlerts.Route, (HttpRequest r, string customerId, CancellationToken ct) => Now<CreditAlerts>().PutAsync(r, customerId, ct));
         await web.StartAsync();
         return new LocalFunctionsServer(web);
     }

@@ -17,6 +17,7 @@ public partial class InfraTests
         [StorageOptions.SectionName] = typeof(StorageOptions),
         [ResetOptions.SectionName] = typeof(ResetOptions),
         [StripeOptions.SectionName] = typeof(StripeOptions),
+        [CreditFunctions.Events.EventsOptions.SectionName] = typeof(CreditFunctions.Events.EventsOptions),
     };
 
     private static Dictionary<string, string> AppSettings()
@@ -83,9 +84,10 @@ public partial class InfraTests
 
     /// <summary>
     /// The app settings as the platform hands them to the app: the Bicep's names; Key Vault references resolved to the
-    /// stored secret, or left as their own text when the secret is missing; the API key empty while the Stripe API is off.
+    /// stored secret, or left as their own text when the secret is missing; the API key empty while the Stripe API is off,
+    /// the events' URL and secret empty while events are off.
     /// </summary>
-    private static Dictionary<string, string?> AsThePlatformPassesThem(bool webhookSecretResolves, string apiKey)
+    private static Dictionary<string, string?> AsThePlatformPassesThem(bool webhookSecretResolves, string apiKey, string events = "off")
     {
         var compiled = AppSettings();
         return compiled.Keys.ToDictionary(
@@ -106,6 +108,15 @@ public partial class InfraTests
                     _ => Unresolved(compiled[name]),
                 },
                 "Stripe__PlanCredits" => "price_1Abc=1000",
+                "Events__WebhookUrl" => events == "off" ? "" : "https://saas.example.com/credit-events",
+                "Events__WebhookSecret" => events switch
+                {
+                    "off" => "",
+                    "resolved" => "whsec_" + Convert.ToBase64String(new byte[32]),
+                    _ => Unresolved(compiled[name]),
+                },
+                "Events__Queue" => "credits-events",
+                "Events__LowBelow" or "Events__LowBelowPercent" => "0",
                 _ => "value",
             }));
     }
@@ -135,6 +146,43 @@ public partial class InfraTests
 
         Assert.Contains("Stripe:WebhookSecret is a Key Vault reference the platform could not resolve", failure.Message, StringComparison.Ordinal);
         Assert.Contains("StripeWebhookSecret", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("off", false)]
+    [InlineData("resolved", true)]
+    public async Task AppSettings_AsThePlatformPassesThem_StartTheAppWithEventsOnOrOff(string events, bool on)
+    {
+        using var host = AppHost.Build(Utc(2026, 1, 1), AsThePlatformPassesThem(webhookSecretResolves: true, "off", events), out _, out _);
+
+        await host.StartAsync();
+        await host.StopAsync();
+
+        Assert.Equal(on, host.Services.GetRequiredService<IOptions<CreditFunctions.Events.EventsOptions>>().Value.Enabled);
+    }
+
+    [Fact]
+    public async Task AppSettings_EventsSecretReferenceUnresolved_StopsTheStartNamingTheSettingAndTheSecret()
+    {
+        using var host = AppHost.Build(Utc(2026, 1, 1), AsThePlatformPassesThem(webhookSecretResolves: true, "off", "unresolved"), out _, out _);
+
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("Events:WebhookSecret is a Key Vault reference the platform could not resolve", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("EventsWebhookSecret", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EventsSecret_IsAKeyVaultReferenceOnlyWhenEventsAreOn_AndTheQueuesAreCreated()
+    {
+        var settings = BicepCli.Resources(BicepCli.Template).Single(r => r["type"]?.GetValue<string>() == "Microsoft.Web/sites/config")["properties"]!;
+        var queues = BicepCli.Resources(BicepCli.Template).Where(r => r["type"]?.GetValue<string>() == "Microsoft.Storage/storageAccounts/queueServices/queues").ToList();
+
+        Assert.StartsWith("[if(empty(parameters('eventsWebhookUrl')), '', format('@Microsoft.KeyVault(SecretUri=", settings["Events__WebhookSecret"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("secrets/EventsWebhookSecret", settings["Events__WebhookSecret"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(new CreditFunctions.Events.EventsOptions().Queue, BicepCli.Template["variables"]!["eventsQueue"]!.GetValue<string>());
+        Assert.Equal("[length(parameters('queueNames'))]", Assert.Single(queues)["copy"]!["count"]!.GetValue<string>());
+        Assert.Equal("", BicepCli.Template["parameters"]!["eventsWebhookUrl"]!["defaultValue"]!.GetValue<string>());
     }
 
     [Fact]

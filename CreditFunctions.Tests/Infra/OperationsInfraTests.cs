@@ -71,12 +71,12 @@ public partial class OperationsInfraTests
         [.. type.GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!)];
 
     [Fact]
-    public void AlertRules_CoverTheFourThingsAnOperatorMustHear()
+    public void AlertRules_CoverTheFiveThingsAnOperatorMustHear()
     {
         var alerts = Operations["variables"]!["alerts"]!.AsArray().Select(a => a!["name"]!.GetValue<string>());
         var rules = BicepCli.Resources(Operations).Where(r => r["type"]!.GetValue<string>() == "Microsoft.Insights/scheduledQueryRules").ToList();
 
-        Assert.Equal(["no-timer-run", "run-failed", "renewal-stuck", "webhooks-refused"], alerts);
+        Assert.Equal(["no-timer-run", "run-failed", "renewal-stuck", "webhooks-refused", "events-poisoned"], alerts);
         var rule = Assert.Single(rules);
         Assert.Equal("[length(variables('alerts'))]", rule["copy"]!["count"]!.GetValue<string>());
         Assert.Equal("LogAlert", rule["kind"]!.GetValue<string>());
@@ -141,12 +141,16 @@ public partial class OperationsInfraTests
     }
 
     [Fact]
-    public void Roles_NoQueueRole_OperatorReadsOnlyTheAppsTablesWithItsPrincipalType()
+    public void Roles_QueueRoleOnlyOnTheEventsQueues_OperatorReadsOnlyTheAppsTablesWithItsPrincipalType()
     {
         var assignments = BicepCli.Resources(BicepCli.Template).Where(r => r["type"]!.GetValue<string>() == "Microsoft.Authorization/roleAssignments").ToList();
-        const string QueueDataContributor = "974c5e8b-45b9-4653-ba55-5f855dd0fb88";
 
-        Assert.DoesNotContain(QueueDataContributor, BicepCli.Template.ToJsonString(), StringComparison.Ordinal);
+        // The queue role: once per queue (the events queue and its poison queue), never on the account.
+        var queueRole = Assert.Single(assignments, a => a["properties"]!["roleDefinitionId"]!.GetValue<string>().Contains("storageQueueDataContributor", StringComparison.Ordinal));
+        Assert.Contains("Microsoft.Storage/storageAccounts/queueServices/queues", queueRole["scope"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("[length(parameters('queueNames'))]", queueRole["copy"]!["count"]!.GetValue<string>());
+        Assert.Equal(["credits-events", "[format('{0}-poison', variables('eventsQueue'))]"],
+            BicepCli.Template["variables"]!["queueNames"]!.AsArray().Select(n => n!.GetValue<string>() == "[variables('eventsQueue')]" ? "credits-events" : n.GetValue<string>()));
         var operatorReader = Assert.Single(assignments, a => a["properties"]!["roleDefinitionId"]!.GetValue<string>().Contains("storageTableDataReader", StringComparison.Ordinal));
         Assert.Contains("Microsoft.Storage/storageAccounts/tableServices/tables", operatorReader["scope"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal("[length(parameters('tableNames'))]", operatorReader["copy"]!["count"]!.GetValue<string>());

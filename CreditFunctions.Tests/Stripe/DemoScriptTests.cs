@@ -59,7 +59,8 @@ public class DemoScriptTests
             Assert.Contains("\"balanceBefore\": 700", output, StringComparison.Ordinal);
             Assert.Contains("\"reset\": 1", output, StringComparison.Ordinal);
             Assert.Contains("\"available\": 1000", output, StringComparison.Ordinal);
-            Assert.EndsWith("All eight steps answered as expected.", output.TrimEnd(), StringComparison.Ordinal);
+            Assert.Contains("Events are off: set Events__WebhookUrl", output, StringComparison.Ordinal);
+            Assert.EndsWith("All nine steps answered as expected.", output.TrimEnd(), StringComparison.Ordinal);
         }
         finally
         {
@@ -129,11 +130,13 @@ public class DemoScriptTests
         Assert.Equal(["synced; reset", "duplicate"], labels);
         Assert.InRange(anniversary - now, TimeSpan.FromSeconds(75), TimeSpan.FromSeconds(76));
 
-        // 3. The spend.
+        // 3-4. The threshold, then the spend below it.
+        var alerts = await CreditsClient.PutAlertsAsync(app, customerId, $$"""{ "lowBelow": {{demo.GetProperty("lowBelow").GetInt64()}} }""");
+        Assert.Equal((200, 800L), (alerts.Status, alerts.Body.GetProperty("threshold").GetInt64()));
         var spent = await CreditsClient.SpendAsync(app, customerId, demo.GetProperty("spend").GetInt64(), "demo-spend");
         Assert.Equal(700, spent.Body.GetProperty("available").GetInt64());
 
-        // 4-6. The anniversary passes: a dry run plans the reset, the real call makes it.
+        // 5-7. The anniversary passes: a dry run plans the reset, the real call makes it.
         app.Time.SetUtcNow(anniversary.AddSeconds(2));
         var dryRun = await ResetAsync(app, $"?dryRun=true&subscriptionId={subscriptionId}");
         var planned = Assert.Single(dryRun.GetProperty("plannedResets").EnumerateArray());
@@ -141,7 +144,7 @@ public class DemoScriptTests
         var reset = await ResetAsync(app, $"?subscriptionId={subscriptionId}");
         Assert.Equal(1, reset.GetProperty("counts").GetProperty("reset").GetInt32());
 
-        // 7. The ledger: the reset record on top, with the run that made it.
+        // 8. The ledger: the reset record on top, with the run that made it.
         var ledger = await CreditsClient.LedgerAsync(app, customerId);
         var entries = ledger.Body.GetProperty("entries").EnumerateArray().ToList();
         Assert.Equal(["reset", "spend", "reset"], entries.Select(e => e.GetProperty("kind").GetString()));

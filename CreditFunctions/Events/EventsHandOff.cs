@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Azure;
 using Azure.Identity;
@@ -20,15 +21,22 @@ public sealed class EventsHandOff : IEventAnnouncer
     private readonly Lazy<Task> _created;
 
     public EventsHandOff(IOptions<EventsOptions> options, IConfiguration configuration)
+        : this(options?.Value.Enabled == true ? Service(configuration).GetQueueClient(options.Value.Queue) : null, options!.Value.AnnounceDelay)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        _announceDelay = options.Value.AnnounceDelay;
-        if (options.Value.Enabled)
-        {
-            _queue = Service(configuration).GetQueueClient(options.Value.Queue);
-        }
+    }
 
+    private EventsHandOff(QueueClient? queue, TimeSpan announceDelay)
+    {
+        _queue = queue;
+        _announceDelay = announceDelay;
         _created = new Lazy<Task>(() => _queue?.CreateIfNotExistsAsync() ?? Task.CompletedTask);
+    }
+
+    /// <summary>A hand-off over a queue client made elsewhere (the benchmark's, with its own pipeline policies).</summary>
+    public static EventsHandOff Over(QueueClient queue, TimeSpan announceDelay)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        return new EventsHandOff(queue, announceDelay);
     }
 
     public async Task<EventAnnouncement?> AnnounceAsync(string customerId, CancellationToken cancellationToken = default)
@@ -38,47 +46,34 @@ public sealed class EventsHandOff : IEventAnnouncer
             return null;
         }
 
-        var receipt = await SendAsync(new EventsMessage(customerId, 1), _announceDelay, cancellationToken).ConfigureAwait(false);
-        return new EventAnnouncement(receipt.MessageId, receipt.PopReceipt);
+        var sentAt = Stopwatch.GetTimestamp();
+        await SendAsync(new EventsMessage(customerId, 1), _announceDelay, cancellationToken).ConfigureAwait(false);
+        return new EventAnnouncement(customerId, sentAt);
     }
 
-    public async Task RevealAsync(EventAnnouncement announcement, CancellationToken cancellationToken = default)
+    public async Task AfterWriteAsync(EventAnnouncement announcement, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(announcement);
-        try
+        // The announcement shows itself no sooner than the delay after it was sent: a write that landed well before that
+        // is delivered by it. One that landed later may have been looked for too early, so it is announced again, now.
+        if (_queue is not null && Stopwatch.GetElapsedTime(announcement.SentAt) >= _announceDelay - SafetyMargin(_announceDelay))
         {
-            await _queue!.UpdateMessageAsync(announcement.MessageId, announcement.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: cancellationToken)
-                .ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            // Already taken (its delay passed during a very slow write): it was delivered or is being delivered.
+            await SendAsync(new EventsMessage(announcement.CustomerId, 1), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    public async Task CancelAsync(EventAnnouncement announcement, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(announcement);
-        try
-        {
-            await _queue!.DeleteMessageAsync(announcement.MessageId, announcement.PopReceipt, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            // Already taken: its delivery finds nothing new and ends.
-        }
-    }
+    /// <summary>How much sooner than the delay a write counts as late: a second, or half the delay when that is shorter.</summary>
+    public static TimeSpan SafetyMargin(TimeSpan announceDelay) => TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, announceDelay.Ticks / 2));
 
     /// <summary>Another delivery attempt for the customer, after <paramref name="delay"/>.</summary>
     public Task RetryLaterAsync(string customerId, int attempt, TimeSpan delay, CancellationToken cancellationToken = default) =>
         SendAsync(new EventsMessage(customerId, attempt), delay, cancellationToken);
 
-    private async Task<Azure.Storage.Queues.Models.SendReceipt> SendAsync(EventsMessage message, TimeSpan delay, CancellationToken cancellationToken)
+    private async Task SendAsync(EventsMessage message, TimeSpan delay, CancellationToken cancellationToken)
     {
         await _created.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var response = await _queue!.SendMessageAsync(JsonSerializer.Serialize(message, CreditJson.Options), visibilityTimeout: delay, cancellationToken: cancellationToken)
+        await _queue!.SendMessageAsync(JsonSerializer.Serialize(message, CreditJson.Options), visibilityTimeout: delay, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
-        return response.Value;
     }
 
     /// <summary>

@@ -40,10 +40,10 @@ public sealed partial class EventsOptions : IValidatableObject
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How long a save's announcement of its events stays hidden unless its write lands and reveals it at once: long past
-    /// any write, and how late events written just before a crash are delivered.
+    /// How long after a change its events go out: the queue message is sent before the write, hidden this long, so it
+    /// is taken after the write has landed (a write slower than this is announced again once it lands).
     /// </summary>
-    public TimeSpan AnnounceDelay { get; set; } = TimeSpan.FromSeconds(90);
+    public TimeSpan AnnounceDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How long one delivery (one POST) may take.</summary>
     public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -98,9 +98,9 @@ public sealed partial class EventsOptions : IValidatableObject
             yield return new ValidationResult($"Events:RetryAfter must be between 00:00:00 and 01:00:00; got {RetryAfter}.", [nameof(RetryAfter)]);
         }
 
-        if (AnnounceDelay < TimeSpan.FromSeconds(1) || AnnounceDelay > TimeSpan.FromMinutes(10))
+        if (AnnounceDelay < TimeSpan.FromMilliseconds(100) || AnnounceDelay > TimeSpan.FromMinutes(10))
         {
-            yield return new ValidationResult($"Events:AnnounceDelay must be between 00:00:01 and 00:10:00; got {AnnounceDelay}.", [nameof(AnnounceDelay)]);
+            yield return new ValidationResult($"Events:AnnounceDelay must be between 00:00:00.1 and 00:10:00; got {AnnounceDelay}.", [nameof(AnnounceDelay)]);
         }
 
         if (DeliveryTimeout < TimeSpan.FromSeconds(1) || DeliveryTimeout > TimeSpan.FromMinutes(1))

@@ -74,7 +74,7 @@ public sealed partial class AccountRepository
                 }).ConfigureAwait(false);
                 if (saved.Status == SaveStatus.Written)
                 {
-                    await moves.RevealAsync(cancellationToken).ConfigureAwait(false);
+                    await moves.AfterWriteAsync(cancellationToken).ConfigureAwait(false);
                     moves.Stale(due, item.Loaded.Stored?.Due, item.Read).ToList().ForEach(stale.Add);
                 }
 

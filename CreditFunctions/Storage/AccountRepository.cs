@@ -129,7 +129,7 @@ public sealed partial class AccountRepository(
         var outcome = await WriteAsync(loaded, due, cancellationToken).ConfigureAwait(false);
         if (outcome.Status == SaveStatus.Written)
         {
-            await moves.RevealAsync(cancellationToken).ConfigureAwait(false);
+            await moves.AfterWriteAsync(cancellationToken).ConfigureAwait(false);
             await moves.CommitAsync(due, loaded.Stored?.Due, cancellationToken).ConfigureAwait(false);
         }
         else if (outcome.Status == SaveStatus.AlreadyRecorded)

@@ -2,30 +2,27 @@ namespace CreditFunctions.Storage;
 
 /// <summary>
 /// Hands a customer's new events to the platform for delivery. A save that records events announces them before its
-/// write, delayed, so a crash right after the write still gets them delivered; once the write has landed the
-/// announcement is revealed at once, and a save that wrote nothing takes it back.
+/// write, hidden for a short delay, so the delivery comes after the write has landed, and a crash right after the write
+/// still gets them delivered (a write that never lands leaves an announcement that finds nothing to send). A write that
+/// took longer than the delay is announced again once it has landed: the first announcement may have come too early.
 /// </summary>
 public interface IEventAnnouncer
 {
-    /// <summary>Announces, not yet visible; null when events are off.</summary>
+    /// <summary>Announces, visible after the delay; null when events are off.</summary>
     Task<EventAnnouncement?> AnnounceAsync(string customerId, CancellationToken cancellationToken = default);
 
-    /// <summary>Makes an announcement visible now: its write has landed.</summary>
-    Task RevealAsync(EventAnnouncement announcement, CancellationToken cancellationToken = default);
-
-    /// <summary>Takes an announcement back: nothing was written.</summary>
-    Task CancelAsync(EventAnnouncement announcement, CancellationToken cancellationToken = default);
+    /// <summary>After the write landed: announces again, visible now, when the write took too long for the first announcement.</summary>
+    Task AfterWriteAsync(EventAnnouncement announcement, CancellationToken cancellationToken = default);
 }
 
-/// <summary>One announcement, as the queue knows it.</summary>
-public sealed record EventAnnouncement(string MessageId, string PopReceipt);
+/// <param name="CustomerId">Whose events.</param>
+/// <param name="SentAt">A <see cref="System.Diagnostics.Stopwatch"/> timestamp taken before the announcement was sent.</param>
+public sealed record EventAnnouncement(string CustomerId, long SentAt);
 
 /// <summary>Events off: nothing to announce.</summary>
 public sealed class NoEventAnnouncer : IEventAnnouncer
 {
     public Task<EventAnnouncement?> AnnounceAsync(string customerId, CancellationToken cancellationToken = default) => Task.FromResult<EventAnnouncement?>(null);
 
-    public Task RevealAsync(EventAnnouncement announcement, CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-    public Task CancelAsync(EventAnnouncement announcement, CancellationToken cancellationToken = default) => Task.CompletedTask;
+    public Task AfterWriteAsync(EventAnnouncement announcement, CancellationToken cancellationToken = default) => Task.CompletedTask;
 }

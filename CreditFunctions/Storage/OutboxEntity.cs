@@ -42,13 +42,14 @@ internal static class OutboxEntity
 }
 
 /// <summary>The JSON body of an event as the SaaS receives it.</summary>
+/// <param name="Sequence">The customer's event number, from 1 without gaps: a receiver can tell it missed none.</param>
 public sealed record EventBody(
-    string Id, string Type, string CustomerId, long LedgerSequence, DateTimeOffset OccurredAt, long Available, IReadOnlyDictionary<string, object?> Data)
+    string Id, string Type, string CustomerId, long Sequence, long LedgerSequence, DateTimeOffset OccurredAt, long Available, IReadOnlyDictionary<string, object?> Data)
 {
     public static EventBody Of(AccountEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return new(e.Id, e.Type, e.CustomerId, e.LedgerSequence, e.OccurredAt, e.Available, e.Data);
+        return new(e.Id, e.Type, e.CustomerId, e.Sequence, e.LedgerSequence, e.OccurredAt, e.Available, e.Data);
     }
 }
 

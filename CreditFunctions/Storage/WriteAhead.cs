@@ -7,7 +7,8 @@ namespace CreditFunctions.Storage;
 /// before each write attempt (so a crash after the write still leaves them scheduled); after the write that lands, the
 /// entries the row named before and those put down by attempts that lost go, unless the saved row names the same index
 /// row (one subscription, one UTC day), each removed by its own ETag so an entry rewritten since is never taken. Events:
-/// announced before the first write that records any, revealed once one lands, taken back if none does.
+/// announced before the first write that records any (shown after a short delay), and again after the write that lands
+/// when it landed too late for that (<see cref="IEventAnnouncer"/>).
 /// </summary>
 public sealed class WriteAhead(ICreditStore store, string customerId, IEventAnnouncer? announcer = null)
 {
@@ -23,13 +24,13 @@ public sealed class WriteAhead(ICreditStore store, string customerId, IEventAnno
         }
     }
 
-    /// <summary>After the write landed: the events' announcement is revealed now (else it shows itself after its delay).</summary>
-    internal async Task RevealAsync(CancellationToken cancellationToken)
+    /// <summary>After the write landed: announced again when it landed too late for the announcement made before it.</summary>
+    internal async Task AfterWriteAsync(CancellationToken cancellationToken)
     {
         if (_announced is { } announced && announcer is not null)
         {
             _announced = null;
-            await announcer.RevealAsync(announced, cancellationToken).ConfigureAwait(false);
+            await announcer.AfterWriteAsync(announced, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -103,12 +104,8 @@ public sealed class WriteAhead(ICreditStore store, string customerId, IEventAnno
     /// <summary>When this unit of work wrote nothing: what it put down goes, unless the row as it is now names that index row.</summary>
     internal async Task AbandonAsync(CancellationToken cancellationToken)
     {
-        if (_announced is { } announced && announcer is not null)
-        {
-            _announced = null;
-            await announcer.CancelAsync(announced, cancellationToken).ConfigureAwait(false);
-        }
-
+        // An announcement made for a write that did not land shows itself later and finds nothing new: it is left alone.
+        _announced = null;
         if (_placed.Count == 0)
         {
             return;

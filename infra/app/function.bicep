@@ -17,6 +17,12 @@ param allowPastDue bool
 @description('Whether the app reads the Stripe API (reconciliation, pack prices, the import): sets Stripe__ApiKey to the Key Vault reference.')
 param useStripeApi bool
 param planCredits string
+
+@description('Where events to the SaaS are posted; empty: events off (then no signing secret is read).')
+param eventsWebhookUrl string
+param eventsQueue string
+param eventsLowBelow int
+param eventsLowBelowPercent int
 param maximumInstanceCount int
 param instanceMemoryMB int
 
@@ -98,6 +104,13 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       Stripe__WebhookSecret: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/StripeWebhookSecret)'
       Stripe__ApiKey: useStripeApi ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/StripeApiKey)' : ''
       Stripe__PlanCredits: planCredits
+
+      // Events to the SaaS (docs/events.md): off while the URL is empty; the signing secret from Key Vault when on.
+      Events__WebhookUrl: eventsWebhookUrl
+      Events__WebhookSecret: empty(eventsWebhookUrl) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/EventsWebhookSecret)'
+      Events__Queue: eventsQueue
+      Events__LowBelow: string(eventsLowBelow)
+      Events__LowBelowPercent: string(eventsLowBelowPercent)
     }
   }
 }

@@ -1,4 +1,4 @@
-// Key Vault in RBAC mode for the Stripe secrets. A secret is written only when its value is passed in; otherwise the
+// Key Vault in RBAC mode for the Stripe secrets and the events signing secret. A secret is written only when its value is passed in; otherwise the
 // operator sets it after deployment (see the README), and the app refuses to start until the webhook secret is there.
 param location string
 param tags object
@@ -9,6 +9,9 @@ param stripeWebhookSecret string
 
 @secure()
 param stripeApiKey string
+
+@secure()
+param eventsWebhookSecret string
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: keyVaultName
@@ -40,6 +43,14 @@ resource apiKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(stri
   name: 'StripeApiKey'
   properties: {
     value: stripeApiKey
+  }
+}
+
+resource eventsSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(eventsWebhookSecret)) {
+  parent: vault
+  name: 'EventsWebhookSecret'
+  properties: {
+    value: eventsWebhookSecret
   }
 }
 

@@ -89,6 +89,19 @@ var alerts = [
     operator: 'GreaterThanOrEqual'
     threshold: refusedWebhooksThreshold
   }
+  {
+    name: 'events-poisoned'
+    displayName: 'CreditFunctions: event delivery failing'
+    description: 'A customer\'s events could not be delivered to the SaaS endpoint (Events__WebhookUrl) after every attempt and their queue message went to the poison queue. Nothing is lost: the events stay in the outbox and go with the customer\'s next change. Check the endpoint (its answers are in the traces), then put the message back on the queue to deliver them sooner (docs/events.md).'
+    severity: 2
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT1H'
+    query: 'customMetrics\n| where name == \'credits.events.poisoned\'\n| summarize poisoned = sum(valueSum)'
+    measure: 'poisoned'
+    aggregation: 'Total'
+    operator: 'GreaterThan'
+    threshold: 0
+  }
 ]
 
 resource alertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [

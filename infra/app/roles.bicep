@@ -1,8 +1,11 @@
 // Role assignments: what the app's identity may do, and (optionally) what the deploying operator may do. Nothing more
 // than the app and its host use: blobs (timer lease, schedule monitor, deployment package), tables (the app's, and the
-// host's diagnostic events), telemetry and the Stripe secrets. No queue role: nothing uses queues.
+// host's diagnostic events), the events queue and its poison queue (only those two), telemetry and the secrets.
 param storageAccountName string
 param tableNames array
+
+@description('The events queue and its poison queue: the only queues the app and its host use.')
+param queueNames array
 param applicationInsightsName string
 param keyVaultName string
 param identityPrincipalId string
@@ -18,6 +21,7 @@ var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
@@ -36,6 +40,18 @@ resource appTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-
   for tableName in tableNames: {
     parent: tableService
     name: tableName
+  }
+]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource eventQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = [
+  for queueName in queueNames: {
+    parent: queueService
+    name: queueName
   }
 ]
 
@@ -69,6 +85,20 @@ resource appTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
   }
 }
+
+// The events queue (the app sends, hides, reveals and deletes its messages; the host's trigger reads them) and its poison
+// queue (the host moves a failing message there): per queue, not the account.
+resource appQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (queueName, i) in queueNames: {
+    name: guid(eventQueues[i].id, identityPrincipalId, roles.storageQueueDataContributor)
+    scope: eventQueues[i]
+    properties: {
+      principalId: identityPrincipalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    }
+  }
+]
 
 resource appMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(appInsights.id, identityPrincipalId, roles.monitoringMetricsPublisher)

@@ -1,10 +1,14 @@
-// The storage account for the Functions host (leases, timer monitor), the deployment package and the app's tables.
+// The storage account for the Functions host (leases, timer monitor), the deployment package, the app's tables and the
+// events queue (with the poison queue the host moves failing messages to).
 // Shared-key access is off: everything reaches it with Entra ID (the app's managed identity).
 param location string
 param tags object
 param storageAccountName string
 param deploymentContainerName string
 param tableNames array
+
+@description('The events queue and its poison queue: created here, since the app\'s queue role is scoped to them and cannot create a queue.')
+param queueNames array
 
 @description('Redundancy of the account: Standard_ZRS (zone-redundant) where the region has availability zones, else Standard_LRS.')
 param skuName string
@@ -49,6 +53,18 @@ resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-
   for tableName in tableNames: {
     parent: tableService
     name: tableName
+  }
+]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
+  for queueName in queueNames: {
+    parent: queueService
+    name: queueName
   }
 ]
 
