@@ -67,6 +67,17 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
         var pair = await MeasureAsync(plan, ApiConcurrency, spend => PairAsync(table, spend.Customer, spend.Key));
         rows.Add(Row(rtt, "many customers", "minimal read + transaction pair", pair));
 
+        // The same units of work as a hold (a little more than they cost) and a capture of what they cost: two writes.
+        var held = await MeasureAsync(plan, ApiConcurrency, async spend =>
+        {
+            var hold = await engine.Credits.HoldAsync(spend.Customer, new HoldRequest(spend.Amount + 5, "h" + spend.Key, HoldRequest.DefaultExpiresIn, null, null));
+            var holdId = hold.Value?.Hold?.HoldId ?? throw new InvalidOperationException($"{spend.Key}'s hold was refused: {hold.Refusal}");
+            var capture = await engine.Credits.CaptureAsync(spend.Customer, new CaptureRequest(holdId, spend.Amount, "c" + spend.Key, null, null));
+            return capture.Refusal is null ? 0 : throw new InvalidOperationException($"{spend.Key}'s capture was refused: {capture.Refusal}");
+        });
+        rows.Add(Row(rtt, "many customers", "engine, hold + capture", held));
+        failures.AddRange(await CheckHoldsAsync(engine.Store, plan));
+
         // One hot customer: the engine, a plain optimistic loop, a naive read-modify-write.
         // One amount for every hot spend, so the credits a lost spend leaves behind count the lost spends exactly.
         var hot = Enumerable.Range(0, sizes.HotSpenders * sizes.HotSpendsEach).Select(i => (Customer: Hot, Amount: HotAmount, Key: $"hot-{i}")).ToList();
@@ -224,19 +235,7 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
         foreach (var customer in spends.GroupBy(s => s.Customer))
         {
             var account = (await store.GetAccountAsync(customer.Key))?.State;
-            var ledger = new List<LedgerEntry>();
-            long? below = null;
-            while (true)
-            {
-                var page = await store.GetLedgerAsync(customer.Key, 100, below);
-                ledger.AddRange(page);
-                if (page.Count < 100)
-                {
-                    break;
-                }
-
-                below = page[^1].Sequence;
-            }
+            var ledger = await LedgerAsync(store, customer.Key);
 
             var sequences = ledger.Select(e => e.Sequence).Order().ToList();
             if (account is null || !sequences.SequenceEqual(Enumerable.Range(1, ledger.Count).Select(i => (long)i)) || account.LedgerSequence != ledger.Count)
@@ -271,6 +270,45 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
         }
 
         return failures;
+    }
+
+    /// <summary>After the hold + capture phase: no hold left open, one capture per unit of work of its amount, the ledger replays.</summary>
+    private static async Task<List<string>> CheckHoldsAsync(ICreditStore store, IReadOnlyList<(string Customer, int Amount, string Key)> units)
+    {
+        var failures = new List<string>();
+        foreach (var customer in units.GroupBy(u => u.Customer))
+        {
+            var account = (await store.GetAccountAsync(customer.Key))!.State;
+            var ledger = await LedgerAsync(store, customer.Key);
+
+            var replayed = ledger.SelectMany(e => e.Parts).GroupBy(p => p.BucketId).ToDictionary(g => g.Key, g => g.Sum(p => p.Amount));
+            var captures = ledger.Where(e => e.Kind == LedgerKind.Capture).ToDictionary(e => e.IdempotencyKey!, StringComparer.Ordinal);
+            if (account.Holds.Count > 0 || account.Grants.Any(g => replayed.GetValueOrDefault(g.Id) != g.Remaining)
+                || customer.Any(u => !captures.ContainsKey("c" + u.Key)) || captures.Count != customer.Count())
+            {
+                failures.Add($"hold + capture: {customer.Key} has {account.Holds.Count} open holds and {captures.Count} captures for {customer.Count()} units, or a ledger that does not replay");
+            }
+        }
+
+        return failures;
+    }
+
+    /// <summary>Every ledger entry of the customer, newest first, page by page.</summary>
+    private static async Task<List<LedgerEntry>> LedgerAsync(ICreditStore store, string customerId)
+    {
+        var ledger = new List<LedgerEntry>();
+        long? below = null;
+        while (true)
+        {
+            var page = await store.GetLedgerAsync(customerId, 100, below);
+            ledger.AddRange(page);
+            if (page.Count < 100)
+            {
+                return ledger;
+            }
+
+            below = page[^1].Sequence;
+        }
     }
 
     /// <summary>The <paramref name="p"/> quantile of sorted values (nearest rank); 0 for none.</summary>

@@ -23,6 +23,22 @@ internal static class CreditsClient
     public static Task<FunctionHttp.Answer> GrantAsync(AppHost app, string customerId, long amount, string key, DateTimeOffset? expiresAt = null, string reason = "support") =>
         GrantAsync(app, customerId, JsonSerializer.Serialize(new { amount, idempotencyKey = key, expiresAt, reason }));
 
+    public static Task<FunctionHttp.Answer> HoldAsync(AppHost app, string customerId, string body) =>
+        FunctionHttp.InvokeAsync(app, r => app.Function<HoldCredits>().PlaceAsync(r, customerId, CancellationToken.None), "POST", Route(customerId, "/holds"), body: body);
+
+    public static Task<FunctionHttp.Answer> HoldAsync(AppHost app, string customerId, long amount, string key, int? expiresIn = null, string? reason = null) =>
+        HoldAsync(app, customerId, JsonSerializer.Serialize(new { amount, idempotencyKey = key, expiresIn, reason }));
+
+    public static Task<FunctionHttp.Answer> CaptureAsync(AppHost app, string customerId, string holdId, string body) =>
+        FunctionHttp.InvokeAsync(app, r => app.Function<HoldCredits>().CaptureAsync(r, customerId, holdId, CancellationToken.None), "POST", Route(customerId, $"/holds/{holdId}/capture"), body: body);
+
+    public static Task<FunctionHttp.Answer> CaptureAsync(AppHost app, string customerId, string holdId, long amount, string key) =>
+        CaptureAsync(app, customerId, holdId, JsonSerializer.Serialize(new { amount, idempotencyKey = key }));
+
+    public static Task<FunctionHttp.Answer> ReleaseAsync(AppHost app, string customerId, string holdId, string key) =>
+        FunctionHttp.InvokeAsync(app, r => app.Function<HoldCredits>().ReleaseAsync(r, customerId, holdId, CancellationToken.None), "POST",
+            Route(customerId, $"/holds/{holdId}/release"), body: JsonSerializer.Serialize(new { idempotencyKey = key }));
+
     public static Task<FunctionHttp.Answer> AlertsAsync(AppHost app, string customerId) =>
         FunctionHttp.InvokeAsync(app, r => app.Function<CreditAlerts>().GetAsync(r, customerId, CancellationToken.None), "GET", Route(customerId, "/alerts"));
 

@@ -7,7 +7,12 @@ namespace CreditFunctions.Tests.Functions;
 /// <summary>Calls an HTTP function the way the worker does: a request in, the function's IResult executed into a response.</summary>
 internal static class FunctionHttp
 {
-    public sealed record Answer(int Status, string ContentType, JsonElement Body, IHeaderDictionary Headers);
+    public sealed record Answer(int Status, string ContentType, JsonElement Body, IHeaderDictionary Headers)
+    {
+        /// <summary>The problem details' <c>type</c>; null for an answer that is not a problem.</summary>
+        public string? ProblemType() =>
+            Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String ? type.GetString() : null;
+    }
 
     public static async Task<Answer> InvokeAsync(
         AppHost app, Func<HttpRequest, Task<IResult>> function, string method, string path, string query = "", string? body = null)

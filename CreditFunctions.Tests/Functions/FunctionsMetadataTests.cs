@@ -75,6 +75,9 @@ public class FunctionsMetadataTests
     [InlineData("GetCreditsLedger", "get", "customers/{customerId}/credits/ledger")]
     [InlineData("GetCreditAlerts", "get", "customers/{customerId}/credits/alerts")]
     [InlineData("PutCreditAlerts", "put", "customers/{customerId}/credits/alerts")]
+    [InlineData("PlaceCreditHold", "post", "customers/{customerId}/credits/holds")]
+    [InlineData("CaptureCreditHold", "post", "customers/{customerId}/credits/holds/{holdId}/capture")]
+    [InlineData("ReleaseCreditHold", "post", "customers/{customerId}/credits/holds/{holdId}/release")]
     public void CreditsApi_RoutesWithFunctionKey(string function, string method, string route)
     {
         var http = Binding(function, "httpTrigger");

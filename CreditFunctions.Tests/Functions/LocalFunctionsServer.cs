@@ -35,6 +35,9 @@ internal sealed class LocalFunctionsServer : IAsyncDisposable
         web.MapPost("/api/customers/{customerId}/credits/spend", (HttpRequest r, string customerId, CancellationToken ct) => Now<SpendCredits>().RunAsync(r, customerId, ct));
         web.MapPost("/api/customers/{customerId}/credits/grants", (HttpRequest r, string customerId, CancellationToken ct) => Now<GrantCredits>().RunAsync(r, customerId, ct));
         web.MapGet("/api/customers/{customerId}/credits/ledger", (HttpRequest r, string customerId, CancellationToken ct) => Now<GetCreditsLedger>().RunAsync(r, customerId, ct));
+        web.MapPost("/api/" + HoldCredits.Route, (HttpRequest r, string customerId, CancellationToken ct) => Now<HoldCredits>().PlaceAsync(r, customerId, ct));
+        web.MapPost("/api/" + HoldCredits.Route + "/{holdId}/capture", (HttpRequest r, string customerId, string holdId, CancellationToken ct) => Now<HoldCredits>().CaptureAsync(r, customerId, holdId, ct));
+        web.MapPost("/api/" + HoldCredits.Route + "/{holdId}/release", (HttpRequest r, string customerId, string holdId, CancellationToken ct) => Now<HoldCredits>().ReleaseAsync(r, customerId, holdId, ct));
         web.MapGet("/api/" + CreditAlerts.Route, (HttpRequest r, string customerId, CancellationToken ct) => Now<CreditAlerts>().GetAsync(r, customerId, ct));
         web.MapPut("/api/" + CreditAlerts.Route, (HttpRequest r, string customerId, CancellationToken ct) => Now<CreditAlerts>().PutAsync(r, customerId, ct));
         await web.StartAsync();

@@ -50,4 +50,37 @@ public class AccountRowTests
 
         Assert.Equal(state.PendingRefunds, RoundTrip(state).PendingRefunds);
     }
+
+    [Fact]
+    public void TheMostOpenHolds_EachWithTheLongestReason_FitTheRow_AndComeBackWhole()
+    {
+        var yearly = Yearly("sub_1Rows", Start, balance: 1000, lastReset: Start);
+        var account = new CustomerAccount("cus_1Rows", AccountState.Empty("cus_1Rows").With(yearly with { Stripe = yearly.Stripe with { CustomerId = "cus_1Rows" } }), new ResetPolicy(), 99);
+        for (var i = 0; i < AccountLimits.MaxOpenHolds; i++)
+        {
+            Assert.Null(account.PlaceHold(new HoldRequest(1, $"h{i}", HoldRequest.MaxExpiresIn, new string('積', 500), null), Start.AddDays(1)).Refusal);
+        }
+
+        var back = RoundTrip(account.State);
+
+        Assert.Equal((AccountLimits.MaxOpenHolds, 1000L, (long)AccountLimits.MaxOpenHolds), (back.Holds.Count, back.Held, back.HoldSequence));
+        Assert.Equal(account.State.Holds[^1].Parts, back.Holds[^1].Parts);
+    }
+
+    [Fact]
+    public void AnAccountPastAzuresEntitySize_IsRefusedAsFull_NotSentToBeRefusedByTheStore()
+    {
+        var grants = Enumerable.Range(0, AccountLimits.MaxOpenGrants).Select(i => new GrantedBucket
+        {
+            Id = $"grant-{i}", Kind = BucketKind.Grant, Granted = 1, Remaining = 1, GrantedAt = Start, Reason = new string('積', AccountLimits.MaxBucketReason),
+        }).ToList();
+        var holds = Enumerable.Range(1, AccountLimits.MaxOpenHolds).Select(i => new Hold
+        {
+            Id = Hold.IdOf(i), Amount = 1, Parts = [new HeldPart($"grant-{i % 1000}", 1, null)], CreatedAt = Start, ExpiresAt = Start.AddHours(24),
+            Reason = new string('積', AccountLimits.MaxBucketReason),
+        }).ToList();
+        var state = AccountState.Empty("cus_1Full") with { Grants = grants, Holds = holds, HoldSequence = holds.Count };
+
+        Assert.Throws<AccountTooLargeException>(() => AccountRow.ToEntity(new AccountWrite(state, new AccountChanges(), 1, null, new Dictionary<string, DueEntry>())));
+    }
 }

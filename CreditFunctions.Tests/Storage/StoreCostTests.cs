@@ -96,4 +96,30 @@ public class StoreCostTests
 
         Assert.Equal(["read", "write"], store.Calls);
     }
+
+    [Fact]
+    public async Task HoldsThenCaptures_CostAReadAndAWriteEach_PlusOneIndexEntryForTheFirstHoldsExpiry()
+    {
+        var (app, store) = await AppHost.StartAsync(P1.AddMinutes(1), inner => new CountingStore(inner));
+        await using var _ = app;
+        await WebhookClient.DeliverOkAsync(app, SubscriptionEvent("evt_1CostH", "customer.subscription.created", P1, "sub_1CostH", "active", YearlyPro, P1));
+        var calls = new List<IReadOnlyList<string>>();
+        for (var i = 0; i < 3; i++)
+        {
+            store.Clear();
+            var hold = (await app.Credits.HoldAsync("cus_1CostH", new HoldRequest(10, $"h{i}", HoldRequest.DefaultExpiresIn, null, null))).Value!.Hold!;
+            calls.Add(store.Calls);
+            store.Clear();
+            Assert.Null((await app.Credits.CaptureAsync("cus_1CostH", new CaptureRequest(hold.HoldId, 5, $"c{i}", null, null))).Refusal);
+            calls.Add(store.Calls);
+        }
+
+        // The first hold puts down the account's entry at its expiry; later holds expire after it, so it stays.
+        Assert.Equal([["read", "place", "write"], ["read", "write"], ["read", "write"], ["read", "write"], ["read", "write"], ["read", "write"]], calls);
+
+        // The entry left behind comes due, finds nothing open, and goes.
+        app.Time.SetUtcNow(P1.AddMinutes(20));
+        await app.RunAsync();
+        Assert.DoesNotContain(await app.Store.AllDueAsync(), e => e.SubscriptionId == "cus_1CostH");
+    }
 }

@@ -12,6 +12,9 @@ public static class AccountLimits
     /// <summary>A granted bucket keeps the first this many characters of its reason; the ledger keeps it whole.</summary>
     public const int MaxBucketReason = 100;
 
+    /// <summary>Open holds one customer may have at once.</summary>
+    public const int MaxOpenHolds = 1000;
+
     /// <summary>Refunds told of before their purchase's grant one customer's account keeps (each for a different payment).</summary>
     public const int MaxPendingRefunds = 50;
 }

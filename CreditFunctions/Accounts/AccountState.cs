@@ -29,10 +29,19 @@ public sealed record AccountState
     /// <summary>Refunds Stripe told of before the purchase they refund was granted: applied when it is.</summary>
     public IReadOnlyList<PendingRefund> PendingRefunds { get; init; } = [];
 
+    /// <summary>Open holds: credits reserved out of their buckets until captured, released or expired.</summary>
+    public IReadOnlyList<Hold> Holds { get; init; } = [];
+
+    /// <summary>The number of the customer's last hold; holds are numbered from 1, so a lower number names a closed one.</summary>
+    public long HoldSequence { get; init; }
+
     public static AccountState Empty(string customerId) => new() { CustomerId = customerId };
 
-    /// <summary>Nothing held: no subscription and no granted bucket.</summary>
-    public bool IsEmpty => Subscriptions.Count == 0 && Grants.Count == 0;
+    /// <summary>Nothing held: no subscription, no granted bucket, no open hold.</summary>
+    public bool IsEmpty => Subscriptions.Count == 0 && Grants.Count == 0 && Holds.Count == 0;
+
+    /// <summary>Credits reserved by open holds.</summary>
+    public long Held => Holds.Sum(h => h.Amount);
 
     public Subscription? Find(string subscriptionId) => Subscriptions.FirstOrDefault(s => s.Id == subscriptionId);
 
@@ -61,5 +70,8 @@ public sealed record AccountState
         && other.AlertLevel == AlertLevel
         && other.Subscriptions.SequenceEqual(Subscriptions)
         && other.Grants.SequenceEqual(Grants)
-        && other.PendingRefunds.SequenceEqual(PendingRefunds);
+        && other.PendingRefunds.SequenceEqual(PendingRefunds)
+        && other.HoldSequence == HoldSequence
+        && other.Holds.Count == Holds.Count
+        && other.Holds.Zip(Holds).All(p => p.First.Id == p.Second.Id && p.First.Amount == p.Second.Amount && p.First.ExpiresAt == p.Second.ExpiresAt);
 }

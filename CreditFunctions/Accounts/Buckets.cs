@@ -134,7 +134,9 @@ public static class Buckets
             expired.Add((now, new LedgerPart(plan.PlanBucketId, -plan.Balance, 0), plan.Id));
         }
 
-        var kept = account.Grants.Where(g => !g.IsExpired(now) && g.Remaining > 0 && !(g.SubscriptionId is { } id && endedIds.Contains(id))).ToList();
+        // A granted bucket whose credits an open hold took stays while it lives: what the hold gives back returns to it.
+        var held = account.Holds.SelectMany(h => h.Parts).Select(p => p.BucketId).ToHashSet(StringComparer.Ordinal);
+        var kept = account.Grants.Where(g => !g.IsExpired(now) && (g.Remaining > 0 || held.Contains(g.Id)) && !(g.SubscriptionId is { } id && endedIds.Contains(id))).ToList();
         var next = account with
         {
             Grants = kept.Count == account.Grants.Count ? account.Grants : kept,
@@ -142,6 +144,29 @@ public static class Buckets
         };
         return (expired.Count == 0 && kept.Count == account.Grants.Count ? account : next, expired);
     }
+
+    /// <summary>
+    /// Whether <paramref name="part"/>'s bucket is the one its credits were taken from, still live at
+    /// <paramref name="now"/>: a plan bucket or rollover of the same month (the same expiry), a granted bucket before its
+    /// expiry. Its remaining credits now (0 for a bucket that is gone).
+    /// </summary>
+    public static (bool Live, long Remaining) Find(AccountState account, HeldPart part, DateTimeOffset now, TimeSpan renewalGrace)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ArgumentNullException.ThrowIfNull(part);
+        if (account.Subscriptions.FirstOrDefault(s => s.PlanBucketId == part.BucketId) is { } subscription)
+        {
+            var window = PlanWindowOf(subscription, now, renewalGrace);
+            return (window is not null && window.ExpiresAt == part.BucketExpiresAt && window.SpendableUntil > now, subscription.Balance);
+        }
+
+        return account.Grants.FirstOrDefault(g => g.Id == part.BucketId) is { } grant
+            ? (!grant.IsExpired(now) && grant.ExpiresAt == part.BucketExpiresAt, grant.Remaining)
+            : (false, 0);
+    }
+
+    /// <summary>A live bucket with <paramref name="remainingAfter"/> credits: what a hold gives back, added to what it held.</summary>
+    public static AccountState Give(AccountState account, string bucketId, long remainingAfter) => SetRemaining(account, bucketId, remainingAfter);
 
     private static AccountState SetRemaining(AccountState account, string bucketId, long remaining)
     {

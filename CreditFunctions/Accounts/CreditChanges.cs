@@ -19,10 +19,13 @@ public sealed record GrantRequest(long Amount, string IdempotencyKey, DateTimeOf
     public string Fingerprint => CreditFingerprint.Of(Operation, Amount, Reason, ExpiresAt, null);
 }
 
-/// <summary>What a spend, grant or adjustment did: the amount per bucket, the total after, and its ledger entry.</summary>
+/// <summary>What a spend, grant, adjustment or hold call did: the amount per bucket, the total after, and its ledger entry.</summary>
 public sealed record CreditsReceipt(
     string CustomerId, string IdempotencyKey, string Kind, long Amount, IReadOnlyList<LedgerPart> Parts, long Available, long LedgerSequence, DateTimeOffset At)
 {
+    /// <summary>For a hold, a capture or a release: the hold as that call left it.</summary>
+    public HoldReceipt? Hold { get; init; }
+
     public static CreditsReceipt Of(string customerId, string key, LedgerEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
@@ -33,13 +36,12 @@ public sealed record CreditsReceipt(
 internal static class CreditFingerprint
 {
     /// <summary><c>"metadata": {}</c> and no metadata are the same request; metadata keys compare in order.</summary>
-    public static string Of(string operation, long amount, string? reason, DateTimeOffset? expiresAt, IReadOnlyDictionary<string, string>? metadata) =>
-        JsonSerializer.Serialize(new
-        {
-            operation,
-            amount,
-            reason,
-            expiresAt,
-            metadata = metadata?.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => new[] { m.Key, m.Value }),
-        });
+    /// <param name="target">What the request acts on (a hold's id, a hold's duration); left out of the text when null.</param>
+    public static string Of(string operation, long amount, string? reason, DateTimeOffset? expiresAt, IReadOnlyDictionary<string, string>? metadata, string? target = null)
+    {
+        var ordered = metadata?.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => new[] { m.Key, m.Value });
+        return target is null
+            ? JsonSerializer.Serialize(new { operation, amount, reason, expiresAt, metadata = ordered })
+            : JsonSerializer.Serialize(new { operation, amount, reason, expiresAt, metadata = ordered, target });
+    }
 }

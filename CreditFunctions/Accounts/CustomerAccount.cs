@@ -68,6 +68,7 @@ public sealed partial class CustomerAccount
     private void ExpireDue(DateTimeOffset now)
     {
         Changes.At(now);
+        ReleaseExpiredHolds(now);
         var (expired, parts) = Buckets.Expire(State, now, Policy.Grace);
         if (parts.Count == 0)
         {
@@ -96,9 +97,11 @@ public sealed partial class CustomerAccount
     /// Appends a ledger entry, numbered next and stamped with the credits available after it, and tells the SaaS what it
     /// is and whether the balance crossed the customer's threshold with it.
     /// </summary>
-    private LedgerEntry Append(LedgerEntry entry, DateTimeOffset now)
+    /// <param name="passing">Credits the entry gives to buckets that have ended, which an expiry entry takes right after:
+    /// in this entry's balance, not in the account's.</param>
+    private LedgerEntry Append(LedgerEntry entry, DateTimeOffset now, long passing = 0)
     {
-        var numbered = entry with { Sequence = State.LedgerSequence + 1, BalanceAfter = Available(now) };
+        var numbered = entry with { Sequence = State.LedgerSequence + 1, BalanceAfter = Available(now) + passing };
         State = State with { LedgerSequence = numbered.Sequence };
         Changes.Add(numbered);
         if (numbered.Kind is not (LedgerKind.Reset or LedgerKind.Rollover))

@@ -31,6 +31,9 @@ public sealed record LedgerEntry
     public string? IdempotencyKey { get; init; }
     public string? Reason { get; init; }
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+    /// <summary>For <c>hold</c>, <c>capture</c> and <c>release</c> entries (and the expiry of what a hold gave back): the hold.</summary>
+    public string? HoldId { get; init; }
 }
 
 /// <summary>What one bucket gained (positive) or lost (negative) in a ledger entry, and what it held after.</summary>
@@ -56,4 +59,13 @@ public static class LedgerKind
 
     /// <summary>A purchase refunded (in full or part): its still unspent credits taken back.</summary>
     public const string Refund = "refund";
+
+    /// <summary>Credits reserved by a hold: taken out of their buckets until the hold closes.</summary>
+    public const string Hold = "hold";
+
+    /// <summary>A hold captured: what it held beyond the capture given back, or the extra taken.</summary>
+    public const string Capture = "capture";
+
+    /// <summary>A hold released (by a call, or by its expiry): everything it held given back.</summary>
+    public const string Release = "release";
 }

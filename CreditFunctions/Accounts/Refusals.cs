@@ -15,6 +15,15 @@ public sealed record InsufficientCredits(string CustomerId, long Available, long
 /// <summary>The customer holds the most open granted buckets one customer may (<see cref="AccountLimits.MaxOpenGrants"/>).</summary>
 public sealed record TooManyGrants(string CustomerId, int Open) : Refusal;
 
+/// <summary>No hold with this id was ever made for the customer.</summary>
+public sealed record HoldNotFound(string CustomerId, string HoldId) : Refusal;
+
+/// <summary>The hold was captured, released, or expired (and released) already.</summary>
+public sealed record HoldClosed(string CustomerId, string HoldId) : Refusal;
+
+/// <summary>The customer has the most open holds one customer may (<see cref="AccountLimits.MaxOpenHolds"/>).</summary>
+public sealed record TooManyHolds(string CustomerId, int Open) : Refusal;
+
 /// <summary>The account grew past what one stored row holds.</summary>
 public sealed record AccountFull(string CustomerId, string Detail) : Refusal;
 

@@ -44,7 +44,11 @@ public sealed class CreditsService(AccountRepository accounts, ICreditStore stor
 
             account.ApplyDue(new ResetJob($"read-{Guid.NewGuid():N}", ResetTrigger.Api, now, DryRun: false, account.Policy));
             var buckets = account.BucketsAt(now);
-            return Outcome.Done<CreditsView>(new CreditsView(customerId, now, buckets.Sum(b => b.Remaining), [.. buckets.Select(BucketAnswer.From)]));
+            return Outcome.Done<CreditsView>(new CreditsView(customerId, now, buckets.Sum(b => b.Remaining), [.. buckets.Select(BucketAnswer.From)])
+            {
+                Held = account.State.Held,
+                Holds = [.. account.State.Holds.Select(HoldView.From)],
+            });
         }, saveIf: read => read.Refusal is null, cancellationToken).ConfigureAwait(false);
         return changed.Result;
     }
@@ -69,6 +73,25 @@ public sealed class CreditsService(AccountRepository accounts, ICreditStore stor
     {
         ArgumentNullException.ThrowIfNull(request);
         return _changes.SubmitAsync(customerId, new KeyedChange(request.IdempotencyKey, SpendRequest.Operation, request.Fingerprint, (account, now) => account.Spend(request, now)), cancellationToken);
+    }
+
+    /// <summary>Reserves credits until captured or released (or the hold expires); shares a write with the customer's concurrent calls.</summary>
+    public Task<Outcome<CreditsReceipt>> HoldAsync(string customerId, HoldRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _changes.SubmitAsync(customerId, new KeyedChange(request.IdempotencyKey, HoldRequest.Operation, request.Fingerprint, (account, now) => account.PlaceHold(request, now)), cancellationToken);
+    }
+
+    public Task<Outcome<CreditsReceipt>> CaptureAsync(string customerId, CaptureRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _changes.SubmitAsync(customerId, new KeyedChange(request.IdempotencyKey, CaptureRequest.Operation, request.Fingerprint, (account, now) => account.CaptureHold(request, now)), cancellationToken);
+    }
+
+    public Task<Outcome<CreditsReceipt>> ReleaseAsync(string customerId, ReleaseRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _changes.SubmitAsync(customerId, new KeyedChange(request.IdempotencyKey, ReleaseRequest.Operation, request.Fingerprint, (account, now) => account.ReleaseHold(request, now)), cancellationToken);
     }
 
     public Task<Outcome<CreditsReceipt>> GrantAsync(string customerId, GrantRequest request, CancellationToken cancellationToken = default)

@@ -21,6 +21,47 @@ public static class CreditsRequests
             return errors.Count == 0 ? new SpendRequest(amount, key!, reason, metadata) : null;
         });
 
+    public static (HoldRequest? Request, Dictionary<string, string[]> Errors) ParseHold(string body) =>
+        JsonBody.Parse(body, ["amount", "idempotencyKey", "expiresIn", "reason", "metadata"], (fields, errors) =>
+        {
+            var amount = Amount(fields, errors, allowNegative: false);
+            var key = IdempotencyKey(fields, errors);
+            var expiresIn = HoldRequest.DefaultExpiresIn;
+            if (fields.TryGetValue("expiresIn", out var value) && value.ValueKind != JsonValueKind.Null)
+            {
+                var max = (long)HoldRequest.MaxExpiresIn.TotalSeconds;
+                if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var seconds) || seconds < 1 || seconds > max)
+                {
+                    errors["expiresIn"] = [$"'expiresIn' must be a whole number of seconds from 1 to {max} (24 hours); got {value.GetRawText()}. Leave it out for {HoldRequest.DefaultExpiresIn.TotalMinutes:0} minutes."];
+                }
+                else
+                {
+                    expiresIn = TimeSpan.FromSeconds(seconds);
+                }
+            }
+
+            var reason = Text(fields, errors, "reason", required: false);
+            var metadata = Metadata(fields, errors);
+            return errors.Count == 0 ? new HoldRequest(amount, key!, expiresIn, reason, metadata) : null;
+        });
+
+    public static (CaptureRequest? Request, Dictionary<string, string[]> Errors) ParseCapture(string body, string holdId) =>
+        JsonBody.Parse(body, ["amount", "idempotencyKey", "reason", "metadata"], (fields, errors) =>
+        {
+            var amount = Amount(fields, errors, allowNegative: false);
+            var key = IdempotencyKey(fields, errors);
+            var reason = Text(fields, errors, "reason", required: false);
+            var metadata = Metadata(fields, errors);
+            return errors.Count == 0 ? new CaptureRequest(holdId, amount, key!, reason, metadata) : null;
+        });
+
+    public static (ReleaseRequest? Request, Dictionary<string, string[]> Errors) ParseRelease(string body, string holdId) =>
+        JsonBody.Parse(body, ["idempotencyKey"], (fields, errors) =>
+        {
+            var key = IdempotencyKey(fields, errors);
+            return errors.Count == 0 ? new ReleaseRequest(holdId, key!) : null;
+        });
+
     public static (GrantRequest? Request, Dictionary<string, string[]> Errors) ParseGrant(string body, DateTimeOffset now) =>
         JsonBody.Parse(body, ["amount", "idempotencyKey", "expiresAt", "reason"], (fields, errors) =>
         {

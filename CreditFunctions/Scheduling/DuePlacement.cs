@@ -25,24 +25,24 @@ public static class DuePlacement
 
     /// <summary>
     /// Where the account's own entry sits (keyed by the customer id): the soonest instant something of the account itself
-    /// needs doing when nobody calls, so the SaaS is told on time. With events on: a granted bucket's expiry, and the
-    /// moment its <c>credits.grant_expiring</c> is due. None when nothing is pending.
+    /// needs doing when nobody calls: an open hold's expiry (its credits come back then) and, with events on, a granted
+    /// bucket's expiry and the moment its <c>credits.grant_expiring</c> is due, so the SaaS is told on time. None when
+    /// nothing is pending.
     /// </summary>
     public static DateTimeOffset? OfAccount(AccountState state, DateTimeOffset now, EventPolicy events)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(events);
-        if (!events.Enabled)
-        {
-            return null;
-        }
 
-        var soonest = state.Grants
-            .Where(g => g.Remaining > 0 && g.Kind != BucketKind.Rollover && g.ExpiresAt is not null)
-            .SelectMany(g => g.ExpiringTold ? [g.ExpiresAt!.Value] : new[] { g.ExpiresAt!.Value - events.ExpiringWithin, g.ExpiresAt!.Value })
-            .Where(at => at > now - TimeSpan.FromDays(1))
-            .DefaultIfEmpty(DateTimeOffset.MaxValue)
-            .Min();
+        // An open hold's expiry, always: its credits come back then, whether or not anybody calls.
+        var holds = state.Holds.Select(h => h.ExpiresAt);
+        var grants = events.Enabled
+            ? state.Grants
+                .Where(g => g.Remaining > 0 && g.Kind != BucketKind.Rollover && g.ExpiresAt is not null)
+                .SelectMany(g => g.ExpiringTold ? [g.ExpiresAt!.Value] : new[] { g.ExpiresAt!.Value - events.ExpiringWithin, g.ExpiresAt!.Value })
+                .Where(at => at > now - TimeSpan.FromDays(1))
+            : [];
+        var soonest = holds.Concat(grants).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
         return soonest == DateTimeOffset.MaxValue ? null : soonest < now ? now : soonest;
     }
 }

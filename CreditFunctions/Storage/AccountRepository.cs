@@ -100,14 +100,19 @@ public sealed partial class AccountRepository(
         }
 
         // The account's own entry (keyed by the customer id): what of the account itself is next due (DuePlacement.OfAccount).
+        // An entry still ahead that comes no later than needed stays where it is, even when nothing is pending any more:
+        // a hold made and captured within minutes then costs no index write, and the visit it leaves finds nothing and
+        // ends it. Only an entry that has come due, or one that would come too late, is moved or removed.
         var customerId = account.CustomerId;
-        if (!account.Exists || now is not { } when || DuePlacement.OfAccount(account.State, when, _events) is not { } next)
+        var next = account.Exists && now is { } when ? DuePlacement.OfAccount(account.State, when, _events) : null;
+        var kept = due.TryGetValue(customerId, out var own) && now is { } asNow && own.DueAt > asNow && (next is null || next >= own.DueAt);
+        if (!account.Exists || (next is null && !kept))
         {
             due.Remove(customerId);
         }
-        else if (!due.TryGetValue(customerId, out var own) || own.DueAt != next)
+        else if (next is { } at && !kept && (own is null || own.DueAt != at))
         {
-            due[customerId] = new DueEntry(customerId, customerId, next);
+            due[customerId] = new DueEntry(customerId, customerId, at);
         }
 
         return due;

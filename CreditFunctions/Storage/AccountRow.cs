@@ -7,9 +7,10 @@ using CreditFunctions.Subscriptions;
 namespace CreditFunctions.Storage;
 
 /// <summary>
-/// The account row: the subscriptions, granted buckets and due-index entries as JSON split over numbered columns
-/// (<see cref="JsonColumns"/>), beside plain columns for what an operator looks for in a table browser. Room for about 250
-/// subscriptions and well over the 1,000 open grants the API allows, within the 1 MiB an entity may hold. Every save
+/// The account row: the subscriptions, granted buckets, open holds and due-index entries as JSON split over numbered
+/// columns (<see cref="JsonColumns"/>), beside plain columns for what an operator looks for in a table browser. Room for
+/// about 250 subscriptions, and for the 1,000 open grants or the 1,000 open holds the API allows; a row past the 1 MiB an
+/// entity may hold is refused here (<see cref="AccountTooLargeException"/>), not by the store. Every save
 /// writes every column the row can have (unused chunks empty), so a merge leaves no stale column behind.
 /// </summary>
 internal static class AccountRow
@@ -18,6 +19,10 @@ internal static class AccountRow
     private const int GrantChunks = 12;
     private const int DueChunks = 2;
     private const int PendingRefundChunks = 1;
+    private const int HoldChunks = 16;
+
+    /// <summary>Azure's 1 MiB for an entity (names and values, strings as UTF-16), less room for the system properties.</summary>
+    private const int MaxEntityBytes = 1_000_000;
 
     public static TableEntity ToEntity(AccountWrite write)
     {
@@ -37,11 +42,20 @@ internal static class AccountRow
         Write(entity, "Subscriptions", state.Subscriptions, SubscriptionChunks, state.CustomerId, "subscriptions");
         Write(entity, "Grants", state.Grants, GrantChunks, state.CustomerId, "granted buckets");
         Write(entity, "PendingRefunds", state.PendingRefunds, PendingRefundChunks, state.CustomerId, "refunds kept for their purchase");
+        Write(entity, "Holds", state.Holds, HoldChunks, state.CustomerId, "open holds");
+        entity["HoldSequence"] = state.HoldSequence;
+        entity["HoldCount"] = state.Holds.Count;
         var due = write.Due.Values
             .OrderBy(e => e.SubscriptionId, StringComparer.Ordinal)
             .Select(e => new StoredDue(e.SubscriptionId, e.DueAt, e.ConcurrencyToken))
             .ToList();
         Write(entity, "Due", due, DueChunks, state.CustomerId, "due-index entries");
+        if (SizeOf(entity) > MaxEntityBytes)
+        {
+            // Each part fits its columns, all of them together do not (many open grants with long reasons and many holds).
+            throw new AccountTooLargeException(state.CustomerId, "granted buckets and open holds together");
+        }
+
         return entity;
     }
 
@@ -59,11 +73,17 @@ internal static class AccountRow
             AlertLevel = entity.GetString("AlertLevel") is { Length: > 0 } level ? level : null,
             Alerts = Alerts(entity.GetInt64("AlertLowBelow"), entity.GetInt32("AlertLowBelowPercent")),
             PendingRefunds = JsonColumns.Read<List<PendingRefund>>(entity, "PendingRefunds") ?? [],
+            Holds = JsonColumns.Read<List<Hold>>(entity, "Holds") ?? [],
+            HoldSequence = entity.GetInt64("HoldSequence") ?? 0,
         };
         var due = (JsonColumns.Read<List<StoredDue>>(entity, "Due") ?? [])
             .ToDictionary(d => d.SubscriptionId, d => new DueEntry(d.SubscriptionId, customerId, d.At, d.Token), StringComparer.Ordinal);
         return new StoredAccount(state, entity.GetInt64("Version") ?? 0, entity.ETag.ToString(), due);
     }
+
+    /// <summary>The entity's size as Azure counts it: each property's name and value, strings as UTF-16.</summary>
+    private static long SizeOf(TableEntity entity) =>
+        entity.Sum(p => 8 + (2L * p.Key.Length) + (p.Value is string text ? 4 + (2L * text.Length) : 8));
 
     /// <summary>Negative stands for "not set", so the columns are always written and a merge leaves none stale.</summary>
     private static AlertSettings? Alerts(long? lowBelow, int? percent)

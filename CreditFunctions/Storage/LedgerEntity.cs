@@ -29,6 +29,7 @@ public sealed class LedgerEntity : ITableEntity
     public string? IdempotencyKey { get; set; }
     public string? Reason { get; set; }
     public string? MetadataJson { get; set; }
+    public string? HoldId { get; set; }
 
     public static TableEntity ToTableEntity(string customerId, LedgerEntry entry)
     {
@@ -47,6 +48,7 @@ public sealed class LedgerEntity : ITableEntity
             [nameof(IdempotencyKey)] = typed.IdempotencyKey,
             [nameof(Reason)] = typed.Reason,
             [nameof(MetadataJson)] = typed.MetadataJson,
+            [nameof(HoldId)] = typed.HoldId,
         };
         if (!JsonColumns.TryWrite(entity, "Parts", entry.Parts, PartChunks))
         {
@@ -73,6 +75,7 @@ public sealed class LedgerEntity : ITableEntity
             IdempotencyKey = entity.GetString(nameof(IdempotencyKey)),
             Reason = entity.GetString(nameof(Reason)),
             Metadata = metadata is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(metadata, CreditJson.Options),
+            HoldId = entity.GetString(nameof(HoldId)),
         };
     }
 
@@ -91,5 +94,6 @@ public sealed class LedgerEntity : ITableEntity
         IdempotencyKey = entry.IdempotencyKey,
         Reason = entry.Reason,
         MetadataJson = entry.Metadata is null ? null : JsonSerializer.Serialize(entry.Metadata, CreditJson.Options),
+        HoldId = entry.HoldId,
     };
 }
