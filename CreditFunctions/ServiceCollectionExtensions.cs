@@ -38,6 +38,7 @@ public static class ServiceCollectionExtensions
             .BindConfiguration(ResetOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<AccountCache>();
         services.AddSingleton<AccountRepository>();
         services.AddSingleton<CreditResetHandler>();
         services.AddHostedService<StartupAnnouncer>();

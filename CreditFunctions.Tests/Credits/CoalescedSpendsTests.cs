@@ -39,10 +39,12 @@ public class CoalescedSpendsTests
         }
     }
 
-    [Fact]
-    public async Task OneSpend_CostsOneReadAndOneWrite()
+    [Theory]
+    [InlineData(10_000, 0)] // the account this instance just wrote is kept: the write alone
+    [InlineData(0, 1)]      // the cache off (or the account not kept): a read and the write
+    public async Task OneSpend_CostsOneWrite_AndAReadUnlessThisInstanceKeepsTheAccount(int cacheSize, int reads)
     {
-        var (app, store) = await AppHost.StartAsync(Now, inner => new CountingStore(inner));
+        var (app, store) = await AppHost.StartAsync(Now, inner => new CountingStore(inner), new Dictionary<string, string?> { ["CreditStorage:AccountCacheSize"] = $"{cacheSize}" });
         var credits = app.Credits;
         await using var _ = app;
         Assert.Equal(201, (await credits.GrantAsync("cus_1Lone", new GrantRequest(100, "grant-1", null, "start"))).Status());
@@ -51,7 +53,7 @@ public class CoalescedSpendsTests
         var answer = await credits.SpendAsync("cus_1Lone", new SpendRequest(30, "spend-1", null, null));
 
         Assert.Equal((200, 70L), (answer.Status(), answer.Value!.Available));
-        Assert.Equal((1, 1, 0), (store.AccountReads, store.Writes, store.IdempotencyReads));
+        Assert.Equal((reads, 1, 0), (store.AccountReads, store.Writes, store.IdempotencyReads));
     }
 
     [Fact]
@@ -141,21 +143,26 @@ public class CoalescedSpendsTests
         Assert.Equal(20, store.Writes); // one write per customer: nothing to share, nothing queued behind another customer
     }
 
-    /// <summary>The real store, with a hold on the first account read and a failure for writes that carry a chosen key.</summary>
+    /// <summary>The real store, with a hold on the first account read or write and a failure for writes that carry a chosen key.</summary>
     private sealed class HookedStore(ICreditStore inner) : DelegatingCreditStore(inner)
     {
         private readonly TaskCompletionSource _readHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _releaseRead = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _reads;
+        private int _writes;
 
         public bool HoldFirstRead { get; set; }
+
+        /// <summary>Holds the first account write (as <see cref="HoldFirstRead"/> the first read): a change on an account
+        /// this instance keeps makes no read.</summary>
+        public bool HoldFirstWrite { get; set; }
 
         /// <summary>Writes carrying this key fail as the store fails them; null: none.</summary>
         public Func<AccountWrite, Exception?> FailWrite { get; set; } = _ => null;
 
-        public Task ReadHeld => _readHeld.Task;
+        public Task Held => _readHeld.Task;
 
-        public void ReleaseRead() => _releaseRead.TrySetResult();
+        public void Release() => _releaseRead.TrySetResult();
 
         public override async Task<StoredAccount?> GetAccountAsync(string customerId, CancellationToken cancellationToken = default)
         {
@@ -168,8 +175,16 @@ public class CoalescedSpendsTests
             return await base.GetAccountAsync(customerId, cancellationToken);
         }
 
-        public override Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default) =>
-            FailWrite(write) is { } failure ? Task.FromException<AccountWriteOutcome>(failure) : base.TryWriteAccountAsync(write, cancellationToken);
+        public override async Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default)
+        {
+            if (HoldFirstWrite && Interlocked.Increment(ref _writes) == 1)
+            {
+                _readHeld.TrySetResult();
+                await _releaseRead.Task;
+            }
+
+            return FailWrite(write) is { } failure ? throw failure : await base.TryWriteAccountAsync(write, cancellationToken);
+        }
     }
 
     [Fact]
@@ -182,18 +197,18 @@ public class CoalescedSpendsTests
         store.FailWrite = write => write.Changes.Keys.Any(r => r.Key == "bad")
             ? new Azure.RequestFailedException(400, "The property value exceeds the maximum allowed size (64KB).", "PropertyValueTooLarge", null)
             : null;
-        store.HoldFirstRead = true;
+        store.HoldFirstWrite = true;
 
-        // The first spend holds the customer's lane; the next three queue and share the next write.
+        // The first spend holds the customer's lane (its write waits); the next three queue and share the next write.
         var lead = credits.SpendAsync("cus_1Bad", new SpendRequest(1, "lead", null, null));
-        await store.ReadHeld;
+        await store.Held;
         List<Task<Outcome<CreditsReceipt>>> queued =
         [
             credits.SpendAsync("cus_1Bad", new SpendRequest(10, "ok-1", null, null)),
             credits.SpendAsync("cus_1Bad", new SpendRequest(10, "bad", null, null)),
             credits.SpendAsync("cus_1Bad", new SpendRequest(10, "ok-2", null, null)),
         ];
-        store.ReleaseRead();
+        store.Release();
 
         Assert.Equal(200, (await lead).Status());
         Assert.Equal(200, (await queued[0]).Status());
@@ -234,10 +249,10 @@ public class CoalescedSpendsTests
         // A spend for a customer nobody has granted anything yet leads (404); a grant and a spend queue behind it and
         // share the next write, the grant first.
         var early = credits.SpendAsync("cus_1New", new SpendRequest(5, "early", null, null));
-        await store.ReadHeld;
+        await store.Held;
         var grant = credits.GrantAsync("cus_1New", new GrantRequest(100, "grant-1", null, "welcome"));
         var spend = credits.SpendAsync("cus_1New", new SpendRequest(30, "after-grant", null, null));
-        store.ReleaseRead();
+        store.Release();
 
         Assert.Equal(404, (await early).Status());
         Assert.Equal(201, (await grant).Status());

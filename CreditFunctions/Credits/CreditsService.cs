@@ -26,7 +26,7 @@ public sealed class CreditsService(AccountRepository accounts, ICreditStore stor
             var now = time.GetUtcNow();
             var set = account.SetAlerts(settings, now);
             return set.Refusal is { } refusal ? Outcome.Refused<AlertsView>(refusal) : Outcome.Done(AlertsView.Of(account, now));
-        }, saveIf: set => set.Refusal is null, cancellationToken).ConfigureAwait(false);
+        }, saveIf: set => set.Refusal is null, cancellationToken: cancellationToken).ConfigureAwait(false);
         return changed.Result;
     }
 
@@ -49,7 +49,7 @@ public sealed class CreditsService(AccountRepository accounts, ICreditStore stor
                 Held = account.State.Held,
                 Holds = [.. account.State.Holds.Select(HoldView.From)],
             });
-        }, saveIf: read => read.Refusal is null, cancellationToken).ConfigureAwait(false);
+        }, saveIf: read => read.Refusal is null, fresh: true, cancellationToken).ConfigureAwait(false); // A read is never answered from a kept copy.
         return changed.Result;
     }
 

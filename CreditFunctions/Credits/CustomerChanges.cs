@@ -177,7 +177,7 @@ internal sealed class CustomerChanges(AccountRepository accounts, ICreditStore s
             return answers;
         },
         saveIf: answers => !answers.All(a => a.Item2.Refusal is CustomerNotFound), // Nobody to write for: create nothing.
-        cancellationToken).ConfigureAwait(false);
+        cancellationToken: cancellationToken).ConfigureAwait(false);
 
         if (changed is { Status: SaveStatus.AlreadyRecorded, Taken: { Kind: AccountWriteResult.IdempotencyKeyTaken, Key: { } taken } })
         {

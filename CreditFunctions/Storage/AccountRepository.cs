@@ -14,7 +14,8 @@ namespace CreditFunctions.Storage;
 /// is load → verb → save with the retry when another writer got there first: every caller uses it.
 /// </summary>
 public sealed partial class AccountRepository(
-    ICreditStore store, CreditMetrics metrics, IOptions<ResetOptions> options, IEventAnnouncer? announcer = null, EventPolicy? events = null)
+    ICreditStore store, CreditMetrics metrics, IOptions<ResetOptions> options, IEventAnnouncer? announcer = null, EventPolicy? events = null,
+    AccountCache? cache = null)
 {
     /// <summary>Records one save can write beside the account row.</summary>
     public const int RecordCapacity = TableLimits.MaxOperations - 1;
@@ -28,21 +29,36 @@ public sealed partial class AccountRepository(
     private readonly ResetPolicy _policy = options.Value.Policy;
     private readonly EventPolicy _events = events ?? EventPolicy.Off;
 
+    /// <summary>The account as the store has it now (and kept in this instance's cache for the next change's first attempt).</summary>
     public async Task<LoadedAccount> LoadAsync(string customerId, CancellationToken cancellationToken = default)
     {
         var stored = await store.GetAccountAsync(customerId, cancellationToken).ConfigureAwait(false);
+        if (stored is not null)
+        {
+            cache?.Put(stored);
+        }
+
         return new LoadedAccount(new CustomerAccount(customerId, stored?.State, _policy, RecordCapacity, _events), stored);
     }
+
+    /// <summary>The account as this instance last saw it, when it kept it; else read.</summary>
+    private async Task<LoadedAccount> LoadForChangeAsync(string customerId, CancellationToken cancellationToken) =>
+        cache?.Get(customerId) is { } kept
+            ? new LoadedAccount(new CustomerAccount(customerId, kept.State, _policy, RecordCapacity, _events), kept) { FromCache = true }
+            : await LoadAsync(customerId, cancellationToken).ConfigureAwait(false);
 
     /// <summary>What one unit of work puts down ahead of its writes (index entries, the events' announcement).</summary>
     public WriteAhead Ahead(string customerId) => new(store, customerId, announcer);
 
     /// <summary>Load → <paramref name="verb"/> → save, again from a fresh load whenever another writer changed the account first.</summary>
     /// <param name="saveIf">Whether to save what the verb did (a refusal that must write nothing answers false); saves always when null.</param>
-    public Task<Changed<T>> ChangeAsync<T>(string customerId, Func<CustomerAccount, T> verb, Func<T, bool>? saveIf = null, CancellationToken cancellationToken = default)
+    /// <param name="fresh">Read the account from the store even when this instance keeps a copy: for an answer that must
+    /// be current whether or not it writes (a read of the credits).</param>
+    public Task<Changed<T>> ChangeAsync<T>(
+        string customerId, Func<CustomerAccount, T> verb, Func<T, bool>? saveIf = null, bool fresh = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(verb);
-        return ChangeAsync(customerId, (account, _) => Task.FromResult(verb(account)), saveIf, known: null, cancellationToken: cancellationToken);
+        return ChangeAsync(customerId, (account, _) => Task.FromResult(verb(account)), saveIf, known: null, fresh: fresh, cancellationToken: cancellationToken);
     }
 
     /// <summary>As the other overload, for a verb that reads what it needs beside the account (a purchase record, Stripe's lines) on every attempt.</summary>
@@ -53,24 +69,38 @@ public sealed partial class AccountRepository(
         Func<T, bool>? saveIf = null,
         LoadedAccount? known = null,
         WriteAhead? moves = null,
+        bool fresh = false,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(verb);
         moves ??= Ahead(customerId);
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            var loaded = attempt == 1 && known is not null ? known : await LoadAsync(customerId, cancellationToken).ConfigureAwait(false);
+            // The first attempt may write against this instance's copy: one round trip when nobody else wrote since.
+            var loaded = attempt == 1 && known is not null ? known
+                : attempt == 1 && !fresh ? await LoadForChangeAsync(customerId, cancellationToken).ConfigureAwait(false)
+                : await LoadAsync(customerId, cancellationToken).ConfigureAwait(false);
             var result = await verb(loaded.Account, cancellationToken).ConfigureAwait(false);
             if (saveIf?.Invoke(result) == false)
             {
+                if (loaded.FromCache)
+                {
+                    continue; // A refusal or nothing to do, judged on a copy that may be old: judged again on a read.
+                }
+
                 await moves.AbandonAsync(cancellationToken).ConfigureAwait(false);
                 return new Changed<T>(result, loaded.Account, SaveStatus.NotSaved, loaded.Stored?.Due);
             }
 
             var saved = await SaveAsync(loaded, moves, cancellationToken).ConfigureAwait(false);
-            if (saved.Status == SaveStatus.Conflict)
+            if (saved.Status == SaveStatus.Conflict || (loaded.FromCache && saved.Status == SaveStatus.Unchanged))
             {
-                await BackOffAsync(attempt, cancellationToken).ConfigureAwait(false);
+                // Another writer got there first, or the copy said nothing was to be done: again, on a read.
+                if (!loaded.FromCache)
+                {
+                    await BackOffAsync(attempt, cancellationToken).ConfigureAwait(false);
+                }
+
                 continue;
             }
 
@@ -163,9 +193,15 @@ public sealed partial class AccountRepository(
         {
             case AccountWriteResult.Applied:
                 Measure(account.Changes);
+                if (outcome.ConcurrencyToken is { } token)
+                {
+                    cache?.Put(new StoredAccount(account.State, write.Version, token, due));
+                }
+
                 return new Saved(SaveStatus.Written, due);
             case AccountWriteResult.Conflict:
             case AccountWriteResult.ResetRecorded:
+                cache?.Forget(account.CustomerId);
                 // Another writer changed the account first (a reset record without its account change cannot be).
                 return new Saved(SaveStatus.Conflict, null);
             default:

@@ -4,7 +4,11 @@ using CreditFunctions.Scheduling;
 namespace CreditFunctions.Storage;
 
 /// <summary>An account as loaded: the aggregate the verbs change, and what the store held (null for a customer not stored).</summary>
-public sealed record LoadedAccount(CustomerAccount Account, StoredAccount? Stored);
+public sealed record LoadedAccount(CustomerAccount Account, StoredAccount? Stored)
+{
+    /// <summary>Loaded from this instance's <see cref="AccountCache"/>, not read: a guess that only a landed write confirms.</summary>
+    public bool FromCache { get; init; }
+}
 
 /// <summary>What became of a save.</summary>
 public enum SaveStatus

@@ -24,6 +24,17 @@ public sealed class StorageOptions : IValidatableObject
         ErrorMessage = "CreditStorage:TablePrefix must start with a letter and hold 1 to 40 letters or digits.")]
     public string TablePrefix { get; set; } = "Credits";
 
+    /// <summary>
+    /// Accounts an instance keeps from its last read or write of them, so a change's first write attempt needs no read
+    /// (<see cref="AccountCache"/>); 0 turns it off. Bounded by <see cref="AccountCacheMegabytes"/> too.
+    /// </summary>
+    [Range(0, 1_000_000, ErrorMessage = "CreditStorage:AccountCacheSize must be a whole number of accounts from {1} to {2}; 0 turns the cache off.")]
+    public int AccountCacheSize { get; set; } = 10_000;
+
+    /// <summary>The most memory the kept accounts may take, as estimated from what they hold.</summary>
+    [Range(1, 4096, ErrorMessage = "CreditStorage:AccountCacheMegabytes must be from {1} to {2}.")]
+    public int AccountCacheMegabytes { get; set; } = 64;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         var hasConnectionString = !string.IsNullOrWhiteSpace(ConnectionString);

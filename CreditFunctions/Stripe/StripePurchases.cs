@@ -177,7 +177,7 @@ public sealed partial class StripePurchases(AccountRepository accounts, ICreditS
         try
         {
             changed = await accounts.ChangeAsync(
-                customerId, account => account.GrantPurchase(purchase, stripeEvent.Id, time.GetUtcNow()), saveIf: granted => granted.Refusal is null, cancellationToken).ConfigureAwait(false);
+                customerId, account => account.GrantPurchase(purchase, stripeEvent.Id, time.GetUtcNow()), saveIf: granted => granted.Refusal is null, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (AccountTooLargeException ex)
         {
