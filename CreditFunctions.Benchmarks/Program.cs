@@ -19,7 +19,8 @@ using Microsoft.Extensions.Options;
 // The benchmark: the daily run's real reset handler against a naive cron and the store's own limits, and the credits
 // API's spend path against the minimal request pair and a plain optimistic loop, on one Azurite started here on
 // 127.0.0.1, with no round trip and with a realistic one in front of every request. Usage:
-//   dotnet run -c Release --project CreditFunctions.Benchmarks [-- --sizes 10000:3000,300000:30000] [--rtt 0,5ms] [--parts daily,spend,events] [--smoke] [--out FILE]
+//   dotnet run -c Release --project CreditFunctions.Benchmarks [-- --sizes 10000:3000,300000:30000] [--rtt 0,5ms] [--parts daily,spend,events] [--samples 3] [--smoke] [--out FILE]
+// Every cell is the median of --samples samples (3 by default, 1 for --smoke), shown with their min–max.
 var arguments = BenchmarkArguments.Parse(args);
 var root = typeof(DataSet).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
 var connection = Environment.GetEnvironmentVariable("CREDITFUNCTIONS_TEST_STORAGE");
@@ -34,7 +35,7 @@ var requests = new RequestCounter();
 var seeding = new TableServiceClient(connection);
 var delays = arguments.RoundTrips.Where(r => r > TimeSpan.Zero).Distinct().ToDictionary(r => r, r => new RoundTrip(r));
 var options = new ResetOptions();
-var rows = new List<ResultRow>();
+var rows = new List<Sampled<ResultRow>>();
 var spendRows = new List<SpendRow>();
 var eventsRows = new List<EventsRow>();
 var memories = new Dictionary<(int Total, int Due), EngineMemory>();
@@ -68,59 +69,53 @@ try
             foreach (var rtt in arguments.RoundTrips)
             {
                 var data = new DataSet(total, due);
-                Console.WriteLine($"== N = {total:N0}, D = {due:N0}, round trip {RoundTrip.Label(rtt)}");
+                Console.WriteLine($"== N = {total:N0}, D = {due:N0}, round trip {RoundTrip.Label(rtt)}, {arguments.Samples} samples");
                 var service = Measured(rtt);
                 var customers = service.GetTableClient(storage.CustomersTable);
 
-                // 1. The data set: rows that were due before or are due now, as defined now; a fresh index.
+                // The data set: rows that were due before or are due now, as defined now.
                 seed.Restart();
                 await data.WriteSubscriptionsAsync(seedCustomers, 0, Math.Max(previousDue, due), SeedParallelism);
-                await data.WriteIndexAsync(seeding, storage, SeedParallelism);
                 previousDue = due;
                 Progress("prepared", seed.Elapsed);
 
-                // 2. The engine: the real handler, as the timer calls it, timed with nothing else in the process.
-                var engine = await EngineAsync(service, storage, sampleMemory: false);
-                var (summary, engineRequests, engineTime, profile) = (engine.Summary, engine.Requests, engine.Time, engine.Profile);
-                Progress(string.Create(CultureInfo.InvariantCulture,
-                    $"engine ({summary.Counts.Reset:N0} reset, {engineRequests:N0} requests; {profile.ToConsole()})"), engineTime);
-                failures.AddRange(await Check.EngineAsync(seedCustomers, data, summary));
-
-                // 2b. Its memory, once per data set: the same run again on the restored data set, under the sampler. Kept
-                //     out of the timed run, because the sampler's forced collections cost the process a large share of a core.
-                if (!memories.TryGetValue((total, due), out var memory))
+                // Its memory, once per data set: an engine run under the sampler, kept out of the timed samples, because
+                // the sampler's forced collections cost the process a large share of a core.
+                if (!memories.ContainsKey((total, due)))
                 {
-                    seed.Restart();
-                    await data.WriteSubscriptionsAsync(seedCustomers, 0, due, SeedParallelism);
-                    await DataSet.DeleteRecordsAsync(seedCustomers, SeedParallelism);
-                    await data.WriteIndexAsync(seeding, storage, SeedParallelism);
-                    Progress("restored for the memory run", seed.Elapsed);
+                    await RestoreAsync(data, storage, withIndex: true);
                     var sampled = await EngineAsync(service, storage, sampleMemory: true);
-                    memory = memories[(total, due)] = sampled.Memory!;
+                    var memory = memories[(total, due)] = sampled.Memory!;
                     Progress($"memory run ({memory.ToConsole()}, {sampled.FullCollections} full GCs)", sampled.Time);
                     failures.AddRange(await Check.EngineAsync(seedCustomers, data, sampled.Summary));
                 }
 
-                // 3. The naive cron over the identical data set: the engine's writes undone first.
-                seed.Restart();
-                await data.WriteSubscriptionsAsync(seedCustomers, 0, due, SeedParallelism);
-                await DataSet.DeleteRecordsAsync(seedCustomers, SeedParallelism);
-                Progress("restored", seed.Elapsed);
-                var watch = Stopwatch.StartNew();
-                var ((naiveReset, naiveRowsRead), naiveRequests) = await requests.MeasureAsync(() => NaiveCronReset.RunAsync(customers, DataSet.RunAt));
-                var naiveTime = watch.Elapsed;
-                Progress("naive", naiveTime);
-                failures.AddRange(await Check.NaiveAsync(seedCustomers, data, naiveReset));
+                // The samples: the engine and its yardsticks on the identical data set, in alternating order (engine
+                // first in odd samples, last in even ones), so neither side always runs on a warmer or a fuller store.
+                var samples = new List<ResultRow>();
+                for (var sample = 1; sample <= arguments.Samples; sample++)
+                {
+                    var engineFirst = sample % 2 == 1;
+                    Console.WriteLine($"   sample {sample}: {(engineFirst ? "engine first" : "yardsticks first")}");
+                    EngineRun engine;
+                    Yardsticks yardsticks;
+                    if (engineFirst)
+                    {
+                        engine = await EngineSampleAsync(service, storage, data);
+                        yardsticks = await YardsticksAsync(customers, storage, data);
+                    }
+                    else
+                    {
+                        yardsticks = await YardsticksAsync(customers, storage, data);
+                        engine = await EngineSampleAsync(service, storage, data);
+                    }
 
-                // 4. The store's limit: D conditional single-entity writes at the engine's concurrency, no logic; and the
-                //    same for the least work a reset needs (read, then one conditional transaction).
-                var limitTime = await StoreLimit.ConditionalWritesAsync(customers, data, options.MaxParallelism);
-                Progress("store limit", limitTime);
-                var protocolTime = await StoreLimit.ReadAndCommitAsync(customers, data, options.MaxParallelism);
-                Progress("read+commit", protocolTime);
+                    samples.Add(new ResultRow(rtt, total, due, engine.Time, yardsticks.Naive, yardsticks.StoreLimit, yardsticks.ReadAndCommit, memories[(total, due)],
+                        engine.Profile, engine.Requests, yardsticks.NaiveRequests, yardsticks.NaiveRowsRead));
+                    Console.WriteLine("   " + samples[^1].ToConsole());
+                }
 
-                rows.Add(new ResultRow(rtt, total, due, engineTime, naiveTime, limitTime, protocolTime, memory, profile, engineRequests, naiveRequests, naiveRowsRead));
-                Console.WriteLine("   " + rows[^1].ToConsole());
+                rows.Add(new Sampled<ResultRow>(samples));
             }
         }
 
@@ -130,23 +125,32 @@ try
         }
     }
 
-    // The spend path, the call a SaaS makes on every paid action: many customers, and one hot customer.
-    foreach (var rtt in arguments.RoundTrips.Where(_ => arguments.Parts.Contains("spend")))
+    // The spend path, the call a SaaS makes on every paid action: lone spends, many customers, and one hot customer; the
+    // engine and its yardsticks in alternating order, sample by sample.
+    for (var sample = 1; sample <= arguments.Samples && arguments.Parts.Contains("spend"); sample++)
     {
-        Console.WriteLine($"== spend path, round trip {RoundTrip.Label(rtt)}");
-        var bench = new SpendBench(seeding, Measured(rtt), requests, options, arguments.Spends);
-        var (rowsAtRtt, problems) = await bench.RunAsync(rtt);
-        spendRows.AddRange(rowsAtRtt);
-        failures.AddRange(problems);
+        foreach (var rtt in arguments.RoundTrips)
+        {
+            var engineFirst = sample % 2 == 1;
+            Console.WriteLine($"== spend path, round trip {RoundTrip.Label(rtt)}, sample {sample}: {(engineFirst ? "engine first" : "yardsticks first")}");
+            var bench = new SpendBench(seeding, Measured(rtt), requests, options, arguments.Spends);
+            var (rowsAtRtt, problems) = await bench.RunAsync(rtt, engineFirst: engineFirst);
+            spendRows.AddRange(rowsAtRtt.Select(r => r with { Sample = sample }));
+            failures.AddRange(problems);
+        }
     }
 
     // The spend path with events on against off, with the delivery running beside it.
-    foreach (var rtt in arguments.RoundTrips.Where(_ => arguments.Parts.Contains("events")))
+    for (var sample = 1; sample <= arguments.Samples && arguments.Parts.Contains("events"); sample++)
     {
-        Console.WriteLine($"== events, round trip {RoundTrip.Label(rtt)}");
-        var (row, problems) = await new EventsBench(seeding, counter => Measured(rtt, counter), counter => MeasuredQueues(rtt, counter), options, arguments.Spends).RunAsync(rtt);
-        eventsRows.Add(row);
-        failures.AddRange(problems);
+        foreach (var rtt in arguments.RoundTrips)
+        {
+            Console.WriteLine($"== events, round trip {RoundTrip.Label(rtt)}, sample {sample}: {(sample % 2 == 1 ? "off first" : "on first")}");
+            var (row, problems) = await new EventsBench(seeding, counter => Measured(rtt, counter), counter => MeasuredQueues(rtt, counter), options, arguments.Spends)
+                .RunAsync(rtt, offFirst: sample % 2 == 1);
+            eventsRows.Add(row);
+            failures.AddRange(problems);
+        }
     }
 }
 finally
@@ -163,7 +167,7 @@ finally
 }
 
 var command = "dotnet run -c Release --project CreditFunctions.Benchmarks" + (args.Length > 0 ? " -- " + string.Join(' ', args) : "");
-var table = Report.Markdown(rows, spendRows, eventsRows, arguments.Smoke, command, started.Elapsed, delays.Values.ToDictionary(d => d.Delay, d => d.MeanWaited))
+var table = Report.Markdown(rows, spendRows, eventsRows, arguments.Smoke, command, started.Elapsed, delays.Values.ToDictionary(d => d.Delay, d => d.MeanWaited), arguments.Samples)
     + (failures.Count == 0
         ? "Checks passed: every run reset exactly the D due subscriptions, each once, and touched no other account; every spend phase's ledger replays to its buckets, each key was applied once, and spends sent again were answered with their first receipt; every event written was delivered and no outbox row was left.\n"
         : "CHECKS FAILED, these figures are not valid:\n" + string.Concat(failures.Select(f => "- " + f + "\n")));
@@ -201,7 +205,7 @@ async Task WarmUpAsync()
         await NaiveCronReset.RunAsync(service.GetTableClient(storage.CustomersTable), DataSet.RunAt);
         await StoreLimit.ConditionalWritesAsync(service.GetTableClient(storage.CustomersTable), data, options.MaxParallelism);
         await StoreLimit.ReadAndCommitAsync(service.GetTableClient(storage.CustomersTable), data, options.MaxParallelism);
-        await new SpendBench(seeding, service, requests, options, SpendSizes.Smoke).RunAsync(rtt, quiet: true);
+        await new SpendBench(seeding, service, requests, options, SpendSizes.Smoke).RunAsync(rtt, engineFirst: true, quiet: true);
         foreach (var name in storage.AllTables)
         {
             await seeding.DeleteTableAsync(name);
@@ -209,6 +213,50 @@ async Task WarmUpAsync()
     }
 
     Progress("warm-up", watch.Elapsed);
+}
+
+// The data set as it was before any run: the due subscriptions as seeded, no reset records or ledger rows, and (for the
+// engine) a fresh due index.
+async Task RestoreAsync(DataSet data, StorageOptions storage, bool withIndex)
+{
+    var watch = Stopwatch.StartNew();
+    var customers = seeding.GetTableClient(storage.CustomersTable);
+    await data.WriteSubscriptionsAsync(customers, 0, data.Due, SeedParallelism);
+    await DataSet.DeleteRecordsAsync(customers, SeedParallelism);
+    if (withIndex)
+    {
+        await data.WriteIndexAsync(seeding, storage, SeedParallelism);
+    }
+
+    Progress("restored", watch.Elapsed);
+}
+
+// One timed engine sample on the restored data set, checked.
+async Task<EngineRun> EngineSampleAsync(TableServiceClient service, StorageOptions storage, DataSet data)
+{
+    await RestoreAsync(data, storage, withIndex: true);
+    var engine = await EngineAsync(service, storage, sampleMemory: false);
+    Progress(string.Create(CultureInfo.InvariantCulture,
+        $"engine ({engine.Summary.Counts.Reset:N0} reset, {engine.Requests:N0} requests; {engine.Profile.ToConsole()})"), engine.Time);
+    failures.AddRange(await Check.EngineAsync(seeding.GetTableClient(storage.CustomersTable), data, engine.Summary));
+    return engine;
+}
+
+// The yardsticks on the restored data set: the naive cron (checked), the store's conditional-write limit and the
+// read+commit pair a reset needs at least.
+async Task<Yardsticks> YardsticksAsync(TableClient customers, StorageOptions storage, DataSet data)
+{
+    await RestoreAsync(data, storage, withIndex: false);
+    var watch = Stopwatch.StartNew();
+    var ((naiveReset, naiveRowsRead), naiveRequests) = await requests.MeasureAsync(() => NaiveCronReset.RunAsync(customers, DataSet.RunAt));
+    var naiveTime = watch.Elapsed;
+    Progress("naive", naiveTime);
+    failures.AddRange(await Check.NaiveAsync(seeding.GetTableClient(storage.CustomersTable), data, naiveReset));
+    var limitTime = await StoreLimit.ConditionalWritesAsync(customers, data, options.MaxParallelism);
+    Progress("store limit", limitTime);
+    var protocolTime = await StoreLimit.ReadAndCommitAsync(customers, data, options.MaxParallelism);
+    Progress("read+commit", protocolTime);
+    return new Yardsticks(naiveTime, naiveRequests, naiveRowsRead, limitTime, protocolTime);
 }
 
 // One engine run, the real handler as the timer calls it, over the data set as prepared.
@@ -278,7 +326,7 @@ static void Progress(string phase, TimeSpan elapsed) =>
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   {phase}: {elapsed.TotalSeconds:F1} s (at {DateTimeOffset.UtcNow:HH:mm:ss} UTC)"));
 
 internal sealed record BenchmarkArguments(
-    IReadOnlyList<(int Total, int Due)> Sizes, IReadOnlyList<TimeSpan> RoundTrips, SpendSizes Spends, bool Smoke, string? Out, IReadOnlySet<string> Parts)
+    IReadOnlyList<(int Total, int Due)> Sizes, IReadOnlyList<TimeSpan> RoundTrips, SpendSizes Spends, bool Smoke, string? Out, IReadOnlySet<string> Parts, int Samples)
 {
     public static BenchmarkArguments Parse(string[] args)
     {
@@ -288,6 +336,7 @@ internal sealed record BenchmarkArguments(
         var smoke = false;
         string? output = Path.Combine("BenchmarkResults", "latest.md");
         HashSet<string> parts = ["daily", "spend", "events"];
+        int? samples = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -304,6 +353,11 @@ internal sealed record BenchmarkArguments(
                 case "--rtt" when i + 1 < args.Length:
                     roundTrips = [.. args[++i].Split(',').Select(ParseMilliseconds)];
                     break;
+                case "--samples" when i + 1 < args.Length:
+                    samples = int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count is >= 1 and <= 9
+                        ? count
+                        : throw new ArgumentException($"--samples takes a count from 1 to 9; got '{args[i]}'.");
+                    break;
                 case "--out" when i + 1 < args.Length:
                     output = args[++i];
                     break;
@@ -316,7 +370,7 @@ internal sealed record BenchmarkArguments(
 
                     break;
                 default:
-                    throw new ArgumentException($"Unknown argument '{args[i]}'. Use --sizes N:D[,N:D...], --rtt 0,5ms, --parts daily,spend,events, --smoke, --out FILE.");
+                    throw new ArgumentException($"Unknown argument '{args[i]}'. Use --sizes N:D[,N:D...], --rtt 0,5ms, --parts daily,spend,events, --samples 3, --smoke, --out FILE.");
             }
         }
 
@@ -325,7 +379,7 @@ internal sealed record BenchmarkArguments(
             throw new ArgumentException("Each size needs 1 <= D <= N.");
         }
 
-        return new BenchmarkArguments(sizes, roundTrips, spends, smoke, output, parts);
+        return new BenchmarkArguments(sizes, roundTrips, spends, smoke, output, parts, samples ?? (smoke ? 1 : 3));
     }
 
     private static int Parse(string value) => int.Parse(value.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
@@ -339,6 +393,9 @@ internal sealed record BenchmarkArguments(
             : throw new ArgumentException($"--rtt takes round trips in milliseconds from 0 to 200, e.g. 0,5ms; got '{value}'.");
     }
 }
+
+/// <summary>The daily run's yardsticks in one sample: the naive cron (time, requests, rows read), the store's limit, the read+commit pair.</summary>
+internal sealed record Yardsticks(TimeSpan Naive, long NaiveRequests, int NaiveRowsRead, TimeSpan StoreLimit, TimeSpan ReadAndCommit);
 
 /// <summary>One engine run: its summary, the requests it sent, its time, where the time went, and its memory when sampled.</summary>
 internal sealed record EngineRun(ResetRunSummary Summary, long Requests, TimeSpan Time, EngineProfile Profile, EngineMemory? Memory, int FullCollections);

@@ -15,10 +15,10 @@ using Microsoft.Extensions.Options;
 namespace CreditFunctions.Benchmarks;
 
 /// <summary>How much spending each spend-path scenario does.</summary>
-internal sealed record SpendSizes(int Customers, int ManySpends, int HotSpenders, int HotSpendsEach)
+internal sealed record SpendSizes(int Customers, int ManySpends, int HotSpenders, int HotSpendsEach, int LoneSpends)
 {
-    public static readonly SpendSizes Default = new(1_000, 6_000, 32, 40);
-    public static readonly SpendSizes Smoke = new(20, 120, 8, 5);
+    public static readonly SpendSizes Default = new(1_000, 6_000, 32, 40, 400);
+    public static readonly SpendSizes Smoke = new(40, 120, 8, 5, 20);
 }
 
 /// <summary>
@@ -28,6 +28,8 @@ internal sealed record SpendSizes(int Customers, int ManySpends, int HotSpenders
 /// <item>many customers: spends spread over <see cref="SpendSizes.Customers"/> customers at the API's concurrency, against the
 /// minimal pair a spend needs (read the account, then one conditional transaction of the account, a ledger row and a key
 /// row) on the same customers;</item>
+/// <item>lone spends: one call at a time over <see cref="LoneCustomers"/> customers, each already known to the instance
+/// (steady state), with the account cache on (as the app runs) and off (as before it: a read, then the write);</item>
 /// <item>one hot customer: <see cref="SpendSizes.HotSpenders"/> concurrent spenders on one account, against a plain
 /// optimistic loop (read, If-Match write, retry at once on 412) and a naive read-modify-write without ETag, whose lost
 /// spends are counted.</item>
@@ -43,29 +45,57 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
     private const int HotAmount = 5;
     private static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
 
-    public async Task<(List<SpendRow> Rows, List<string> Failures)> RunAsync(TimeSpan rtt, bool quiet = false)
+    /// <summary>Customers the lone spends go round, one call at a time.</summary>
+    public const int LoneCustomers = 20;
+
+    /// <param name="engineFirst">The engine before its yardsticks in each scenario (else after): alternated between samples.</param>
+    public async Task<(List<SpendRow> Rows, List<string> Failures)> RunAsync(TimeSpan rtt, bool engineFirst, bool quiet = false)
     {
         var rows = new List<SpendRow>();
         var failures = new List<string>();
         var storage = new StorageOptions { ConnectionString = "unused", TablePrefix = "S" + Guid.NewGuid().ToString("N")[..10] };
         var seedService = Service(seeding, storage);
-        var engine = Service(measured, storage);
+        var engine = Service(measured, storage, cached: true);
+        var uncached = Service(measured, storage, cached: false);
         var customers = Enumerable.Range(0, sizes.Customers).Select(i => $"cus_spend{i:D5}").ToList();
+        // One hot customer per method, seeded alike, so each is measured and checked on an account only it changed.
         const string Hot = "cus_spendHot";
-        await Parallel.ForEachAsync(customers.Append(Hot), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (customer, ct) =>
+        const string HotLoop = "cus_spendHotLoop";
+        const string HotNaive = "cus_spendHotNaive";
+        await Parallel.ForEachAsync(customers.Concat([Hot, HotLoop, HotNaive]), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (customer, ct) =>
             await seedService.Credits.GrantAsync(customer, new GrantRequest(Grant, "seed", null, "benchmark"), ct));
         var table = measured.GetTableClient(storage.CustomersTable);
 
-        // Many customers: the engine, then the pair on the same keys.
-        var plan = Enumerable.Range(0, sizes.ManySpends).Select(i => (Customer: customers[new Random(i).Next(customers.Count)], Amount: 1 + (i % 7), Key: $"many-{i}")).ToList();
-        var many = await MeasureAsync(plan, ApiConcurrency, async spend =>
-            (await engine.Credits.SpendAsync(spend.Customer, new SpendRequest(spend.Amount, spend.Key, null, null))).Refusal is null ? 0 : throw new InvalidOperationException($"{spend.Key} was refused"));
-        rows.Add(Row(rtt, "many customers", "engine (CreditsService)", many));
-        failures.AddRange(await RedeliverAsync(engine, plan.Where((_, i) => i % 20 == 0).ToList(), "many customers"));
-        failures.AddRange(await CheckAsync(engine.Store, plan, "many customers"));
+        // Lone spends, one call at a time, on customers each instance already knows: the cache on, then off (or the reverse).
+        // Each engine spends on customers of its own, so neither makes the other's kept copies old.
+        var lone = Enumerable.Range(0, sizes.LoneSpends).Select(i => (Customer: customers[i % LoneCustomers], Amount: 1 + (i % 7), Key: $"lone-{i}")).ToList();
+        var loneOff = lone.Select(s => (Customer: customers[LoneCustomers + customers.IndexOf(s.Customer)], s.Amount, Key: "u" + s.Key)).ToList();
+        foreach (var (warm, by) in customers.Take(LoneCustomers).Select(c => (c, engine)).Concat(customers.Skip(LoneCustomers).Take(LoneCustomers).Select(c => (c, uncached))))
+        {
+            await by.Credits.SpendAsync(warm, new SpendRequest(1, "warm-" + warm, null, null));
+        }
 
-        var pair = await MeasureAsync(plan, ApiConcurrency, spend => PairAsync(table, spend.Customer, spend.Key));
-        rows.Add(Row(rtt, "many customers", "minimal read + transaction pair", pair));
+        Func<Task<SpendRow>> loneEngine = async () => Row(rtt, "lone spends", "engine (CreditsService)", await MeasureAsync(lone, 1, async spend =>
+            (await engine.Credits.SpendAsync(spend.Customer, new SpendRequest(spend.Amount, spend.Key, null, null))).Refusal is null ? 0 : throw new InvalidOperationException($"{spend.Key} was refused")));
+        Func<Task<SpendRow>> loneUncached = async () => Row(rtt, "lone spends", "engine, account cache off (read + write)", await MeasureAsync(loneOff, 1, async spend =>
+            (await uncached.Credits.SpendAsync(spend.Customer, new SpendRequest(spend.Amount, spend.Key, null, null))).Refusal is null ? 0 : throw new InvalidOperationException($"{spend.Key} was refused")));
+        rows.AddRange(await InOrderAsync(engineFirst, loneEngine, loneUncached));
+        List<(string Customer, int Amount, string Key)> loneAll = [.. lone, .. loneOff, .. customers.Take(2 * LoneCustomers).Select(c => (c, 1, "warm-" + c))];
+        failures.AddRange(await CheckAsync(engine.Store, loneAll, "lone spends"));
+
+        // Many customers: the engine and the pair on the same keys.
+        var plan = Enumerable.Range(0, sizes.ManySpends).Select(i => (Customer: customers[new Random(i).Next(customers.Count)], Amount: 1 + (i % 7), Key: $"many-{i}")).ToList();
+        Func<Task<SpendRow>> manyEngine = async () =>
+        {
+            var many = await MeasureAsync(plan, ApiConcurrency, async spend =>
+                (await engine.Credits.SpendAsync(spend.Customer, new SpendRequest(spend.Amount, spend.Key, null, null))).Refusal is null ? 0 : throw new InvalidOperationException($"{spend.Key} was refused"));
+            return Row(rtt, "many customers", "engine (CreditsService)", many);
+        };
+        Func<Task<SpendRow>> manyPair = async () => Row(rtt, "many customers", "minimal read + transaction pair",
+            await MeasureAsync(plan, ApiConcurrency, spend => PairAsync(table, spend.Customer, spend.Key)));
+        rows.AddRange(await InOrderAsync(engineFirst, manyEngine, manyPair));
+        failures.AddRange(await RedeliverAsync(engine, plan.Where((_, i) => i % 20 == 0).ToList(), "many customers"));
+        failures.AddRange(await CheckAsync(engine.Store, [.. plan, .. loneAll], "many customers"));
 
         // The same units of work as a hold (a little more than they cost) and a capture of what they cost: two writes.
         var held = await MeasureAsync(plan, ApiConcurrency, async spend =>
@@ -81,35 +111,51 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
         // One hot customer: the engine, a plain optimistic loop, a naive read-modify-write.
         // One amount for every hot spend, so the credits a lost spend leaves behind count the lost spends exactly.
         var hot = Enumerable.Range(0, sizes.HotSpenders * sizes.HotSpendsEach).Select(i => (Customer: Hot, Amount: HotAmount, Key: $"hot-{i}")).ToList();
-        var beforeEngine = await BalanceAsync(table, Hot);
-        var hotEngine = await MeasureAsync(hot, sizes.HotSpenders, async spend =>
-            (await engine.Credits.SpendAsync(Hot, new SpendRequest(spend.Amount, spend.Key, null, null))).Refusal is null ? 0 : throw new InvalidOperationException($"{spend.Key} was refused"));
-        var afterEngine = await BalanceAsync(table, Hot);
-        rows.Add(Row(rtt, "one hot customer", "engine (CreditsService)", hotEngine, Lost(hot, beforeEngine, afterEngine)));
-        if (beforeEngine - afterEngine != hot.Sum(s => s.Amount))
+        var spent = hot.Sum(s => s.Amount);
+        Func<Task<SpendRow>> hotEngine = async () =>
         {
-            failures.Add($"spend path, {RoundTrip.Label(rtt)}: the engine took {beforeEngine - afterEngine} credits for {hot.Sum(s => s.Amount)} spent");
-        }
+            var before = await BalanceAsync(table, Hot);
+            var measured = await MeasureAsync(hot, sizes.HotSpenders, async spend =>
+                (await engine.Credits.SpendAsync(Hot, new SpendRequest(spend.Amount, spend.Key, null, null))).Refusal is null ? 0 : throw new InvalidOperationException($"{spend.Key} was refused"));
+            var after = await BalanceAsync(table, Hot);
+            if (before - after != spent)
+            {
+                failures.Add($"spend path, {RoundTrip.Label(rtt)}: the engine took {before - after} credits for {spent} spent");
+            }
 
-        failures.AddRange(await RedeliverAsync(engine, hot.Where((_, i) => i % 20 == 0).ToList(), "one hot customer"));
+            failures.AddRange(await RedeliverAsync(engine, hot.Where((_, i) => i % 20 == 0).ToList(), "one hot customer"));
+            if (await BalanceAsync(table, Hot) != after)
+            {
+                failures.Add($"spend path, {RoundTrip.Label(rtt)}: spends sent again changed the hot customer's balance");
+            }
+
+            return Row(rtt, "one hot customer", "engine (CreditsService)", measured, Lost(hot, before, after));
+        };
+        Func<Task<SpendRow>> hotLoop = async () =>
+        {
+            var before = await BalanceAsync(table, HotLoop);
+            var optimistic = await MeasureAsync(hot, sizes.HotSpenders, spend => OptimisticSpendAsync(table, HotLoop, spend.Amount, "loop-" + spend.Key, conditional: true));
+            var after = await BalanceAsync(table, HotLoop);
+            if (before - after != spent)
+            {
+                failures.Add($"spend path, {RoundTrip.Label(rtt)}: the optimistic loop took {before - after} credits for {spent} spent");
+            }
+
+            return Row(rtt, "one hot customer", "plain optimistic loop", optimistic, Lost(hot, before, after));
+        };
+        Func<Task<SpendRow>> hotNaive = async () =>
+        {
+            var before = await BalanceAsync(table, HotNaive);
+            var naive = await MeasureAsync(hot, sizes.HotSpenders, spend => OptimisticSpendAsync(table, HotNaive, spend.Amount, "naive-" + spend.Key, conditional: false));
+            return Row(rtt, "one hot customer", "naive read-modify-write (no ETag)", naive, Lost(hot, before, await BalanceAsync(table, HotNaive)));
+        };
+
+        // The engine first (then the loop, then the naive one), or last.
+        SpendRow[] hotRows = engineFirst
+            ? [await hotEngine(), await hotLoop(), await hotNaive()]
+            : [await hotLoop(), await hotNaive(), await hotEngine()];
+        rows.AddRange(hotRows.OrderBy(r => r.Method.StartsWith("engine", StringComparison.Ordinal) ? 0 : r.Method.StartsWith("plain", StringComparison.Ordinal) ? 1 : 2));
         failures.AddRange(await CheckAsync(engine.Store, hot, "one hot customer"));
-        if (await BalanceAsync(table, Hot) != afterEngine)
-        {
-            failures.Add($"spend path, {RoundTrip.Label(rtt)}: spends sent again changed the hot customer's balance");
-        }
-
-        var before = afterEngine;
-        var optimistic = await MeasureAsync(hot, sizes.HotSpenders, spend => OptimisticSpendAsync(table, Hot, spend.Amount, "loop-" + spend.Key, conditional: true));
-        var afterOptimistic = await BalanceAsync(table, Hot);
-        rows.Add(Row(rtt, "one hot customer", "plain optimistic loop", optimistic, Lost(hot, before, afterOptimistic)));
-        if (before - afterOptimistic != hot.Sum(s => s.Amount))
-        {
-            failures.Add($"spend path, {RoundTrip.Label(rtt)}: the optimistic loop took {before - afterOptimistic} credits for {hot.Sum(s => s.Amount)} spent");
-        }
-
-        var naive = await MeasureAsync(hot, sizes.HotSpenders, spend => OptimisticSpendAsync(table, Hot, spend.Amount, "naive-" + spend.Key, conditional: false));
-        var afterNaive = await BalanceAsync(table, Hot);
-        rows.Add(Row(rtt, "one hot customer", "naive read-modify-write (no ETag)", naive, Lost(hot, afterOptimistic, afterNaive)));
 
         foreach (var name in storage.AllTables)
         {
@@ -126,11 +172,26 @@ internal sealed class SpendBench(TableServiceClient seeding, TableServiceClient 
             new(roundTrip, scenario, method, m.Count, m.Elapsed, m.Percentile(0.50), m.Percentile(0.99), m.Requests, m.Retries, lost);
     }
 
-    private (CreditsService Credits, ICreditStore Store) Service(TableServiceClient client, StorageOptions storage)
+    /// <param name="cached">Whether the instance keeps the accounts it last read or wrote, as the app does by default.</param>
+    private (CreditsService Credits, ICreditStore Store) Service(TableServiceClient client, StorageOptions storage, bool cached = false)
     {
         var store = new TableCreditStore(client, Options.Create(storage));
         var metrics = new CreditMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        return (new CreditsService(new AccountRepository(store, metrics, Options.Create(options)), store, new FixedClock(Now)), store);
+        var cache = cached ? new AccountCache(Options.Create(new StorageOptions())) : null;
+        return (new CreditsService(new AccountRepository(store, metrics, Options.Create(options), cache: cache), store, new FixedClock(Now)), store);
+    }
+
+    /// <summary>The engine's measurement and its yardstick's, run in the order given; answered engine first.</summary>
+    private static async Task<SpendRow[]> InOrderAsync(bool engineFirst, Func<Task<SpendRow>> engine, Func<Task<SpendRow>> yardstick)
+    {
+        if (engineFirst)
+        {
+            var first = await engine();
+            return [first, await yardstick()];
+        }
+
+        var other = await yardstick();
+        return [await engine(), other];
     }
 
     /// <summary>Runs every spend at the given concurrency, timing each; the work answers how many times it retried.</summary>

@@ -6,6 +6,9 @@ namespace CreditFunctions.Benchmarks;
 internal sealed record SpendRow(
     TimeSpan RoundTrip, string Scenario, string Method, int Spends, TimeSpan Elapsed, double P50Ms, double P99Ms, long Requests, int Retries, int Lost)
 {
+    /// <summary>Which sample of the run this row belongs to (from 1): its yardsticks are the rows of the same sample.</summary>
+    public int Sample { get; init; } = 1;
+
     public double PerSecond => Spends / Elapsed.TotalSeconds;
 
     public string ToConsole() => string.Create(CultureInfo.InvariantCulture,
