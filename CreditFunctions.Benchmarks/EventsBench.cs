@@ -215,7 +215,13 @@ internal sealed class EventsBench(
         {
             if (inFlight.Count > 8)
             {
-                await Task.WhenAny(inFlight.Keys);
+                // The keys are a snapshot: the handlers remove themselves as they finish, so it may already be empty.
+                var running = inFlight.Keys.ToArray();
+                if (running.Length > 0)
+                {
+                    await Task.WhenAny(running);
+                }
+
                 continue;
             }
 

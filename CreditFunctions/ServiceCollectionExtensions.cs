@@ -61,6 +61,10 @@ public static class ServiceCollectionExtensions
         services.AddOptions<EventsOptions>()
             .BindConfiguration(EventsOptions.SectionName)
             .ValidateDataAnnotations()
+            .Validate<IConfiguration>(
+                (events, settings) => !events.Enabled || !string.IsNullOrWhiteSpace(settings[$"{EventsOptions.SectionName}:Queue"]),
+                "Events:Queue must be set as an app setting when events are on (Events__Queue, for example credits-events): the delivery "
+                + "function's queue trigger reads it from the app settings, and without it the Functions host disables that function and no event goes out.")
             .ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<EventsOptions>>().Value.Policy);
         services.AddSingleton<EventsHandOff>();

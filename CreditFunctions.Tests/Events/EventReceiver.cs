@@ -68,8 +68,10 @@ internal sealed class EventReceiver : IAsyncDisposable
             var status = verified ? receiver.Answer(Interlocked.Increment(ref receiver._calls)) : 400;
             receiver._deliveries.Enqueue(new Delivery(
                 request.Headers["webhook-id"].ToString(), request.Headers["webhook-timestamp"].ToString(), request.Headers["webhook-signature"].ToString(), body, verified, status));
-            return Results.StatusCode(status);
+            // A 3xx points somewhere that would say 200: only a sender that follows redirects would count it as taken.
+            return status is >= 300 and < 400 ? Results.Redirect("/elsewhere", preserveMethod: true) : Results.StatusCode(status);
         });
+        web.MapPost("/elsewhere", () => Results.Ok());
         await web.StartAsync();
         return receiver;
     }

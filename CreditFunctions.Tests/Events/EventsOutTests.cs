@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using CreditFunctions.Events;
 using CreditFunctions.Tests.Telemetry;
 using CreditFunctions.Telemetry;
@@ -356,6 +358,42 @@ public sealed class EventsOutTests : IAsyncDisposable
         Assert.Equal(1, metrics.Sum(CreditMetrics.EventsPoisoned));
         Assert.Equal(1, metrics.Sum(CreditMetrics.EventsRetried));
         Assert.Single(Assert.Single(await app.Store.GetOutboxAsync(Customer)).Events);
+    }
+
+    [Fact]
+    public async Task ARedirect_IsNotADelivery_TheEventIsSentAgainUntilTheEndpointAnswers2xx()
+    {
+        await using var app = await CustomerAsync(new() { ["Events:RetryAfter"] = "00:00:00" });
+        var receiver = await _receiver;
+        receiver.Answer = call => call == 1 ? 307 : 200;
+
+        await QueuePump.DrainAsync(app, TimeSpan.FromSeconds(60));
+
+        Assert.Equal([307, 200], receiver.Deliveries.Select(d => d.Answered).Take(2));
+        Assert.Equal(receiver.Deliveries[0].Id, receiver.Deliveries[1].Id); // the same event again, not the next one
+        Assert.Empty(await app.Store.GetOutboxAsync(Customer));
+    }
+
+    [Fact]
+    public async Task AStoreFailureOnTheHostsLastTry_IsCountedAsPoisoned()
+    {
+        await using var app = await CustomerAsync();
+        using var metrics = new MetricCapture(app.Services);
+        var delivery = new EventDelivery(new UnreachableOutbox(app.Store), app.Services.GetRequiredService<EventSender>(), app.Services.GetRequiredService<EventsHandOff>(),
+            app.Services.GetRequiredService<CreditMetrics>(), app.Services.GetRequiredService<IOptions<EventsOptions>>(), NullLogger<EventDelivery>.Instance);
+        var text = JsonSerializer.Serialize(new EventsMessage(Customer, 1), CreditJson.Options);
+
+        await Assert.ThrowsAsync<Azure.RequestFailedException>(() => delivery.DeliverAsync(text, dequeueCount: 1));
+        Assert.Equal(0, metrics.Sum(CreditMetrics.EventsPoisoned)); // the host tries it again
+        await Assert.ThrowsAsync<Azure.RequestFailedException>(() => delivery.DeliverAsync(text, EventDelivery.HostMaxDequeueCount));
+        Assert.Equal(1, metrics.Sum(CreditMetrics.EventsPoisoned)); // its last try: on to the poison queue, and counted
+    }
+
+    /// <summary>The store, with the outbox not answering (an outage while delivering).</summary>
+    private sealed class UnreachableOutbox(ICreditStore inner) : DelegatingCreditStore(inner)
+    {
+        public override Task<IReadOnlyList<OutboxBatch>> GetOutboxAsync(string customerId, CancellationToken cancellationToken = default) =>
+            Task.FromException<IReadOnlyList<OutboxBatch>>(new Azure.RequestFailedException(503, "Server Busy", "ServerBusy", null));
     }
 
     [Fact]

@@ -43,6 +43,43 @@ public class StartupValidationTests
         Assert.Contains(named, failure.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Events on, with a secret of 32 random bytes and the queue named as an app setting.</summary>
+    private static Dictionary<string, string?> EventsOn()
+    {
+        var settings = Valid();
+        settings["Events:WebhookUrl"] = "https://saas.example/credits-events";
+        settings["Events:WebhookSecret"] = "whsec_" + Convert.ToBase64String(new byte[32]);
+        settings["Events:Queue"] = "credits-events";
+        return settings;
+    }
+
+    [Theory]
+    [InlineData("Events:WebhookSecret", "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")] // 33 characters: not base64 at all
+    [InlineData("Events:WebhookSecret", "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")] // 88 characters, 66 bytes: over 64
+    [InlineData("Events:Queue", "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq")] // 57: its -poison queue would pass 63
+    [InlineData("Events:Queue", null)] // the trigger reads it from the app settings: the host would disable delivery
+    public async Task Start_EventsOnWithABadSetting_FailsNamingIt(string key, string? value)
+    {
+        var settings = EventsOn();
+        settings[key] = value;
+
+        var failure = await StartFailureAsync(settings);
+
+        Assert.Contains(key, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_EventsOnWithGoodSettings_Starts()
+    {
+        var settings = EventsOn();
+        settings["CreditStorage:ConnectionString"] = await AzuriteFixture.ConnectionStringAsync();
+        settings["AzureWebJobsStorage"] = settings["CreditStorage:ConnectionString"];
+        using var host = AppHost.Build(Utc(2025, 1, 1), settings, out _, out _);
+
+        await host.StartAsync();
+        await host.StopAsync();
+    }
+
     [Fact]
     public async Task Start_NoStorageSetting_FailsNamingBothSchemes()
     {

@@ -73,6 +73,7 @@ public sealed partial class CustomerAccount
                 Sequence = 0, At = now, Kind = LedgerKind.Grant, Parts = [new LedgerPart(bucket.Id, bucket.Granted, bucket.Remaining)],
                 BalanceAfter = 0, IdempotencyKey = request.IdempotencyKey, Reason = request.Reason,
             }, now);
+            TellExpiring(now); // A grant that already expires within the window is told with it.
         }
         else
         {

@@ -18,6 +18,13 @@ public sealed partial class CustomerAccount
     public IReadOnlyDictionary<string, ResetOutcome> ApplyDue(ResetJob job, IReadOnlyCollection<string>? only = null)
     {
         ArgumentNullException.ThrowIfNull(job);
+
+        // Time alone moves the balance too (a renewal held back past its grace): the level is noticed at the end, once.
+        return Settled(job.AsOf, () => ApplyDueNow(job, only), notice: !job.DryRun);
+    }
+
+    private Dictionary<string, ResetOutcome> ApplyDueNow(ResetJob job, IReadOnlyCollection<string>? only)
+    {
         ExpireDue(job.AsOf);
         if (!job.DryRun)
         {
@@ -62,11 +69,6 @@ public sealed partial class CustomerAccount
             }
 
             outcomes[id] = Reset(subscription, decision, job);
-        }
-
-        if (!job.DryRun)
-        {
-            NoticeLevel(job.AsOf); // Time alone moves the balance too: a renewal held back past its grace.
         }
 
         return outcomes;
@@ -160,7 +162,6 @@ public sealed partial class CustomerAccount
             ["balanceAfter"] = after, ["rolledOver"] = rolled, ["skippedBoundaries"] = decision.SkippedBoundaries,
             ["trigger"] = job.Trigger, ["runId"] = job.RunId, ["recordOnly"] = job.RecordOnly,
         }, entry.Sequence);
-        NoticeLevel(job.AsOf, entry.Sequence);
-        return ResetOutcome.Done(reset);
+        return ResetOutcome.Done(reset); // The level is noticed when ApplyDue ends, after every expiry and reset it makes.
     }
 }

@@ -4,8 +4,41 @@ namespace CreditFunctions.Accounts;
 
 public sealed partial class CustomerAccount
 {
+    /// <summary>At most this many <c>credits.grant_expiring</c> in one change (an outbox row must fit the store's entity);
+    /// buckets past it are told by the customer's next change or run, which the due index schedules at once.</summary>
+    public const int MaxExpiringPerChange = 100;
+
+    /// <summary>Above 0 inside a verb that may append several entries: the level is noticed once, when it ends.</summary>
+    private int _levelDeferred;
+
     /// <summary>What the account tells the SaaS, as loaded with it.</summary>
     public EventPolicy Events { get; }
+
+    /// <summary>
+    /// Runs <paramref name="verb"/> with the level noticed once at its end, not after each of its entries: a reset's
+    /// expiry of the old month and its new allowance (or a pack's grant and the refund kept for it) is one change to the
+    /// SaaS, not a dip and a recovery.
+    /// </summary>
+    private T Settled<T>(DateTimeOffset now, Func<T> verb, bool notice = true)
+    {
+        T result;
+        _levelDeferred++;
+        try
+        {
+            result = verb();
+        }
+        finally
+        {
+            _levelDeferred--;
+        }
+
+        if (notice)
+        {
+            NoticeLevel(now);
+        }
+
+        return result;
+    }
 
     /// <summary>The customer's low threshold in credits now: its own settings, else the defaults; 0 for none.</summary>
     public long LowThreshold
@@ -15,9 +48,13 @@ public sealed partial class CustomerAccount
             var allowances = State.Subscriptions
                 .Where(s => !Subscriptions.SubscriptionStatus.IsTerminal(s.Stripe.Status))
                 .Sum(s => (long)(s.AllowanceInEffect ?? s.Stripe.MonthlyAllowance ?? 0));
-            return (State.Alerts ?? Events.Defaults).Threshold(allowances);
+            return EffectiveAlerts.Threshold(allowances);
         }
     }
+
+    /// <summary>The customer's own threshold fields over the defaults, field by field: a field it left null is the default's.</summary>
+    public AlertSettings EffectiveAlerts =>
+        new(State.Alerts?.LowBelow ?? Events.Defaults.LowBelow, State.Alerts?.LowBelowPercent ?? Events.Defaults.LowBelowPercent);
 
     /// <summary>Sets the customer's own low threshold (null fields: the defaults); the level is checked against it at once.</summary>
     public Outcome<AlertSettings> SetAlerts(AlertSettings settings, DateTimeOffset now)
@@ -98,7 +135,7 @@ public sealed partial class CustomerAccount
     /// </summary>
     private void NoticeLevel(DateTimeOffset now, long? ledgerSequence = null)
     {
-        if (!Events.Enabled || (State.IsEmpty && Loaded is null))
+        if (!Events.Enabled || _levelDeferred > 0 || (State.IsEmpty && Loaded is null))
         {
             return;
         }
@@ -143,7 +180,7 @@ public sealed partial class CustomerAccount
         }
 
         foreach (var grant in State.Grants.Where(g => !g.ExpiringTold && g.Remaining > 0 && g.Kind != BucketKind.Rollover
-            && g.ExpiresAt is { } at && at > now && at - now <= Events.ExpiringWithin).ToList())
+            && g.ExpiresAt is { } at && at > now && at - now <= Events.ExpiringWithin).OrderBy(g => g.ExpiresAt).Take(MaxExpiringPerChange).ToList())
         {
             State = State.WithGrant(grant.Id, g => g with { ExpiringTold = true });
             Tell(CreditEventTypes.GrantExpiring, now, new Dictionary<string, object?>

@@ -9,6 +9,11 @@ public sealed partial class CustomerAccount
     public Outcome<PurchaseRecord> GrantPurchase(PackPurchase purchase, string eventId, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(purchase);
+        return Settled(now, () => GrantPurchaseNow(purchase, eventId, now)); // The grant and a refund kept for it: one level change.
+    }
+
+    private Outcome<PurchaseRecord> GrantPurchaseNow(PackPurchase purchase, string eventId, DateTimeOffset now)
+    {
         ExpireDue(now);
         if (State.Grants.Count + purchase.Lines.Count > AccountLimits.MaxOpenGrants)
         {

@@ -24,6 +24,12 @@ public sealed partial class CustomerAccount
         StripeView incoming, string? eventId, bool isCreation, bool resolveTies, DateTimeOffset? paidPeriodStart, ResetJob? job, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(incoming);
+        return Settled(now, () => SyncSubscriptionNow(incoming, eventId, isCreation, resolveTies, paidPeriodStart, job, now));
+    }
+
+    private SyncResult SyncSubscriptionNow(
+        StripeView incoming, string? eventId, bool isCreation, bool resolveTies, DateTimeOffset? paidPeriodStart, ResetJob? job, DateTimeOffset now)
+    {
         ExpireDue(now);
         var existing = State.Find(incoming.Id);
         var order = existing is null ? StateOrder.Newer : StateOrders.Compare(incoming, existing.Stripe, isCreation);
@@ -62,6 +68,11 @@ public sealed partial class CustomerAccount
     public SyncResult RecordPayment(string subscriptionId, PaidPeriod paid, string? eventId, ResetJob? job, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(paid);
+        return Settled(now, () => RecordPaymentNow(subscriptionId, paid, eventId, job, now));
+    }
+
+    private SyncResult RecordPaymentNow(string subscriptionId, PaidPeriod paid, string? eventId, ResetJob? job, DateTimeOffset now)
+    {
         ExpireDue(now);
         if (State.Find(subscriptionId) is not { } existing)
         {

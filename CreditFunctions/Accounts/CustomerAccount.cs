@@ -107,7 +107,7 @@ public sealed partial class CustomerAccount
         if (numbered.Kind is not (LedgerKind.Reset or LedgerKind.Rollover))
         {
             TellEntry(numbered, now);
-            NoticeLevel(now, numbered.Sequence); // A reset tells its own event first (see Reset), then the level.
+            NoticeLevel(now, numbered.Sequence); // Not inside a verb that settles the level at its end (see Settled).
         }
 
         return numbered;

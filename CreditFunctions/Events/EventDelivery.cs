@@ -47,6 +47,22 @@ public sealed partial class EventDelivery(
             return;
         }
 
+        try
+        {
+            await DeliverOutboxAsync(message, dequeueCount, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not EventDeliveryFailedException && ex is not OperationCanceledException && dequeueCount >= HostMaxDequeueCount)
+        {
+            // The store (or anything else) failed on the host's last try: the message goes to the poison queue all the same,
+            // and the poison metric and its alert must see it.
+            metrics.EventPoisoned();
+            DeliveryPoisonedByFailure(logger, message.CustomerId, dequeueCount, ex.GetType().Name, ex.Message);
+            throw;
+        }
+    }
+
+    private async Task DeliverOutboxAsync(EventsMessage message, long dequeueCount, CancellationToken cancellationToken)
+    {
         foreach (var batch in await store.GetOutboxAsync(message.CustomerId, cancellationToken).ConfigureAwait(false))
         {
             var delivered = batch.DeliveredThrough;
@@ -97,6 +113,9 @@ public sealed partial class EventDelivery(
 
     [LoggerMessage(3001, LogLevel.Error, "Event {EventId} of {CustomerId} was not delivered after {Attempt} attempts ({Failure}); its message goes to the poison queue. The events stay in the outbox and go with the customer's next change, or requeue the message")]
     private static partial void DeliveryPoisoned(ILogger logger, string eventId, string customerId, int attempt, string failure);
+
+    [LoggerMessage(3004, LogLevel.Error, "The events of {CustomerId} could not be delivered on the host's try {DequeueCount} ({ExceptionType}: {Failure}); its message goes to the poison queue. The events stay in the outbox and go with the customer's next change, or requeue the message")]
+    private static partial void DeliveryPoisonedByFailure(ILogger logger, string customerId, long dequeueCount, string exceptionType, string failure);
 
     [LoggerMessage(3002, LogLevel.Warning, "A message on the events queue is not one of ours and was dropped: {Message}")]
     private static partial void NotAMessage(ILogger logger, string message);

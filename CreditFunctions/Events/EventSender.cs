@@ -23,7 +23,8 @@ public sealed class EventSender : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         var value = options.Value;
         _url = value.WebhookUrl;
-        _http = new HttpClient { Timeout = value.DeliveryTimeout };
+        // A redirect is not a delivery: the receiver must answer 2xx itself (3xx counts as failed and is retried).
+        _http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { Timeout = value.DeliveryTimeout };
         _signer = value.Enabled ? new StandardWebhook(value.WebhookSecret!) : null;
     }
 

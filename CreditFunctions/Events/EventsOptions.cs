@@ -75,7 +75,7 @@ public sealed partial class EventsOptions : IValidatableObject
                     + "(az keyvault secret set --name EventsWebhookSecret ...), check the app's identity may read it, then restart the app.",
                     [nameof(WebhookSecret)]);
             }
-            else if (WebhookSecret is null || !SecretPattern().IsMatch(WebhookSecret))
+            else if (WebhookSecret is null || !SecretPattern().IsMatch(WebhookSecret) || SecretBytes(WebhookSecret) is not (>= 24 and <= 64))
             {
                 yield return new ValidationResult(
                     "Events:WebhookSecret must be a Standard Webhooks secret, whsec_ followed by base64 of 24 to 64 random bytes (events are on because Events:WebhookUrl is set).",
@@ -83,9 +83,11 @@ public sealed partial class EventsOptions : IValidatableObject
             }
         }
 
-        if (!QueuePattern().IsMatch(Queue))
+        if (Queue is null || !QueuePattern().IsMatch(Queue) || Queue.Length > MaxQueueLength)
         {
-            yield return new ValidationResult($"Events:Queue must be a Storage queue name (3-63 lowercase letters, digits and single hyphens); got '{Queue}'.", [nameof(Queue)]);
+            yield return new ValidationResult(
+                $"Events:Queue must be a Storage queue name of 3 to {MaxQueueLength} lowercase letters, digits and single hyphens (its poison queue adds -poison); got '{Queue}'.",
+                [nameof(Queue)]);
         }
 
         if (ExpiringWithin <= TimeSpan.Zero || ExpiringWithin > TimeSpan.FromDays(365))
@@ -107,6 +109,17 @@ public sealed partial class EventsOptions : IValidatableObject
         {
             yield return new ValidationResult($"Events:DeliveryTimeout must be between 00:00:01 and 00:01:00; got {DeliveryTimeout}.", [nameof(DeliveryTimeout)]);
         }
+    }
+
+    /// <summary>The longest queue name whose poison queue (<c>-poison</c>, 7 more) is still a valid name of at most 63.</summary>
+    public const int MaxQueueLength = 56;
+
+    /// <summary>How many bytes the secret's base64 decodes to; -1 when it is not base64.</summary>
+    private static int SecretBytes(string secret)
+    {
+        var base64 = secret["whsec_".Length..];
+        var buffer = new byte[base64.Length];
+        return Convert.TryFromBase64String(base64, buffer, out var written) ? written : -1;
     }
 
     [GeneratedRegex(@"\Awhsec_[A-Za-z0-9+/]{32,88}={0,2}\z")]

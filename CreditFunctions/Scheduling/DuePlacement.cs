@@ -36,13 +36,19 @@ public static class DuePlacement
 
         // An open hold's expiry, always: its credits come back then, whether or not anybody calls.
         var holds = state.Holds.Select(h => h.ExpiresAt);
+        // A granted bucket's expiry, and before it the start of its expiring window while that is untold: at once when the
+        // window has already begun (a grant made inside it, or more buckets than one change tells).
         var grants = events.Enabled
             ? state.Grants
                 .Where(g => g.Remaining > 0 && g.Kind != BucketKind.Rollover && g.ExpiresAt is not null)
-                .SelectMany(g => g.ExpiringTold ? [g.ExpiresAt!.Value] : new[] { g.ExpiresAt!.Value - events.ExpiringWithin, g.ExpiresAt!.Value })
+                .SelectMany(g => g.ExpiringTold || g.ExpiresAt!.Value <= now
+                    ? [g.ExpiresAt!.Value]
+                    : new[] { Max(g.ExpiresAt!.Value - events.ExpiringWithin, now), g.ExpiresAt!.Value })
                 .Where(at => at > now - TimeSpan.FromDays(1))
             : [];
         var soonest = holds.Concat(grants).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
         return soonest == DateTimeOffset.MaxValue ? null : soonest < now ? now : soonest;
     }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 }
