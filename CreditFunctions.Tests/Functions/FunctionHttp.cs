@@ -4,7 +4,10 @@ using Microsoft.AspNetCore.Http;
 
 namespace CreditFunctions.Tests.Functions;
 
-/// <summary>Calls an HTTP function the way the worker does: a request in, the function's IResult executed into a response.</summary>
+/// <summary>
+/// Calls an HTTP function the way the worker does: a request in, the function's IResult executed into a response, which
+/// must be what openapi/openapi.json documents for it (<see cref="ApiContract"/>).
+/// </summary>
 internal static class FunctionHttp
 {
     public sealed record Answer(int Status, string ContentType, JsonElement Body, IHeaderDictionary Headers)
@@ -33,6 +36,8 @@ internal static class FunctionHttp
 
         context.Response.Body.Position = 0;
         using var document = await JsonDocument.ParseAsync(context.Response.Body);
-        return new Answer(context.Response.StatusCode, context.Response.ContentType ?? "", document.RootElement.Clone(), context.Response.Headers);
+        var answer = new Answer(context.Response.StatusCode, context.Response.ContentType ?? "", document.RootElement.Clone(), context.Response.Headers);
+        ApiContract.CheckAnswer(method, path, answer.Status, answer.ContentType, answer.Headers, answer.Body);
+        return answer;
     }
 }

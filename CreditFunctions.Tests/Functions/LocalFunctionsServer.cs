@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
 using CreditFunctions.Functions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -8,13 +10,20 @@ namespace CreditFunctions.Tests.Functions;
 /// <summary>
 /// The app's HTTP functions on real HTTP at 127.0.0.1, routed as the Functions host routes them (<c>/api/...</c>), for
 /// clients that must be tried over the wire (the demo script). The app's clock follows the wall clock on every request.
-/// Functions Core Tools cannot run on the build machine; this is the part of the host such clients see.
+/// Functions Core Tools cannot run on the build machine; this is the part of the host such clients see. Every answer
+/// is checked against openapi/openapi.json as it goes out (<see cref="ApiContract"/>); disposing fails on any departure.
 /// </summary>
 internal sealed class LocalFunctionsServer : IAsyncDisposable
 {
     private readonly WebApplication _web;
+    private readonly ConcurrentQueue<string> _departures;
 
-    private LocalFunctionsServer(WebApplication web) => _web = web;
+    private LocalFunctionsServer(WebApplication web, ConcurrentQueue<string> departures) => (_web, _departures) = (web, departures);
+
+    private int _checked;
+
+    /// <summary>How many answers were checked against the document.</summary>
+    public int Checked => _checked;
 
     public string BaseAddress => _web.Urls.Single();
 
@@ -23,6 +32,28 @@ internal sealed class LocalFunctionsServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var web = builder.Build();
+        var departures = new ConcurrentQueue<string>();
+        LocalFunctionsServer? server = null;
+        web.Use(async (context, next) =>
+        {
+            var original = context.Response.Body;
+            using var buffer = new MemoryStream();
+            context.Response.Body = buffer;
+            await next(context);
+            context.Response.Body = original;
+            var bytes = buffer.ToArray();
+            using (var document = JsonDocument.Parse(bytes.Length == 0 ? "null"u8.ToArray() : bytes))
+            {
+                foreach (var departure in ApiContract.Departures(context.Request.Method, context.Request.Path, context.Response.StatusCode,
+                    context.Response.ContentType, context.Response.Headers, document.RootElement))
+                {
+                    departures.Enqueue($"{context.Request.Method} {context.Request.Path}: {departure}");
+                }
+            }
+
+            Interlocked.Increment(ref server!._checked);
+            await original.WriteAsync(bytes);
+        });
         T Now<T>()
         {
             app.Time.SetUtcNow(DateTimeOffset.UtcNow);
@@ -30,6 +61,8 @@ internal sealed class LocalFunctionsServer : IAsyncDisposable
         }
 
         web.MapPost("/api/" + StripeWebhook.Route, (HttpRequest r, CancellationToken ct) => Now<StripeWebhook>().RunAsync(r, ct));
+        web.MapGet("/api/" + GetOpenApiDocument.Route, (HttpRequest r) => Now<GetOpenApiDocument>().Run(r));
+        web.MapPost("/api/" + StripeImportHttp.Route, (HttpRequest r, CancellationToken ct) => Now<StripeImportHttp>().RunAsync(r, ct));
         web.MapPost("/api/" + ResetCreditsHttp.Route, (HttpRequest r, CancellationToken ct) => Now<ResetCreditsHttp>().RunAsync(r, ct));
         web.MapGet("/api/customers/{customerId}/credits", (HttpRequest r, string customerId, CancellationToken ct) => Now<GetCredits>().RunAsync(r, customerId, ct));
         web.MapPost("/api/customers/{customerId}/credits/spend", (HttpRequest r, string customerId, CancellationToken ct) => Now<SpendCredits>().RunAsync(r, customerId, ct));
@@ -41,12 +74,13 @@ internal sealed class LocalFunctionsServer : IAsyncDisposable
         web.MapGet("/api/" + CreditAlerts.Route, (HttpRequest r, string customerId, CancellationToken ct) => Now<CreditAlerts>().GetAsync(r, customerId, ct));
         web.MapPut("/api/" + CreditAlerts.Route, (HttpRequest r, string customerId, CancellationToken ct) => Now<CreditAlerts>().PutAsync(r, customerId, ct));
         await web.StartAsync();
-        return new LocalFunctionsServer(web);
+        return server = new LocalFunctionsServer(web, departures);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _web.StopAsync();
         await _web.DisposeAsync();
+        Assert.True(_departures.IsEmpty, "Answers that depart from openapi/openapi.json:\n" + string.Join("\n", _departures));
     }
 }

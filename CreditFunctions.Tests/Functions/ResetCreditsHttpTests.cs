@@ -25,6 +25,7 @@ public class ResetCreditsHttpTests
 
         context.Response.Body.Position = 0;
         using var document = await JsonDocument.ParseAsync(context.Response.Body);
+        ApiContract.CheckAnswer(HttpMethods.Post, context.Request.Path, context.Response.StatusCode, context.Response.ContentType, context.Response.Headers, document.RootElement);
         return (context.Response.StatusCode, context.Response.ContentType ?? "", document.RootElement.Clone());
     }
 

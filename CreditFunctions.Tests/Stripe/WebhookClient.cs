@@ -23,6 +23,7 @@ internal static class WebhookClient
 
         context.Response.Body.Position = 0;
         using var document = await JsonDocument.ParseAsync(context.Response.Body);
+        ApiContract.CheckAnswer(HttpMethods.Post, context.Request.Path, context.Response.StatusCode, context.Response.ContentType, context.Response.Headers, document.RootElement);
         return (context.Response.StatusCode, document.RootElement.Clone());
     }
 

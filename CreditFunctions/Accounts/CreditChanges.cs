@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace CreditFunctions.Accounts;
 
@@ -23,7 +24,8 @@ public sealed record GrantRequest(long Amount, string IdempotencyKey, DateTimeOf
 public sealed record CreditsReceipt(
     string CustomerId, string IdempotencyKey, string Kind, long Amount, IReadOnlyList<LedgerPart> Parts, long Available, long LedgerSequence, DateTimeOffset At)
 {
-    /// <summary>For a hold, a capture or a release: the hold as that call left it.</summary>
+    /// <summary>For a hold, a capture or a release: the hold as that call left it (answered as a hold, never on a spend or grant).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public HoldReceipt? Hold { get; init; }
 
     public static CreditsReceipt Of(string customerId, string key, LedgerEntry entry)

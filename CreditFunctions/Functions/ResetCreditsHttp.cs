@@ -34,7 +34,8 @@ public sealed class ResetCreditsHttp(CreditResetHandler handler, ILogger<ResetCr
             return TypedResults.ValidationProblem(
                 errors,
                 detail: "The query string has invalid parameters; nothing was reset.",
-                title: "Invalid reset parameters");
+                title: "Invalid reset parameters",
+                type: "invalid-request");
         }
 
         var result = await handler.RunAsync(resetRequest, cancellationToken).ConfigureAwait(false);
@@ -48,7 +49,8 @@ public sealed class ResetCreditsHttp(CreditResetHandler handler, ILogger<ResetCr
                     _ => $"No '{missing.Id}' is stored. A subscription appears once Stripe's customer.subscription.created webhook has been received.",
                 },
                 statusCode: StatusCodes.Status404NotFound,
-                title: missing.Id.StartsWith("cus_", StringComparison.Ordinal) ? "Customer not found" : "Subscription not found");
+                title: missing.Id.StartsWith("cus_", StringComparison.Ordinal) ? "Customer not found" : "Subscription not found",
+                type: missing.Id.StartsWith("cus_", StringComparison.Ordinal) ? "customer-not-found" : "subscription-not-found");
         }
 
         var summary = result.Summary!;

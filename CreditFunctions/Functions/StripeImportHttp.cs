@@ -30,7 +30,7 @@ public sealed class StripeImportHttp(StripeImport import, ILogger<StripeImportHt
         var (importRequest, errors) = Parse(request.Query);
         if (importRequest is null)
         {
-            return TypedResults.ValidationProblem(errors, detail: "The query string has invalid parameters; nothing was imported.", title: "Invalid import parameters");
+            return TypedResults.ValidationProblem(errors, detail: "The query string has invalid parameters; nothing was imported.", title: "Invalid import parameters", type: "invalid-request");
         }
 
         if (!import.IsAvailable)

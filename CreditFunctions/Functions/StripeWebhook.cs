@@ -27,6 +27,9 @@ public sealed class StripeWebhook(StripeWebhookVerifier verifier, StripeEventPro
     /// <summary>The metric <c>result</c> of a verified delivery that failed (Stripe retries it).</summary>
     public const string Failed = "failed";
 
+    /// <summary>The problem type of every delivery that is not a verified Stripe event (4xx: Stripe does not retry it).</summary>
+    public const string InvalidWebhook = "invalid-webhook";
+
     [Function(nameof(StripeWebhook))]
     public async Task<IResult> RunAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Route)] HttpRequest request,
@@ -45,7 +48,7 @@ public sealed class StripeWebhook(StripeWebhookVerifier verifier, StripeEventPro
             }
             catch (System.Text.DecoderFallbackException)
             {
-                return TypedResults.Problem("The body is not UTF-8 text; Stripe sends UTF-8 JSON.", statusCode: StatusCodes.Status400BadRequest, title: "Not a Stripe event");
+                return TypedResults.Problem("The body is not UTF-8 text; Stripe sends UTF-8 JSON.", statusCode: StatusCodes.Status400BadRequest, title: "Not a Stripe event", type: InvalidWebhook);
             }
 
             if (body is null)
@@ -53,7 +56,8 @@ public sealed class StripeWebhook(StripeWebhookVerifier verifier, StripeEventPro
                 return TypedResults.Problem(
                     detail: $"The body is larger than {MaxBodyBytes / 1024} KB; Stripe's events are far smaller. Nothing was read or written.",
                     statusCode: StatusCodes.Status413PayloadTooLarge,
-                    title: "Body too large");
+                    title: "Body too large",
+                    type: "body-too-large");
             }
 
             var verification = verifier.Verify(body, request.Headers["Stripe-Signature"].ToString());
@@ -62,7 +66,8 @@ public sealed class StripeWebhook(StripeWebhookVerifier verifier, StripeEventPro
                 return TypedResults.Problem(
                     detail: verification.ProblemDetail,
                     statusCode: StatusCodes.Status400BadRequest,
-                    title: verification.ProblemTitle);
+                    title: verification.ProblemTitle,
+                    type: InvalidWebhook);
             }
 
             eventType = stripeEvent.Type;
