@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using System.Text;
+using CreditFunctions.Client.Generated;
+using CreditFunctions.Client.Generated.Models;
+using Microsoft.Kiota.Abstractions.Authentication;
+using Microsoft.Kiota.Http.HttpClientLibrary;
+
+namespace CreditFunctions.Client;
+
+/// <summary>
+/// Creates the generated <see cref="CreditsApiClient"/> for an app, and the one call the generated code makes awkward:
+/// a spend whose idempotency key comes from the work and whose refusal for want of credits is <c>false</c>, not an
+/// exception. Every other answer that is not a success is thrown as <see cref="Problem"/> (RFC 9457: switch on
+/// <see cref="Problem.Type"/>).
+/// </summary>
+public static class CreditsApi
+{
+    /// <summary>The function key's header (Azure Functions' <c>x-functions-key</c>).</summary>
+    public const string FunctionKeyHeader = "x-functions-key";
+
+    /// <summary>
+    /// A client for the app at <paramref name="baseUrl"/> (its <c>/api</c> root, such as
+    /// <c>https://myapp.azurewebsites.net/api</c>), sending <paramref name="functionKey"/> on every call. The HTTP
+    /// pipeline is Kiota's default, which retries 429, 503 and 504 after their Retry-After: safe here, because every
+    /// change is applied once per idempotency key.
+    /// </summary>
+    public static CreditsApiClient Create(Uri baseUrl, string? functionKey) => Create(KiotaClientFactory.Create(), baseUrl, functionKey);
+
+    /// <summary>A client over your own <paramref name="http"/> (its handlers, timeouts and lifetime are yours).</summary>
+    public static CreditsApiClient Create(HttpClient http, Uri baseUrl, string? functionKey)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(baseUrl);
+        if (functionKey is { Length: > 0 })
+        {
+            http.DefaultRequestHeaders.Remove(FunctionKeyHeader);
+            http.DefaultRequestHeaders.Add(FunctionKeyHeader, functionKey);
+        }
+
+        var adapter = new HttpClientRequestAdapter(new AnonymousAuthenticationProvider(), httpClient: http)
+        {
+            BaseUrl = baseUrl.ToString().TrimEnd('/'),
+        };
+        return new CreditsApiClient(adapter);
+    }
+
+    /// <summary>
+    /// Spends <paramref name="amount"/> credits for the work <paramref name="workId"/> (a job, a report, a request id):
+    /// true when spent (now, or by an earlier call for the same work: a retry never spends twice), false when the
+    /// customer has too few credits (nothing taken). Anything else throws: a <see cref="Problem"/> for an answer of the
+    /// app, or the transport's exception; call again with the same work id and it spends at most once.
+    /// </summary>
+    public static async Task<bool> TrySpendAsync(
+        this CreditsApiClient client, string customerId, long amount, string workId, string? reason = null,
+        IDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var request = new SpendRequest { Amount = amount, IdempotencyKey = IdempotencyKeyFor(workId), Reason = reason };
+        if (metadata is not null)
+        {
+            request.Metadata = new SpendRequest_metadata { AdditionalData = metadata.ToDictionary(m => m.Key, m => (object)m.Value) };
+        }
+
+        try
+        {
+            await client.Customers[customerId].Credits.Spend.PostAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Problem problem) when (problem.Type == "insufficient-credits")
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The idempotency key of a piece of work: <c>work-</c> and its id when that is a valid key, else <c>work-</c> and
+    /// the id's SHA-256 (an id too long, or with spaces, '/', '\', '#', '?' or non-ASCII characters). The same work
+    /// always gets the same key.
+    /// </summary>
+    public static string IdempotencyKeyFor(string workId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workId);
+        return workId.Length <= 195 && workId.All(c => c is >= '!' and <= '~' and not ('/' or '\\' or '#' or '?'))
+            ? "work-" + workId
+            : "work-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(workId)));
+    }
+}
