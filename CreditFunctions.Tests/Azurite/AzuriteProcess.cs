@@ -122,10 +122,13 @@ public sealed class AzuriteProcess : IAsyncDisposable
     }
 
     /// <summary>The packages package.json pins (Azurite, and standardwebhooks for demo/receiver.mjs): <c>npm ci</c> when one is missing.</summary>
+    private static readonly string[] NodePackages = ["azurite", "standardwebhooks", "openapi-fetch", "typescript"];
+
     public static async Task EnsureNodePackagesAsync(string repositoryRoot, CancellationToken cancellationToken = default)
     {
-        static bool Installed(string root) =>
-            File.Exists(Path.Combine(root, "node_modules", "azurite", "package.json")) && File.Exists(Path.Combine(root, "node_modules", "standardwebhooks", "package.json"));
+        // Every package the tests run: Azurite, the receiver's standardwebhooks, and the TypeScript client's workspace
+        // (its fetch library and compiler); a node_modules from before any of them is installed again.
+        static bool Installed(string root) => NodePackages.All(p => File.Exists(Path.Combine(root, "node_modules", p, "package.json")));
         if (Installed(repositoryRoot))
         {
             return;

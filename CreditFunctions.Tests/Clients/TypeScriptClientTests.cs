@@ -12,6 +12,7 @@ public class TypeScriptClientTests
     [Fact]
     public async Task TheClientsNodeSuite_AgainstTheAppOverHttp_Passes()
     {
+        await AzuriteProcess.EnsureNodePackagesAsync(AzuriteFixture.RepositoryRoot);
         await using var app = await AppHost.StartAsync(DateTimeOffset.UtcNow);
         await using var server = await LocalFunctionsServer.StartAsync(app);
         var start = new ProcessStartInfo("npm")
