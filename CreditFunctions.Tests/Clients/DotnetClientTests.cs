@@ -1,4 +1,6 @@
 using CreditFunctions.Client;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using CreditFunctions.Client.Generated;
 using CreditFunctions.Client.Generated.Models;
 using GrantRequest = CreditFunctions.Client.Generated.Models.GrantRequest;
@@ -152,6 +154,41 @@ public class DotnetClientTests
         Assert.Equal((HoldAnswer_status.Captured, 320L, 180L, 680L), (captured!.Status, captured.Captured, captured.Returned, captured.Available));
         Assert.Equal((HoldAnswer_status.Released, 100L, 680L), (released!.Status, released.Returned, released.Available));
         Assert.Equal(("hold-closed", 409), (closed.Type, closed.ResponseStatusCode));
+    }
+
+    [Fact]
+    public async Task TheDefaultClient_ThrowsA503AsAProblemAtOnce_AndTheHostsBodiless401AsAnApiException()
+    {
+        var requests = 0;
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var web = builder.Build();
+        Microsoft.AspNetCore.Builder.RunExtensions.Run(web, async context =>
+        {
+            Interlocked.Increment(ref requests);
+            if (context.Request.Headers["x-functions-key"] != "right")
+            {
+                context.Response.StatusCode = 401;
+                return;
+            }
+
+            context.Response.StatusCode = 503;
+            context.Response.Headers.RetryAfter = "30";
+            context.Response.ContentType = "application/problem+json";
+            await context.Response.WriteAsync("""{"type":"service-unavailable","title":"Service unavailable","status":503,"detail":"Retry after 30 seconds."}""");
+        });
+        await web.StartAsync();
+        var api = new Uri(web.Urls.Single() + "/api");
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var busy = await Assert.ThrowsAsync<Problem>(() => CreditsApi.Create(api, "right").TrySpendAsync("cus_1", 1, "job-1"));
+        var waited = started.Elapsed;
+        var unauthorized = await Assert.ThrowsAsync<Microsoft.Kiota.Abstractions.ApiException>(() => CreditsApi.Create(api, "wrong").Customers["cus_1"].Credits.GetAsync());
+
+        Assert.Equal(("service-unavailable", 503), (busy.Type, busy.ResponseStatusCode));
+        Assert.True(waited < TimeSpan.FromSeconds(10), $"the 503 was held {waited} (retried behind its Retry-After)");
+        Assert.Equal(401, unauthorized.ResponseStatusCode);
+        Assert.Equal(2, requests);
     }
 
     [Theory]

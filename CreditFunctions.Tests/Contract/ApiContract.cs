@@ -67,10 +67,14 @@ internal static partial class ApiContract
             return [$"{name} documents no {status} answer"];
         }
 
+        if (response["content"] is not JsonObject content)
+        {
+            return [$"{name} {status} is documented without a body (the host's answer), but the app answered it"];
+        }
+
         var problems = new List<string>();
-        var content = response["content"]!.AsObject();
         var (mediaType, media) = content.Single();
-        if (contentType is null || !contentType.StartsWith(mediaType, StringComparison.OrdinalIgnoreCase))
+        if (contentType?.Split(';')[0].Trim() is not { } answered || !answered.Equals(mediaType, StringComparison.OrdinalIgnoreCase))
         {
             problems.Add($"{name} {status} is documented as {mediaType}, answered as {contentType}");
         }
@@ -92,6 +96,15 @@ internal static partial class ApiContract
             .Select(h => $"{name} {status}: header {h} is set but not documented"));
         problems.AddRange(documented.Where(h => h.Value!["required"]?.GetValue<bool>() == true && !headers.ContainsKey(h.Key))
             .Select(h => $"{name} {status}: documented header {h.Key} is missing"));
+        foreach (var (header, definition) in documented.Where(h => headers.ContainsKey(h.Key)))
+        {
+            // Header values are text; the document's integer headers must hold a whole number.
+            var value = headers[header].ToString();
+            if (definition!["schema"]?["type"]?.GetValue<string>() == "integer" && !long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+            {
+                problems.Add($"{name} {status}: header {header} is '{value}', not the documented integer");
+            }
+        }
         return problems;
     }
 

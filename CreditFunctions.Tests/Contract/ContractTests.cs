@@ -133,6 +133,36 @@ public class ContractTests
         Assert.NotEmpty(ApiContract.Validate(schema, badTime.RootElement, "spend 200 (self-test)"));
     }
 
+    [Theory]
+    [InlineData("spend", """{ "amount": 1, "idempotencyKey": "a/b" }""")]
+    [InlineData("spend", """{ "amount": 1, "idempotencyKey": "a#b" }""")]
+    [InlineData("spend", """{ "amount": 1, "idempotencyKey": "a?b" }""")]
+    [InlineData("spend", """{ "amount": 1, "idempotencyKey": "a\\b" }""")]
+    [InlineData("spend", """{ "amount": 1, "idempotencyKey": "a b" }""")]
+    [InlineData("spend", """{ "amount": 1, "idempotencyKey": "k1", "reason": "   " }""")]
+    [InlineData("spend", """{ "amount": 1.0, "idempotencyKey": "k2" }""")]
+    [InlineData("spend", """{ "amount": 1e0, "idempotencyKey": "k3" }""")]
+    [InlineData("spend", """{ "amount": 1.5, "idempotencyKey": "k4" }""")]
+    [InlineData("spend", """{ "amount": 0, "idempotencyKey": "k5" }""")]
+    [InlineData("spend", """{ "amount": 1, "idempotencyKey": "k6", "extra": 1 }""")]
+    [InlineData("grants", """{ "amount": 1, "idempotencyKey": "g1", "reason": "r", "expiresAt": "2030-03-01t10:00:00z" }""")]
+    [InlineData("grants", """{ "amount": 1, "idempotencyKey": "g2", "reason": "r", "expiresAt": "2030-03-01T10:00:00.123456789Z" }""")]
+    [InlineData("grants", """{ "amount": 1, "idempotencyKey": "g3", "reason": "r", "expiresAt": "2030-06-30T23:59:60Z" }""")]
+    [InlineData("grants", """{ "amount": 1, "idempotencyKey": "g4", "reason": "r", "expiresAt": "2030-03-01T10:00:00.1234567+02:00" }""")]
+    [InlineData("grants", """{ "amount": 0, "idempotencyKey": "g5", "reason": "r" }""")]
+    public async Task ARequestBody_IsValidForTheDocument_ExactlyWhenTheAppTakesIt(string call, string body)
+    {
+        await using var app = await AppHost.StartAsync(new DateTimeOffset(2026, 12, 4, 10, 0, 0, TimeSpan.Zero));
+        Assert.Equal(201, (await CreditsClient.GrantAsync(app, "cus_1Schema", 100, "seed")).Status);
+        var schema = ApiContract.Document["paths"]![$"/customers/{{customerId}}/credits/{call}"]!["post"]!["requestBody"]!["content"]!["application/json"]!["schema"]!;
+        using var instance = JsonDocument.Parse(body);
+
+        var documentTakesIt = !ApiContract.Validate(schema, instance.RootElement, $"request {call}").Any();
+        var answer = call == "spend" ? await CreditsClient.SpendAsync(app, "cus_1Schema", body) : await CreditsClient.GrantAsync(app, "cus_1Schema", body);
+
+        Assert.True(documentTakesIt == answer.Status is 200 or 201, $"the document {(documentTakesIt ? "takes" : "refuses")} {body}; the app answered {answer.Status} {answer.Body}");
+    }
+
     [Fact]
     public async Task TheApp_ServesTheCommittedDocument_Anonymously()
     {

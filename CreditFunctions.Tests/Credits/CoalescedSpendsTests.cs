@@ -221,6 +221,23 @@ public class CoalescedSpendsTests
     }
 
     [Fact]
+    public async Task AHoldThatWouldOverfillTheAccountRow_Is409AccountFull_AndHoldsNothing()
+    {
+        var (app, store) = await AppHost.StartAsync(Now, inner => new HookedStore(inner));
+        await using var _ = app;
+        Assert.Equal(201, (await GrantAsync(app, "cus_1Full", 100, "grant-1")).Status);
+
+        // Every granted bucket and open hold share the account row's 1 MiB: this write would pass it.
+        store.FailWrite = write => new AccountTooLargeException("cus_1Full", "granted buckets and open holds together");
+        var hold = await HoldAsync(app, "cus_1Full", 10, "hold-1");
+        store.FailWrite = _ => null;
+
+        Assert.Equal((409, "account-full"), (hold.Status, hold.ProblemType()));
+        Assert.Contains("capture or release open holds", hold.Body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal((100L, 0L), ((await GetAsync(app, "cus_1Full")).Body.GetProperty("available").GetInt64(), (await GetAsync(app, "cus_1Full")).Body.GetProperty("held").GetInt64()));
+    }
+
+    [Fact]
     public async Task ARetriedGrantThatNoLongerFits_AnswersItsFirstAnswerNotAccountFull()
     {
         var (app, store) = await AppHost.StartAsync(Now, inner => new HookedStore(inner));
@@ -235,7 +252,7 @@ public class CoalescedSpendsTests
         var other = await credits.GrantAsync("cus_1Full", new GrantRequest(100, "grant-2", null, "start"));
 
         Assert.Equal((201, first.Value!.LedgerSequence), (again.Status(), again.Value!.LedgerSequence));
-        Assert.Equal((409, "too-many-grants"), (other.Status(), other.ProblemType()));
+        Assert.Equal((409, "account-full"), (other.Status(), other.ProblemType()));
     }
 
     [Fact]

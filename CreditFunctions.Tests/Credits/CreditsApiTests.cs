@@ -65,6 +65,19 @@ public class CreditsApiTests
         Assert.Equal(0, (await GetAsync(app, Customer)).Body.GetProperty("available").GetInt64());
     }
 
+    [Theory]
+    [InlineData("5.0")]
+    [InlineData("5e0")]
+    [InlineData("0.5e1")]
+    public async Task Spend_AWholeNumberWrittenWithAFractionOrExponent_IsThatNumber(string amount)
+    {
+        await using var app = await CustomerWithPlanAsync();
+
+        var spend = await SpendAsync(app, Customer, $$"""{ "amount": {{amount}}, "idempotencyKey": "whole-{{amount}}" }""");
+
+        Assert.Equal((200, -5L, 995L), (spend.Status, spend.Body.GetProperty("amount").GetInt64(), spend.Body.GetProperty("available").GetInt64()));
+    }
+
     [Fact]
     public async Task Spend_SameKeyAgain_AnswersTheFirstAnswerAndSpendsOnce_AnotherAmountIsRefused()
     {

@@ -60,7 +60,7 @@ public sealed class CreditAlerts(CreditsService credits, ILogger<CreditAlerts> l
             return null;
         }
 
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var number) || number < 0 || number > max)
+        if (!JsonBody.TryGetWhole(value, out var number) || number < 0 || number > max)
         {
             errors[name] = [$"'{name}' must be null (the default) or a whole number from 0 to {max} ({unit}); got {value.GetRawText()}."];
             return null;

@@ -34,7 +34,7 @@ public static class CreditsProblems
             $"Hold {r.HoldId} of {r.CustomerId} was captured, released or expired already; nothing was changed. Its ledger entries say which."),
         TooManyHolds r => new(StatusCodes.Status409Conflict, "too-many-holds", "Too many open holds",
             $"{r.CustomerId} has {r.Open} open holds, the most one customer may; capture or release some first."),
-        AccountFull r => new(StatusCodes.Status409Conflict, "too-many-grants", "Account full", r.Detail),
+        AccountFull r => new(StatusCodes.Status409Conflict, "account-full", "Account full", r.Detail),
         IdempotencyKeyReused r => new(StatusCodes.Status409Conflict, "idempotency-key-reused", "Idempotency key reused",
             $"The key '{r.Key}' was used on {r.FirstUsedAt:O} for a different {r.Operation} request; use a new key for a new request."),
         _ => throw new ArgumentOutOfRangeException(nameof(refusal), refusal, "A refusal without a problem type."),

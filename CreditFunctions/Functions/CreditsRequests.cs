@@ -30,7 +30,7 @@ public static class CreditsRequests
             if (fields.TryGetValue("expiresIn", out var value) && value.ValueKind != JsonValueKind.Null)
             {
                 var max = (long)HoldRequest.MaxExpiresIn.TotalSeconds;
-                if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var seconds) || seconds < 1 || seconds > max)
+                if (!JsonBody.TryGetWhole(value, out var seconds) || seconds < 1 || seconds > max)
                 {
                     errors["expiresIn"] = [$"'expiresIn' must be a whole number of seconds from 1 to {max} (24 hours); got {value.GetRawText()}. Leave it out for {HoldRequest.DefaultExpiresIn.TotalMinutes:0} minutes."];
                 }
@@ -115,7 +115,7 @@ public static class CreditsRequests
             return 0;
         }
 
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var amount))
+        if (!JsonBody.TryGetWhole(value, out var amount))
         {
             // A string ("5"), a fraction (1.5) or a number past a long's range: say what it is, not that it is missing.
             var what = value.ValueKind == JsonValueKind.Number ? $"got {value.GetRawText()}" : $"got a JSON {value.ValueKind.ToString().ToLowerInvariant()}";

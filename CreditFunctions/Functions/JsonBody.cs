@@ -8,6 +8,33 @@ namespace CreditFunctions.Functions;
 /// </summary>
 internal static class JsonBody
 {
+    /// <summary>
+    /// A JSON number with a whole value, however it is written: <c>5</c>, <c>5.0</c> and <c>5e0</c> are the same number to
+    /// JSON (and to JSON Schema's <c>integer</c>), so all are 5; <c>5.5</c>, a string or a number past ±2^53 is not.
+    /// </summary>
+    public static bool TryGetWhole(JsonElement value, out long number)
+    {
+        number = 0;
+        if (value.ValueKind != JsonValueKind.Number)
+        {
+            return false;
+        }
+
+        if (value.TryGetInt64(out number))
+        {
+            return true;
+        }
+
+        const double exact = 9_007_199_254_740_992; // 2^53: every whole double up to here is exact
+        if (value.TryGetDouble(out var real) && Math.Abs(real) <= exact && real == Math.Truncate(real))
+        {
+            number = (long)real;
+            return true;
+        }
+
+        return false;
+    }
+
     /// <param name="known">The fields the body may have.</param>
     /// <param name="read">Reads the fields into the request, adding an error per bad field.</param>
     public static (T? Request, Dictionary<string, string[]> Errors) Parse<T>(

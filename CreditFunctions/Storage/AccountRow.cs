@@ -107,7 +107,7 @@ internal static class AccountRow
 
 /// <summary>An account grew past what one row holds (hundreds of subscriptions, or thousands of open grants).</summary>
 public sealed class AccountTooLargeException(string customerId, string field)
-    : InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"The account of {customerId} is too large to store ({field}); spend or let granted buckets expire before adding more."))
+    : InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"The account of {customerId} is too large to store ({field}); let granted buckets be spent or expire, or capture or release open holds, before adding more."))
 {
     public string CustomerId { get; } = customerId;
 }

@@ -4,14 +4,16 @@ using CreditFunctions.Client.Generated;
 using CreditFunctions.Client.Generated.Models;
 using Microsoft.Kiota.Abstractions.Authentication;
 using Microsoft.Kiota.Http.HttpClientLibrary;
+using Microsoft.Kiota.Http.HttpClientLibrary.Middleware.Options;
 
 namespace CreditFunctions.Client;
 
 /// <summary>
 /// Creates the generated <see cref="CreditsApiClient"/> for an app, and the one call the generated code makes awkward:
 /// a spend whose idempotency key comes from the work and whose refusal for want of credits is <c>false</c>, not an
-/// exception. Every other answer that is not a success is thrown as <see cref="Problem"/> (RFC 9457: switch on
-/// <see cref="Problem.Type"/>).
+/// exception. Every answer of the app that is not a success is thrown as <see cref="Problem"/> (RFC 9457: switch on
+/// <see cref="Problem.Type"/>); a 401 from the Functions host (no function key, or a wrong one; no body) as Kiota's
+/// <see cref="Microsoft.Kiota.Abstractions.ApiException"/> with its <c>ResponseStatusCode</c>.
 /// </summary>
 public static class CreditsApi
 {
@@ -20,11 +22,13 @@ public static class CreditsApi
 
     /// <summary>
     /// A client for the app at <paramref name="baseUrl"/> (its <c>/api</c> root, such as
-    /// <c>https://myapp.azurewebsites.net/api</c>), sending <paramref name="functionKey"/> on every call. The HTTP
-    /// pipeline is Kiota's default, which retries 429, 503 and 504 after their Retry-After: safe here, because every
-    /// change is applied once per idempotency key.
+    /// <c>https://myapp.azurewebsites.net/api</c>), sending <paramref name="functionKey"/> on every call, on Kiota's
+    /// HTTP pipeline without its automatic retries: a <c>503</c> is thrown at once as a <see cref="Problem"/>
+    /// (<c>service-unavailable</c> or <c>account-contention</c>) for you to retry when it suits you, with the same
+    /// idempotency key (the app applies each key once), rather than held for up to three Retry-After waits (30 s each).
     /// </summary>
-    public static CreditsApiClient Create(Uri baseUrl, string? functionKey) => Create(KiotaClientFactory.Create(), baseUrl, functionKey);
+    public static CreditsApiClient Create(Uri baseUrl, string? functionKey) =>
+        Create(KiotaClientFactory.Create(optionsForHandlers: [new RetryHandlerOption { MaxRetry = 0 }]), baseUrl, functionKey);
 
     /// <summary>A client over your own <paramref name="http"/> (its handlers, timeouts and lifetime are yours).</summary>
     public static CreditsApiClient Create(HttpClient http, Uri baseUrl, string? functionKey)
@@ -48,7 +52,8 @@ public static class CreditsApi
     /// Spends <paramref name="amount"/> credits for the work <paramref name="workId"/> (a job, a report, a request id):
     /// true when spent (now, or by an earlier call for the same work: a retry never spends twice), false when the
     /// customer has too few credits (nothing taken). Anything else throws: a <see cref="Problem"/> for an answer of the
-    /// app, or the transport's exception; call again with the same work id and it spends at most once.
+    /// app, an <see cref="Microsoft.Kiota.Abstractions.ApiException"/> for the host's 401, or the transport's exception;
+    /// call again with the same work id and it spends at most once.
     /// </summary>
     public static async Task<bool> TrySpendAsync(
         this CreditsApiClient client, string customerId, long amount, string workId, string? reason = null,

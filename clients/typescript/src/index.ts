@@ -1,4 +1,4 @@
-// The CreditFunctions credits API for TypeScript: the types are generated from openapi/openapi.json (src/schema.d.ts,
+// The CreditFunctions credits API for TypeScript: the types are generated from openapi/openapi.json (src/schema.ts,
 // by openapi-typescript; never edit it by hand), the calls go through openapi-fetch, and this file adds only what the
 // generated code makes awkward: creating the client with the function key, and trySpend.
 import createClient, { type Client } from "openapi-fetch";
@@ -67,6 +67,18 @@ export async function idempotencyKeyFor(workId: string): Promise<string> {
   return `work-${Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
+/** The problem an answer without problem details stands for. */
+function withoutDetails(response: Response): Problem {
+  return {
+    type: `http-${response.status}`,
+    title: response.statusText || `HTTP ${response.status}`,
+    status: response.status,
+    detail: response.status === 401
+      ? "No function key, or a wrong one (the Functions host's answer, without a body): check functionKey."
+      : `HTTP ${response.status} without problem details (${response.headers.get("content-type") ?? "no content type"}); not an answer of the app.`,
+  };
+}
+
 export interface SpendOptions {
   reason?: string;
   metadata?: Record<string, string>;
@@ -94,9 +106,12 @@ export async function trySpend(client: CreditsClient, customerId: string, amount
     return true;
   }
 
-  if (error?.type === "insufficient-credits") {
+  // An answer without problem details (401 from the Functions host for a missing or wrong key, a proxy's HTML page)
+  // has no error object: it is thrown as a problem of type http-<status>.
+  const problem: Problem | undefined = typeof error === "object" && error !== null ? error : undefined;
+  if (problem?.type === "insufficient-credits") {
     return false;
   }
 
-  throw new CreditsProblem(error, response.status);
+  throw new CreditsProblem(problem ?? withoutDetails(response), response.status);
 }

@@ -33,8 +33,14 @@ namespace CreditFunctions.Client.Generated.Models
 #endif
         /// <summary>The eventsEnabled property</summary>
         public bool? EventsEnabled { get; set; }
-        /// <summary>The level last told to the SaaS.</summary>
-        public global::CreditFunctions.Client.Generated.Models.Alerts_level? Level { get; set; }
+        /// <summary>The level last told to the SaaS: normal, low or depleted; null before any.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Level { get; set; }
+#nullable restore
+#else
+        public string Level { get; set; }
+#endif
         /// <summary>The customer&apos;s own; null: the default.</summary>
         public long? LowBelow { get; set; }
         /// <summary>The lowBelowPercent property</summary>
@@ -63,7 +69,7 @@ namespace CreditFunctions.Client.Generated.Models
                 { "customerId", n => { CustomerId = n.GetStringValue(); } },
                 { "defaults", n => { Defaults = n.GetObjectValue<global::CreditFunctions.Client.Generated.Models.AlertSettings>(global::CreditFunctions.Client.Generated.Models.AlertSettings.CreateFromDiscriminatorValue); } },
                 { "eventsEnabled", n => { EventsEnabled = n.GetBoolValue(); } },
-                { "level", n => { Level = n.GetEnumValue<global::CreditFunctions.Client.Generated.Models.Alerts_level>(); } },
+                { "level", n => { Level = n.GetStringValue(); } },
                 { "lowBelow", n => { LowBelow = n.GetLongValue(); } },
                 { "lowBelowPercent", n => { LowBelowPercent = n.GetIntValue(); } },
                 { "threshold", n => { Threshold = n.GetLongValue(); } },
@@ -80,7 +86,7 @@ namespace CreditFunctions.Client.Generated.Models
             writer.WriteStringValue("customerId", CustomerId);
             writer.WriteObjectValue<global::CreditFunctions.Client.Generated.Models.AlertSettings>("defaults", Defaults);
             writer.WriteBoolValue("eventsEnabled", EventsEnabled);
-            writer.WriteEnumValue<global::CreditFunctions.Client.Generated.Models.Alerts_level>("level", Level);
+            writer.WriteStringValue("level", Level);
             writer.WriteLongValue("lowBelow", LowBelow);
             writer.WriteIntValue("lowBelowPercent", LowBelowPercent);
             writer.WriteLongValue("threshold", Threshold);

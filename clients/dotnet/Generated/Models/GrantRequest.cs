@@ -14,7 +14,7 @@ namespace CreditFunctions.Client.Generated.Models
     {
         /// <summary>Credits to grant (positive), or to take back (negative: an adjustment, in spend order, never below zero); not 0.</summary>
         public long? Amount { get; set; }
-        /// <summary>When the granted bucket expires (ISO 8601 with its offset, in the future, at most 10 years ahead); absent or null: never. Not for an adjustment.</summary>
+        /// <summary>When the granted bucket expires: ISO 8601 with its offset (YYYY-MM-DDThh:mm:ssZ, or +02:00; up to 7 fractional digits; upper-case T and Z), in the future, at most 10 years ahead; absent or null: never. Not for an adjustment.</summary>
         public DateTimeOffset? ExpiresAt { get; set; }
         /// <summary>Chosen by the caller per request (a UUID, or derived from the work); the same key again answers the first answer and changes nothing. 1-200 printable ASCII characters without spaces, &apos;/&apos;, &apos;\&apos;, &apos;#&apos; or &apos;?&apos;; per customer, case-sensitive.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -24,7 +24,7 @@ namespace CreditFunctions.Client.Generated.Models
 #else
         public string IdempotencyKey { get; set; }
 #endif
-        /// <summary>Why (1-500 characters).</summary>
+        /// <summary>Why (1-500 characters); not only spaces. Lengths here count UTF-16 code units, as .NET and JavaScript count a string&apos;s length: a character outside the Basic Multilingual Plane (most emoji) counts 2.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Reason { get; set; }

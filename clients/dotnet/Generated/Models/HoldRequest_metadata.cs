@@ -8,7 +8,7 @@ using System;
 namespace CreditFunctions.Client.Generated.Models
 {
     /// <summary>
-    /// Up to 20 string values under keys of up to 40 characters; kept with the ledger entry.
+    /// Up to 20 string values under keys of up to 40 characters, values up to 500 (UTF-16 code units, as for reason); kept with the ledger entry.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class HoldRequest_metadata : IAdditionalDataHolder, IParsable

@@ -23,7 +23,7 @@ namespace CreditFunctions.Client.Generated.Models
 #else
         public string IdempotencyKey { get; set; }
 #endif
-        /// <summary>Up to 20 string values under keys of up to 40 characters; kept with the ledger entry.</summary>
+        /// <summary>Up to 20 string values under keys of up to 40 characters, values up to 500 (UTF-16 code units, as for reason); kept with the ledger entry.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::CreditFunctions.Client.Generated.Models.SpendRequest_metadata? Metadata { get; set; }
@@ -31,7 +31,7 @@ namespace CreditFunctions.Client.Generated.Models
 #else
         public global::CreditFunctions.Client.Generated.Models.SpendRequest_metadata Metadata { get; set; }
 #endif
-        /// <summary>Why, in words; kept whole in the ledger (1-500 characters).</summary>
+        /// <summary>Why, in words; kept whole in the ledger (1-500 characters); not only spaces. Lengths here count UTF-16 code units, as .NET and JavaScript count a string&apos;s length: a character outside the Basic Multilingual Plane (most emoji) counts 2.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Reason { get; set; }

@@ -335,9 +335,9 @@ export interface components {
             amount: number;
             /** @description Chosen by the caller per request (a UUID, or derived from the work); the same key again answers the first answer and changes nothing. 1-200 printable ASCII characters without spaces, '/', '\', '#' or '?'; per customer, case-sensitive. */
             idempotencyKey: string;
-            /** @description Why, in words; kept whole in the ledger (1-500 characters). */
+            /** @description Why, in words; kept whole in the ledger (1-500 characters); not only spaces. Lengths here count UTF-16 code units, as .NET and JavaScript count a string's length: a character outside the Basic Multilingual Plane (most emoji) counts 2. */
             reason?: string | null;
-            /** @description Up to 20 string values under keys of up to 40 characters; kept with the ledger entry. */
+            /** @description Up to 20 string values under keys of up to 40 characters, values up to 500 (UTF-16 code units, as for reason); kept with the ledger entry. */
             metadata?: {
                 [key: string]: string;
             } | null;
@@ -352,10 +352,10 @@ export interface components {
             idempotencyKey: string;
             /**
              * Format: date-time
-             * @description When the granted bucket expires (ISO 8601 with its offset, in the future, at most 10 years ahead); absent or null: never. Not for an adjustment.
+             * @description When the granted bucket expires: ISO 8601 with its offset (YYYY-MM-DDThh:mm:ssZ, or +02:00; up to 7 fractional digits; upper-case T and Z), in the future, at most 10 years ahead; absent or null: never. Not for an adjustment.
              */
             expiresAt?: string | null;
-            /** @description Why (1-500 characters). */
+            /** @description Why (1-500 characters); not only spaces. Lengths here count UTF-16 code units, as .NET and JavaScript count a string's length: a character outside the Basic Multilingual Plane (most emoji) counts 2. */
             reason: string;
         };
         HoldRequest: {
@@ -371,9 +371,9 @@ export interface components {
              * @description Seconds until the hold is released by itself: 1 to 86,400; default 900 (15 minutes).
              */
             expiresIn?: number | null;
-            /** @description Why, in words; kept whole in the ledger (1-500 characters). */
+            /** @description Why, in words; kept whole in the ledger (1-500 characters); not only spaces. Lengths here count UTF-16 code units, as .NET and JavaScript count a string's length: a character outside the Basic Multilingual Plane (most emoji) counts 2. */
             reason?: string | null;
-            /** @description Up to 20 string values under keys of up to 40 characters; kept with the ledger entry. */
+            /** @description Up to 20 string values under keys of up to 40 characters, values up to 500 (UTF-16 code units, as for reason); kept with the ledger entry. */
             metadata?: {
                 [key: string]: string;
             } | null;
@@ -386,9 +386,9 @@ export interface components {
             amount: number;
             /** @description Chosen by the caller per request (a UUID, or derived from the work); the same key again answers the first answer and changes nothing. 1-200 printable ASCII characters without spaces, '/', '\', '#' or '?'; per customer, case-sensitive. */
             idempotencyKey: string;
-            /** @description Why, in words; kept whole in the ledger (1-500 characters). */
+            /** @description Why, in words; kept whole in the ledger (1-500 characters); not only spaces. Lengths here count UTF-16 code units, as .NET and JavaScript count a string's length: a character outside the Basic Multilingual Plane (most emoji) counts 2. */
             reason?: string | null;
-            /** @description Up to 20 string values under keys of up to 40 characters; kept with the ledger entry. */
+            /** @description Up to 20 string values under keys of up to 40 characters, values up to 500 (UTF-16 code units, as for reason); kept with the ledger entry. */
             metadata?: {
                 [key: string]: string;
             } | null;
@@ -546,11 +546,8 @@ export interface components {
             threshold: number;
             /** Format: int64 */
             available: number;
-            /**
-             * @description The level last told to the SaaS.
-             * @enum {string|null}
-             */
-            level: "normal" | "low" | "depleted" | null;
+            /** @description The level last told to the SaaS: normal, low or depleted; null before any. */
+            level: string | null;
             eventsEnabled: boolean;
         };
         ResetCounts: {
@@ -783,6 +780,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No function key, or a wrong one: answered by the Functions host in Azure (not by the app, and not locally), without a body. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description No subscription or grant is stored for the customer. Problem types: customer-not-found. */
             404: {
                 headers: {
@@ -916,6 +920,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No function key, or a wrong one: answered by the Functions host in Azure (not by the app, and not locally), without a body. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description No subscription or grant is stored for the customer. Problem types: customer-not-found. */
             404: {
                 headers: {
@@ -933,7 +944,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not enough credits (nothing taken; available and requested say how much), or the key was used for a different request. Problem types: insufficient-credits, idempotency-key-reused. */
+            /** @description Not enough credits (nothing taken; available and requested say how much), or the key was used for a different request, or the customer's account row full (1 MiB: every granted bucket and open hold together; nothing changed). Problem types: insufficient-credits, idempotency-key-reused, account-full. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1100,6 +1111,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No function key, or a wrong one: answered by the Functions host in Azure (not by the app, and not locally), without a body. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description A negative grant (an adjustment) for a customer with no subscription and no grant. Problem types: customer-not-found. */
             404: {
                 headers: {
@@ -1117,7 +1135,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An adjustment larger than what is available, the customer's open granted buckets at their limit (1,000), or the key used for a different request. Problem types: insufficient-credits, too-many-grants, idempotency-key-reused. */
+            /** @description An adjustment larger than what is available, the customer's open granted buckets at their limit (1,000), or the key used for a different request, or the customer's account row full (1 MiB: every granted bucket and open hold together; nothing changed). Problem types: insufficient-credits, too-many-grants, idempotency-key-reused, account-full. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1309,6 +1327,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No function key, or a wrong one: answered by the Functions host in Azure (not by the app, and not locally), without a body. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description No subscription or grant is stored for the customer. Problem types: customer-not-found. */
             404: {
                 headers: {
@@ -1444,6 +1469,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No function key, or a wrong one: answered by the Functions host in Azure (not by the app, and not locally), without a body. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description No subscription or grant is stored for the customer. Problem types: customer-not-found. */
             404: {
                 headers: {
@@ -1461,7 +1493,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not enough credits, 1,000 holds already open, or the key used for a different request. Problem types: insufficient-credits, too-many-holds, idempotency-key-reused. */
+            /** @description Not enough credits, 1,000 holds already open, or the key used for a different request, or the customer's account row full (1 MiB: every granted bucket and open hold together; nothing changed). Problem types: insufficient-credits, too-many-holds, idempotency-key-reused, account-full. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1635,6 +1667,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No function key, or a wrong one: answered by the Functions host in Azure (not by the app, and not locally), without a body. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description No such hold (or no such customer). Problem types: hold-not-found, customer-not-found. */
             404: {
                 headers: {
@@ -1652,7 +1691,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description More than held and the extra is not there (the hold stays open), the hold already closed, or the key used for a different request. Problem types: insufficient-credits, hold-closed, idempotency-key-reused. */
+            /** @description More than held and the extra is not there (the hold stays open), the hold already closed, or the key used for a different request, or the customer's account row full (1 MiB: every granted bucket and open hold together; nothing changed). Problem types: insufficient-credits, hold-closed, idempotency-key-reused, account-full. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1823,6 +1862,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No function key, or a wrong one: answered by the Functions host in Azure (not by the app, and not locally), without a body. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description No such hold (or no such customer). Problem types: hold-not-found, customer-not-found. */
             404: {
                 headers: {
@@ -1840,7 +1886,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The hold already closed, or the key used for a different request. Problem types: hold-closed, idempotency-key-reused. */
+            /** @description The hold already closed, or the key used for a different request, or the customer's account row full (1 MiB: every granted bucket and open hold together; nothing changed). Problem types: hold-closed, idempotency-key-reused, account-full. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1990,6 +2036,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No function key, or a wrong one: answered by the Functions host in Azure (not by the app, and not locally), without a body. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description No subscription or grant is stored for the customer. Problem types: customer-not-found. */
             404: {
                 headers: {
@@ -2115,6 +2168,13 @@ export interface operations {
                      */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+            /** @description No function key, or a wrong one: answered by the Functions host in Azure (not by the app, and not locally), without a body. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No subscription or grant is stored for the customer. Problem types: customer-not-found. */
             404: {
@@ -2295,6 +2355,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No function key, or a wrong one: answered by the Functions host in Azure (not by the app, and not locally), without a body. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The subscription or customer asked for is not stored (or the subscription is another customer's). Problem types: subscription-not-found, customer-not-found. */
             404: {
                 headers: {
@@ -2454,6 +2521,13 @@ export interface operations {
                      */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+            /** @description No function key, or a wrong one: answered by the Functions host in Azure (not by the app, and not locally), without a body. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Stripe:ApiKey is not set. Problem types: stripe-api-key-missing. */
             409: {
