@@ -121,4 +121,86 @@ public class AccountCacheTests
         off.Put(Account("cus_1A", 1));
         Assert.Null(off.Get("cus_1A"));
     }
+
+    /// <summary>Every index entry of the customer's own (keyed by the customer id), up to a day ahead.</summary>
+    private static async Task<List<DueEntry>> OwnEntriesAsync(AppHost app, DateTimeOffset asOf)
+    {
+        var entries = new List<DueEntry>();
+        await foreach (var entry in app.Store.ReadDueAsync(asOf.AddDays(1)))
+        {
+            if (entry.SubscriptionId == Customer)
+            {
+                entries.Add(entry);
+            }
+        }
+
+        return entries;
+    }
+
+    [Fact]
+    public async Task AWriteOnAnOldCopy_LeavesTheOtherInstancesIndexEntryAsTheAccountNamesIt_SoTheRunReleasesAnExpiredHold()
+    {
+        var (a, b) = await TwoInstancesAsync();
+        await using var _a = a;
+        await using var _b = b;
+        var night = Utc(2026, 2, 4, 1, 30);
+        a.Time.SetUtcNow(night);
+        b.Time.SetUtcNow(night);
+        Assert.Null((await Spend(a, 1, "a-1")).Refusal); // a keeps the account
+        Assert.Null((await b.Credits.HoldAsync(Customer, new HoldRequest(100, "b-hold", TimeSpan.FromMinutes(15), null, null))).Refusal); // 01:45
+        // a's old copy has no hold: its first attempt puts 03:00 down over the same index row (customer, day), then loses
+        // its write; the retry on a read must put back what the account names.
+        Assert.Null((await a.Credits.HoldAsync(Customer, new HoldRequest(100, "a-hold", TimeSpan.FromMinutes(90), null, null))).Refusal); // 03:00
+
+        var named = (await a.Store.GetAccountAsync(Customer))!.Due[Customer];
+        Assert.Equal(Utc(2026, 2, 4, 1, 45), named.DueAt);
+        Assert.Equal([Utc(2026, 2, 4, 1, 45)], (await OwnEntriesAsync(a, night)).Select(e => e.DueAt));
+
+        a.Time.SetUtcNow(Utc(2026, 2, 4, 2));
+        b.Time.SetUtcNow(Utc(2026, 2, 4, 2));
+        await b.Services.GetRequiredService<CreditResetHandler>().RunAsync(new ResetRequest(ResetTrigger.Timer));
+
+        var holds = (await a.Store.GetAccountAsync(Customer))!.State.Holds;
+        Assert.Equal([Utc(2026, 2, 4, 3)], holds.Select(h => h.ExpiresAt)); // the 01:45 hold released by the 02:00 run
+    }
+
+    /// <summary>A store that refuses, as too large to store, a write made from a copy older than the stored account.</summary>
+    private sealed class TooLargeWhenOld(ICreditStore inner) : DelegatingCreditStore(inner)
+    {
+        public int Refused;
+
+        public override async Task<AccountWriteOutcome> TryWriteAccountAsync(AccountWrite write, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(write);
+            var stored = await base.GetAccountAsync(write.State.CustomerId, cancellationToken);
+            if (stored is not null && write.Version <= stored.Version)
+            {
+                Interlocked.Increment(ref Refused);
+                throw new AccountTooLargeException(write.State.CustomerId, "granted buckets and open holds together");
+            }
+
+            return await base.TryWriteAccountAsync(write, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task AnAccountTooLargeOnAnOldCopy_IsJudgedAgainOnARead_NotRefused()
+    {
+        var settings = new Dictionary<string, string?> { ["CreditStorage:TablePrefix"] = AzuriteFixture.NewTablePrefix() };
+        var (a, store) = await AppHost.StartAsync(Now, inner => new TooLargeWhenOld(inner), settings);
+        var b = await AppHost.StartAsync(Now, settings);
+        await using var _a = a;
+        await using var _b = b;
+        await WebhookClient.DeliverOkAsync(a, Stripe.Deliveries.SubscriptionEvent("evt_1KeptC", "customer.subscription.created", Start, "sub_1Kept", "active", Stripe.StripeFixtures.YearlyPro, Start));
+        Assert.Null((await Spend(a, 1, "a-1")).Refusal); // a keeps the account
+        Assert.Null((await Spend(b, 1, "b-1")).Refusal); // b moves it on (closing holds, spending grants: room again)
+
+        var hold = await a.Credits.HoldAsync(Customer, new HoldRequest(10, "a-hold", TimeSpan.FromMinutes(15), null, null));
+        var spent = await Spend(a, 1, "a-2");
+
+        Assert.Null(hold.Refusal);
+        Assert.Null(spent.Refusal);
+        Assert.Equal(1, store.Refused); // only the first attempt, on the old copy
+        Assert.Equal(1000 - 1 - 1 - 10 - 1, spent.Value!.Available);
+    }
 }

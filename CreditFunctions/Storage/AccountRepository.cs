@@ -92,7 +92,19 @@ public sealed partial class AccountRepository(
                 return new Changed<T>(result, loaded.Account, SaveStatus.NotSaved, loaded.Stored?.Due);
             }
 
-            var saved = await SaveAsync(loaded, moves, cancellationToken).ConfigureAwait(false);
+            Saved saved;
+            try
+            {
+                saved = await SaveAsync(loaded, moves, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AccountTooLargeException) when (loaded.FromCache)
+            {
+                // Too large judged on a copy that may be old (another instance may have closed holds or spent grants
+                // since): judged again on a read, like a refusal.
+                cache?.Forget(customerId);
+                continue;
+            }
+
             if (saved.Status == SaveStatus.Conflict || (loaded.FromCache && saved.Status == SaveStatus.Unchanged))
             {
                 // Another writer got there first, or the copy said nothing was to be done: again, on a read.

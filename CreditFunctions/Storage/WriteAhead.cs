@@ -39,9 +39,18 @@ public sealed class WriteAhead(ICreditStore store, string customerId, IEventAnno
     {
         var placed = new Dictionary<string, DueEntry>(due, StringComparer.Ordinal);
         var fresh = new List<DueEntry>();
-        foreach (var entry in due.Values.Where(e => e.ConcurrencyToken is null))
+        foreach (var entry in due.Values)
         {
-            if (_placed.TryGetValue(Row(entry), out var earlier) && earlier.DueAt == entry.DueAt)
+            if (entry.ConcurrencyToken is not null)
+            {
+                // Already in the index as the account names it, unless an earlier attempt of this unit of work (one that
+                // lost its write, against an old copy say) put another instant down over that very row: put it back.
+                if (_placed.TryGetValue(Row(entry), out var overwritten) && overwritten.DueAt != entry.DueAt)
+                {
+                    fresh.Add(entry with { ConcurrencyToken = null });
+                }
+            }
+            else if (_placed.TryGetValue(Row(entry), out var earlier) && earlier.DueAt == entry.DueAt)
             {
                 placed[entry.SubscriptionId] = earlier; // An earlier attempt put this very entry down.
             }
@@ -112,7 +121,19 @@ public sealed class WriteAhead(ICreditStore store, string customerId, IEventAnno
         }
 
         var current = await store.GetAccountAsync(customerId, cancellationToken).ConfigureAwait(false);
-        var stale = Stale(current?.Due ?? new Dictionary<string, DueEntry>(), replaced: null);
+        var named = current?.Due ?? new Dictionary<string, DueEntry>();
+        // A row the account names that an attempt of this unit of work put another instant over: the account's instant
+        // goes back (the row then carries a token the account does not know; a visit that finds nothing due ends it).
+        var overwritten = named.Values
+            .Where(e => _placed.TryGetValue(Row(e), out var mine) && mine.DueAt != e.DueAt)
+            .Select(e => e with { ConcurrencyToken = null })
+            .ToList();
+        var stale = Stale(named, replaced: null);
+        if (overwritten.Count > 0)
+        {
+            await store.ScheduleManyAsync(overwritten, cancellationToken).ConfigureAwait(false);
+        }
+
         if (stale.Count > 0)
         {
             await store.RemoveDueManyAsync(stale, cancellationToken).ConfigureAwait(false);
