@@ -17,12 +17,35 @@ namespace CreditFunctions.Tests.Clients;
 /// </summary>
 public class DotnetClientTests
 {
-    private static async Task<(AppHost App, LocalFunctionsServer Server, CreditsApiClient Client, HttpClient Http)> StartAsync()
+    /// <summary>The app on Azurite, served over HTTP, and a client of it; disposing stops them and checks every answer against the document.</summary>
+    private sealed class Session : IAsyncDisposable
     {
-        var app = await AppHost.StartAsync(DateTimeOffset.UtcNow);
-        var server = await LocalFunctionsServer.StartAsync(app);
-        var http = new HttpClient();
-        return (app, server, CreditsApi.Create(http, new Uri(server.BaseAddress + "/api"), functionKey: "local-key"), http);
+        private readonly HttpClient _http = new();
+
+        private Session(AppHost app, LocalFunctionsServer server)
+        {
+            (App, Server) = (app, server);
+            Client = CreditsApi.Create(_http, new Uri(server.BaseAddress + "/api"), functionKey: "local-key");
+        }
+
+        public AppHost App { get; }
+
+        public LocalFunctionsServer Server { get; }
+
+        public CreditsApiClient Client { get; }
+
+        public static async Task<Session> StartAsync()
+        {
+            var app = await AppHost.StartAsync(DateTimeOffset.UtcNow);
+            return new Session(app, await LocalFunctionsServer.StartAsync(app));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _http.Dispose();
+            await Server.DisposeAsync();
+            await App.DisposeAsync();
+        }
     }
 
     private static string NewCustomer() => "cus_Client" + Guid.NewGuid().ToString("N")[..12];
@@ -30,10 +53,8 @@ public class DotnetClientTests
     [Fact]
     public async Task GrantReadSpend_ThroughTheClient_MoveTheBalanceAsTheApiSays()
     {
-        var (app, server, client, http) = await StartAsync();
-        await using var _ = app;
-        await using var __ = server;
-        using var ___ = http;
+        await using var session = await Session.StartAsync();
+        var client = session.Client;
         var customer = NewCustomer();
 
         var granted = await client.Customers[customer].Credits.Grants.PostAsync(new GrantRequest
@@ -51,16 +72,14 @@ public class DotnetClientTests
         Assert.Equal(70, credits!.Available);
         var bucket = Assert.Single(credits.Buckets!);
         Assert.Equal((Bucket_kind.Grant, 70L, 100L, "welcome bonus"), (bucket.Kind, bucket.Remaining, bucket.Granted, bucket.Reason));
-        Assert.True(server.Checked >= 3);
+        Assert.True(session.Server.Checked >= 3);
     }
 
     [Fact]
     public async Task TrySpend_SameWorkTwice_SpendsOnce_AndTooLittleIsFalseWithNothingTaken()
     {
-        var (app, server, client, http) = await StartAsync();
-        await using var _ = app;
-        await using var __ = server;
-        using var ___ = http;
+        await using var session = await Session.StartAsync();
+        var client = session.Client;
         var customer = NewCustomer();
         await client.Customers[customer].Credits.Grants.PostAsync(new GrantRequest { Amount = 50, IdempotencyKey = "g", Reason = "trial" });
 
@@ -80,10 +99,8 @@ public class DotnetClientTests
     [Fact]
     public async Task Ledger_PagedThroughTheClient_GivesEveryEntryOnceNewestFirst()
     {
-        var (app, server, client, http) = await StartAsync();
-        await using var _ = app;
-        await using var __ = server;
-        using var ___ = http;
+        await using var session = await Session.StartAsync();
+        var client = session.Client;
         var customer = NewCustomer();
         await client.Customers[customer].Credits.Grants.PostAsync(new GrantRequest { Amount = 100, IdempotencyKey = "g", Reason = "start" });
         for (var i = 1; i <= 6; i++)
@@ -114,10 +131,8 @@ public class DotnetClientTests
     [Fact]
     public async Task ProblemAnswers_AreThrownAsProblemWithTheirTypeAndFields()
     {
-        var (app, server, client, http) = await StartAsync();
-        await using var _ = app;
-        await using var __ = server;
-        using var ___ = http;
+        await using var session = await Session.StartAsync();
+        var client = session.Client;
         var customer = NewCustomer();
 
         var missing = await Assert.ThrowsAsync<Problem>(() => client.Customers[customer].Credits.GetAsync());
@@ -136,10 +151,8 @@ public class DotnetClientTests
     [Fact]
     public async Task HoldThenCapture_AndHoldThenRelease_ThroughTheClient_AsDocsCreditsApiShowsThem()
     {
-        var (app, server, client, http) = await StartAsync();
-        await using var _ = app;
-        await using var __ = server;
-        using var ___ = http;
+        await using var session = await Session.StartAsync();
+        var client = session.Client;
         var customer = NewCustomer();
         await client.Customers[customer].Credits.Grants.PostAsync(new GrantRequest { Amount = 1000, IdempotencyKey = "g", Reason = "start" });
         var holds = client.Customers[customer].Credits.Holds;

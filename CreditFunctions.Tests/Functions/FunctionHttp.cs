@@ -18,12 +18,18 @@ internal static class FunctionHttp
     }
 
     public static async Task<Answer> InvokeAsync(
-        AppHost app, Func<HttpRequest, Task<IResult>> function, string method, string path, string query = "", string? body = null)
+        AppHost app, Func<HttpRequest, Task<IResult>> function, string method, string path, string query = "", string? body = null,
+        IReadOnlyDictionary<string, string>? headers = null)
     {
         var context = new DefaultHttpContext { RequestServices = app.Services };
         context.Request.Method = method;
         context.Request.Path = path;
         context.Request.QueryString = new QueryString(query);
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            context.Request.Headers[name] = value;
+        }
+
         if (body is not null)
         {
             context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(body));

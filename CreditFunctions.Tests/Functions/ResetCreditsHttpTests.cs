@@ -14,19 +14,9 @@ public class ResetCreditsHttpTests
 
     private static async Task<(int Status, string ContentType, JsonElement Body)> PostAsync(AppHost app, string queryString)
     {
-        var context = new DefaultHttpContext { RequestServices = app.Services };
-        context.Request.Method = HttpMethods.Post;
-        context.Request.Path = "/api/" + ResetCreditsHttp.Route;
-        context.Request.QueryString = new QueryString(queryString);
-        context.Response.Body = new MemoryStream();
-
-        var result = await app.Function<ResetCreditsHttp>().RunAsync(context.Request, CancellationToken.None);
-        await result.ExecuteAsync(context);
-
-        context.Response.Body.Position = 0;
-        using var document = await JsonDocument.ParseAsync(context.Response.Body);
-        ApiContract.CheckAnswer(HttpMethods.Post, context.Request.Path, context.Response.StatusCode, context.Response.ContentType, context.Response.Headers, document.RootElement);
-        return (context.Response.StatusCode, context.Response.ContentType ?? "", document.RootElement.Clone());
+        var answer = await FunctionHttp.InvokeAsync(app, r => app.Function<ResetCreditsHttp>().RunAsync(r, CancellationToken.None), HttpMethods.Post,
+            "/api/" + ResetCreditsHttp.Route, queryString);
+        return (answer.Status, answer.ContentType, answer.Body);
     }
 
     private static async Task SeedAsync(AppHost app, params string[] ids)

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using CreditFunctions.Functions;
 using Microsoft.AspNetCore.Http;
@@ -11,20 +10,10 @@ internal static class WebhookClient
     public static async Task<(int Status, JsonElement Body)> DeliverAsync(
         AppHost app, string payload, DateTimeOffset? signedAt = null, string secret = StripeSigning.Secret, string? header = null)
     {
-        var context = new DefaultHttpContext { RequestServices = app.Services };
-        context.Request.Method = HttpMethods.Post;
-        context.Request.Path = "/api/" + StripeWebhook.Route;
-        context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(payload));
-        context.Request.Headers["Stripe-Signature"] = header ?? StripeSigning.Header(payload, signedAt ?? app.Time.GetUtcNow(), secret);
-        context.Response.Body = new MemoryStream();
-
-        var result = await app.Function<StripeWebhook>().RunAsync(context.Request, CancellationToken.None);
-        await result.ExecuteAsync(context);
-
-        context.Response.Body.Position = 0;
-        using var document = await JsonDocument.ParseAsync(context.Response.Body);
-        ApiContract.CheckAnswer(HttpMethods.Post, context.Request.Path, context.Response.StatusCode, context.Response.ContentType, context.Response.Headers, document.RootElement);
-        return (context.Response.StatusCode, document.RootElement.Clone());
+        var signature = header ?? StripeSigning.Header(payload, signedAt ?? app.Time.GetUtcNow(), secret);
+        var answer = await FunctionHttp.InvokeAsync(app, r => app.Function<StripeWebhook>().RunAsync(r, CancellationToken.None), HttpMethods.Post,
+            "/api/" + StripeWebhook.Route, body: payload, headers: new Dictionary<string, string> { ["Stripe-Signature"] = signature });
+        return (answer.Status, answer.Body);
     }
 
     /// <summary>

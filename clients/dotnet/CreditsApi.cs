@@ -30,22 +30,36 @@ public static class CreditsApi
     public static CreditsApiClient Create(Uri baseUrl, string? functionKey) =>
         Create(KiotaClientFactory.Create(optionsForHandlers: [new RetryHandlerOption { MaxRetry = 0 }]), baseUrl, functionKey);
 
-    /// <summary>A client over your own <paramref name="http"/> (its handlers, timeouts and lifetime are yours).</summary>
+    /// <summary>
+    /// A client over your own <paramref name="http"/> (its handlers, timeouts and lifetime are yours; the key goes on each
+    /// request, never onto the <see cref="HttpClient"/>, so one client can serve several apps).
+    /// </summary>
     public static CreditsApiClient Create(HttpClient http, Uri baseUrl, string? functionKey)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(baseUrl);
-        if (functionKey is { Length: > 0 })
-        {
-            http.DefaultRequestHeaders.Remove(FunctionKeyHeader);
-            http.DefaultRequestHeaders.Add(FunctionKeyHeader, functionKey);
-        }
-
-        var adapter = new HttpClientRequestAdapter(new AnonymousAuthenticationProvider(), httpClient: http)
+        IAuthenticationProvider key = functionKey is { Length: > 0 } ? new FunctionKey(functionKey) : new AnonymousAuthenticationProvider();
+        var adapter = new HttpClientRequestAdapter(key, httpClient: http)
         {
             BaseUrl = baseUrl.ToString().TrimEnd('/'),
         };
         return new CreditsApiClient(adapter);
+    }
+
+    /// <summary>
+    /// The function key on every request, as Azure Functions reads it. (Kiota's own API-key provider refuses plain http,
+    /// which the local host and tests use.)
+    /// </summary>
+    private sealed class FunctionKey(string key) : IAuthenticationProvider
+    {
+        public Task AuthenticateRequestAsync(
+            Microsoft.Kiota.Abstractions.RequestInformation request, Dictionary<string, object>? additionalAuthenticationContext = null,
+            CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            request.Headers.TryAdd(FunctionKeyHeader, key);
+            return Task.CompletedTask;
+        }
     }
 
     /// <summary>
