@@ -56,6 +56,11 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<StripePurchases>();
         services.AddSingleton<StripeEventProcessor>();
         services.AddSingleton<IRenewalReconciler, StripeRenewalReconciler>();
+        services.AddSingleton<StripeHandOff>();
+        services.AddSingleton<StripeBilling>();
+        services.AddSingleton<TopUpCharge>();
+        services.AddSingleton<StripeWork>();
+        services.AddSingleton<AutoTopUps>();
 
         // Events out
         services.AddOptions<EventsOptions>()

@@ -16,6 +16,21 @@ public sealed partial class EventsDocTests
     private static readonly DateTimeOffset Created = Utc(2026, 1, 15, 9, 30);
     private const string Customer = "cus_1Docs";
 
+    /// <summary>An auto top-up that fails (the customer has no payment method), on an app of its own that charges through a fake Stripe.</summary>
+    private static async Task TopUpFailedAsync(EventReceiver receiver)
+    {
+        using var stripe = new FakeStripeApi();
+        var pack = new Plan("price_1DocsPack", "month", null, UnitAmount: 1000);
+        stripe.Prices[pack.PriceId] = PackPrice(pack, 500);
+        stripe.AddCustomer("cus_1DocsTopUp", withPaymentMethod: false);
+        await using var app = await AppHost.StartAsync(Created, StripeQueuePump.Settings(receiver.Settings()), stripe: stripe);
+        await GrantAsync(app, "cus_1DocsTopUp", 150, "welcome", reason: "welcome");
+        await AutoTopUpClient.PutAsync(app, "cus_1DocsTopUp", $$"""{ "enabled": true, "belowAvailable": 100, "priceId": "{{pack.PriceId}}", "quantity": 1, "maxPerMonth": 4 }""");
+        await SpendAsync(app, "cus_1DocsTopUp", 90, "report");
+        await StripeQueuePump.DrainAsync(app);
+        await QueuePump.DrainAsync(app);
+    }
+
     [Fact]
     public async Task EveryEventType_IsDocumentedWithAnExampleOfExactlyTheFieldsSent()
     {
@@ -45,6 +60,7 @@ public sealed partial class EventsDocTests
         }
 
         await QueuePump.DrainAsync(app);
+        await TopUpFailedAsync(receiver);
         // One example per type, and per source for credits.granted (a grant, a purchase, an upgrade carry different data).
         var sent = receiver.Events.GroupBy(e => Shape(e.Json)).ToDictionary(g => g.Key, g => g.First().Json);
         File.WriteAllText("/tmp/events-docs.json", string.Join("\n", receiver.Events.Select(e => e.Body)));

@@ -73,6 +73,9 @@ internal sealed class LocalFunctionsServer : IAsyncDisposable
         web.MapPost("/api/" + HoldCredits.Route + "/{holdId}/release", (HttpRequest r, string customerId, string holdId, CancellationToken ct) => Now<HoldCredits>().ReleaseAsync(r, customerId, holdId, ct));
         web.MapGet("/api/" + CreditAlerts.Route, (HttpRequest r, string customerId, CancellationToken ct) => Now<CreditAlerts>().GetAsync(r, customerId, ct));
         web.MapPut("/api/" + CreditAlerts.Route, (HttpRequest r, string customerId, CancellationToken ct) => Now<CreditAlerts>().PutAsync(r, customerId, ct));
+        web.MapGet("/api/" + AutoTopUpHttp.Route, (HttpRequest r, string customerId, CancellationToken ct) => Now<AutoTopUpHttp>().GetAsync(r, customerId, ct));
+        web.MapPut("/api/" + AutoTopUpHttp.Route, (HttpRequest r, string customerId, CancellationToken ct) => Now<AutoTopUpHttp>().PutAsync(r, customerId, ct));
+        web.MapPost("/api/" + AutoTopUpHttp.Route + "/retry", (HttpRequest r, string customerId, CancellationToken ct) => Now<AutoTopUpHttp>().RetryAsync(r, customerId, ct));
         await web.StartAsync();
         return server = new LocalFunctionsServer(web, departures);
     }

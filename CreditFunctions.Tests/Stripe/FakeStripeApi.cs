@@ -12,7 +12,7 @@ namespace CreditFunctions.Tests.Stripe;
 /// Stripe's fixture objects), Stripe's error body for anything unknown, and a <c>Date</c> header from the test's clock
 /// (Stripe's clock, which orders its answers against its events). It can also hang, as a stuck API would.
 /// </summary>
-internal sealed class FakeStripeApi : IDisposable
+internal sealed partial class FakeStripeApi : IDisposable
 {
     /// <summary>The API key the app is given for this fake API (a secret key's shape), as it sends it in each request.</summary>
     public const string ApiKey = "sk_test_fakeKeyForTests";
@@ -115,9 +115,12 @@ internal sealed class FakeStripeApi : IDisposable
                 await Task.Delay(Timeout.Infinite, _stop.Token);
             }
 
+            var call = await CallOfAsync(context.Request);
             var (status, body) = FailWith is { } failure
                 ? (failure, """{ "error": { "message": "Service unavailable", "type": "api_error" } }""")
-                : Route(context.Request.Url.AbsolutePath, HttpUtility.ParseQueryString(context.Request.Url.Query));
+                : call.Method == "GET" && !IsBillingRead(call)
+                ? Route(context.Request.Url.AbsolutePath, HttpUtility.ParseQueryString(context.Request.Url.Query))
+                : Bill(call);
             var bytes = Encoding.UTF8.GetBytes(body);
             context.Response.StatusCode = status;
             context.Response.ContentType = "application/json";

@@ -13,7 +13,8 @@ internal static class StripeFixtures
     public const string ApiVersion = "2026-10-28.endive";
 
     public sealed record Plan(
-        string PriceId, string Interval, int? CreditsMetadata, string? LookupKey = null, long UnitAmount = 2000, string UsageType = "licensed", string? RolloverMax = null);
+        string PriceId, string Interval, int? CreditsMetadata, string? LookupKey = null, long UnitAmount = 2000, string UsageType = "licensed", string? RolloverMax = null,
+        string? OverageMeter = null, string? OverageMax = null);
 
     public static readonly Plan MonthlyPro = new("price_1MonthlyPro", "month", 1000);
     public static readonly Plan MonthlyLite = new("price_1MonthlyLite", "month", 300, UnitAmount: 900);
@@ -31,6 +32,18 @@ internal static class StripeFixtures
             ?? throw new InvalidOperationException("The Stripe fixtures are not embedded in the test assembly.");
         return JsonNode.Parse(stream)!["resources"]!.AsObject();
     }
+
+    private static readonly JsonObject PaymentResources = LoadPayments();
+
+    private static JsonObject LoadPayments()
+    {
+        using var stream = typeof(StripeFixtures).Assembly.GetManifestResourceStream("stripe-payments.json")
+            ?? throw new InvalidOperationException("The Stripe payment fixtures are not embedded in the test assembly.");
+        return JsonNode.Parse(stream)!["resources"]!.AsObject();
+    }
+
+    /// <summary>A fresh copy of one of Stripe's published payment objects (<c>Fixtures/fixtures3-payments.json</c>).</summary>
+    public static JsonObject Payments(string name) => PaymentResources[name]!.DeepClone().AsObject();
 
     /// <summary>A fresh copy of one of Stripe's published objects.</summary>
     public static JsonObject Fixture(string name) => Resources[name]!.DeepClone().AsObject();
@@ -65,6 +78,16 @@ internal static class StripeFixtures
         if (plan.RolloverMax is { } rollover)
         {
             metadata["credits_rollover_max"] = rollover;
+        }
+
+        if (plan.OverageMeter is { } meter)
+        {
+            metadata["credits_overage_meter"] = meter;
+        }
+
+        if (plan.OverageMax is { } overageMax)
+        {
+            metadata["credits_overage_max"] = overageMax;
         }
 
         p["metadata"] = metadata;
@@ -337,6 +360,17 @@ internal static class StripeFixtures
 
         i["lines"]!["data"] = data;
         return i.ToJsonString();
+    }
+
+    /// <summary>A one-time price (a credit pack) whose metadata says the credits one unit buys.</summary>
+    public static string PackPrice(Plan price, long credits, bool active = true, string type = "one_time")
+    {
+        var p = PriceObject(price);
+        p["type"] = type;
+        p["active"] = active;
+        p["recurring"] = type == "one_time" ? null : p["recurring"];
+        p["metadata"] = new JsonObject { ["credits"] = credits.ToString(CultureInfo.InvariantCulture) };
+        return p.ToJsonString();
     }
 
     /// <summary>A Stripe list object, as the API answers list calls.</summary>

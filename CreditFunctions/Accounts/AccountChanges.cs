@@ -31,6 +31,9 @@ public sealed class AccountChanges
     /// <summary>A purchase granted now (inserted) or refunded (updated with If-Match on its <see cref="PurchaseRecord.ConcurrencyToken"/>).</summary>
     public PurchaseRecord? Purchase { get; internal set; }
 
+    /// <summary>The change hands work to Stripe (a top-up to charge, overage to report): save announces it on the Stripe queue.</summary>
+    public bool StripeWork { get; internal set; }
+
     /// <summary>Subscriptions changed or looked at by a run: save places their due-index entry again, by the rule.</summary>
     public IReadOnlySet<string> Subscriptions => _subscriptions;
 

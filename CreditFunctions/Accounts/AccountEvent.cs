@@ -50,5 +50,8 @@ public static class CreditEventTypes
     /// <summary>A period's payment was not seen past the renewal's grace, or its period ended with no renewal (once per period).</summary>
     public const string RenewalUnconfirmed = "renewal.unconfirmed";
 
-    public static readonly IReadOnlyList<string> All = [Reset, Low, Depleted, Recovered, Granted, Adjusted, Refunded, Expired, GrantExpiring, RenewalUnconfirmed];
+    /// <summary>An auto top-up was not paid (declined, needing the customer, no payment method, Stripe unreachable), or one was due past <c>maxPerMonth</c>.</summary>
+    public const string TopUpFailed = "credits.top_up_failed";
+
+    public static readonly IReadOnlyList<string> All = [Reset, Low, Depleted, Recovered, Granted, Adjusted, Refunded, Expired, GrantExpiring, RenewalUnconfirmed, TopUpFailed];
 }

@@ -17,4 +17,7 @@ public static class AccountLimits
 
     /// <summary>Refunds told of before their purchase's grant one customer's account keeps (each for a different payment).</summary>
     public const int MaxPendingRefunds = 50;
+
+    /// <summary>Overage reports waiting for Stripe one customer's account keeps; an overage spend past them is refused until they are sent.</summary>
+    public const int MaxPendingUsage = 200;
 }

@@ -35,6 +35,12 @@ public sealed record AccountState
     /// <summary>The number of the customer's last hold; holds are numbered from 1, so a lower number names a closed one.</summary>
     public long HoldSequence { get; init; }
 
+    /// <summary>The customer's auto top-up (settings, the one in flight, the last); null when never set.</summary>
+    public TopUpState? TopUps { get; init; }
+
+    /// <summary>Overage recorded and not yet reported to Stripe, oldest first.</summary>
+    public IReadOnlyList<PendingUsage> PendingUsage { get; init; } = [];
+
     public static AccountState Empty(string customerId) => new() { CustomerId = customerId };
 
     /// <summary>Nothing held: no subscription, no granted bucket, no open hold.</summary>
@@ -72,6 +78,8 @@ public sealed record AccountState
         && other.Grants.SequenceEqual(Grants)
         && other.PendingRefunds.SequenceEqual(PendingRefunds)
         && other.HoldSequence == HoldSequence
+        && other.TopUps == TopUps
+        && other.PendingUsage.SequenceEqual(PendingUsage)
         && other.Holds.Count == Holds.Count
         && other.Holds.Zip(Holds).All(p => p.First.Id == p.Second.Id && p.First.Amount == p.Second.Amount && p.First.ExpiresAt == p.Second.ExpiresAt);
 }

@@ -22,7 +22,9 @@ public sealed partial class CustomerAccount
         ApplyDue(ApiJob(request.IdempotencyKey, now));
         if (Buckets.Take(State, request.Amount, now, Policy.Grace) is not { } taken)
         {
-            return Outcome.Refused<CreditsReceipt>(new InsufficientCredits(CustomerId, Available(now), request.Amount));
+            return request.AllowOverage && OverageFor(request, now) is { } overage
+                ? overage
+                : Outcome.Refused<CreditsReceipt>(new InsufficientCredits(CustomerId, Available(now), request.Amount));
         }
 
         State = taken.Account;

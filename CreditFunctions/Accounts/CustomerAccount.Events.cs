@@ -35,6 +35,7 @@ public sealed partial class CustomerAccount
         if (notice)
         {
             NoticeLevel(now);
+            ConsiderTopUp(now);
         }
 
         return result;

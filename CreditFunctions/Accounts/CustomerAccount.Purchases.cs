@@ -48,6 +48,11 @@ public sealed partial class CustomerAccount
         };
         Changes.StripeEventId = eventId;
         Changes.Purchase = record;
+        if (purchase.TopUpId is { } topUpId)
+        {
+            TopUpPaid(topUpId, purchase.Id, now);
+        }
+
         ForgetLapsedRefunds(now);
         if (purchase.PaymentIntentId is { } paidWith && State.PendingRefunds.FirstOrDefault(r => r.PaymentIntentId == paidWith) is { } pending)
         {
@@ -128,7 +133,8 @@ public sealed partial class CustomerAccount
 }
 
 /// <summary>A pack bought through Stripe: the object it is keyed by, what paid for it, and its credit-bearing lines.</summary>
-public sealed record PackPurchase(string Id, string? PaymentIntentId, IReadOnlyList<PackLine> Lines);
+/// <param name="TopUpId">The auto top-up the purchase pays for (its invoice's metadata <c>credits_top_up</c>), if any.</param>
+public sealed record PackPurchase(string Id, string? PaymentIntentId, IReadOnlyList<PackLine> Lines, string? TopUpId = null);
 
 /// <summary>One line of a purchase: its credits, and after how many days they expire (null: never).</summary>
 public sealed record PackLine(long Credits, int? ExpireDays);

@@ -20,8 +20,11 @@ public sealed partial class CustomerAccount
     /// <param name="stored">The state as loaded; null for a customer not stored yet.</param>
     /// <param name="recordCapacity">How many records one save can write beside the account (the store's limit).</param>
     /// <param name="events">What the account tells the SaaS; off when null.</param>
-    public CustomerAccount(string customerId, AccountState? stored, ResetPolicy policy, int recordCapacity, EventPolicy? events = null)
+    /// <param name="stripeWork">Whether work handed to Stripe (auto top-ups, overage reports) is carried out: the Stripe API
+    /// and its queue are configured. Off, no top-up is started and no spend goes into overage.</param>
+    public CustomerAccount(string customerId, AccountState? stored, ResetPolicy policy, int recordCapacity, EventPolicy? events = null, bool stripeWork = false)
     {
+        StripeWork = stripeWork;
         ArgumentNullException.ThrowIfNull(policy);
         Loaded = stored;
         State = stored ?? AccountState.Empty(customerId);
@@ -108,6 +111,7 @@ public sealed partial class CustomerAccount
         {
             TellEntry(numbered, now);
             NoticeLevel(now, numbered.Sequence); // Not inside a verb that settles the level at its end (see Settled).
+            ConsiderTopUp(now);
         }
 
         return numbered;

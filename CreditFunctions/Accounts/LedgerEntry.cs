@@ -34,6 +34,14 @@ public sealed record LedgerEntry
 
     /// <summary>For <c>hold</c>, <c>capture</c> and <c>release</c> entries (and the expiry of what a hold gave back): the hold.</summary>
     public string? HoldId { get; init; }
+
+    /// <summary>For an <c>overage</c> entry: the credits spent past 0, billed through Stripe (the balance does not change).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public long? Overage { get; init; }
+
+    /// <summary>For an <c>overage</c> entry: the identifier of the Stripe meter event that reports it.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? MeterEventIdentifier { get; init; }
 }
 
 /// <summary>What one bucket gained (positive) or lost (negative) in a ledger entry, and what it held after.</summary>
@@ -68,4 +76,7 @@ public static class LedgerKind
 
     /// <summary>A hold released (by a call, or by its expiry): everything it held given back.</summary>
     public const string Release = "release";
+
+    /// <summary>A spend's shortfall past 0, within the plan's overage allowance: reported to Stripe as a meter event.</summary>
+    public const string Overage = "overage";
 }

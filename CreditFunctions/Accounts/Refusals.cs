@@ -27,6 +27,18 @@ public sealed record TooManyHolds(string CustomerId, int Open) : Refusal;
 /// <summary>The account grew past what one stored row holds.</summary>
 public sealed record AccountFull(string CustomerId, string Detail) : Refusal;
 
+/// <summary>The customer's auto top-up is off (or the Stripe API and its queue are not configured): nothing to retry.</summary>
+public sealed record AutoTopUpOff(string CustomerId, bool StripeConfigured) : Refusal;
+
+/// <summary>The month's top-ups (<c>maxPerMonth</c>) were all started: none more until next month or the limit is raised.</summary>
+public sealed record TopUpLimitReached(string CustomerId, int MaxPerMonth, string Month) : Refusal;
+
+/// <summary>Overage reports waiting for Stripe are at their bound: an overage spend waits until they are sent.</summary>
+public sealed record OverageBacklog(string CustomerId, int Pending) : Refusal;
+
+/// <summary>The top-up's price cannot buy credits (missing, not one-time, inactive, or without credits metadata).</summary>
+public sealed record InvalidTopUpPrice(string PriceId, string Problem) : Refusal;
+
 /// <summary>The idempotency key was used before for a different request.</summary>
 public sealed record IdempotencyKeyReused(string Key, string Operation, DateTimeOffset FirstUsedAt) : Refusal;
 

@@ -14,22 +14,16 @@ namespace CreditFunctions.Events;
 /// storage account (<c>AzureWebJobsStorage</c>, as the queue trigger reads it), named by <c>Events:Queue</c>. A message
 /// names a customer, never an event: the delivery sends whatever that customer's outbox holds, in order.
 /// </summary>
-public sealed class EventsHandOff : IEventAnnouncer
+public sealed class EventsHandOff : CustomerHandOff
 {
-    private readonly QueueClient? _queue;
-    private readonly TimeSpan _announceDelay;
-    private readonly Lazy<Task> _created;
-
     public EventsHandOff(IOptions<EventsOptions> options, IConfiguration configuration)
-        : this(options?.Value.Enabled == true ? Service(configuration).GetQueueClient(options.Value.Queue) : null, options!.Value.AnnounceDelay)
+        : base(options?.Value.Enabled == true ? Service(configuration).GetQueueClient(options.Value.Queue) : null, options!.Value.AnnounceDelay)
     {
     }
 
-    private EventsHandOff(QueueClient? queue, TimeSpan announceDelay)
+    private EventsHandOff(QueueClient queue, TimeSpan announceDelay)
+        : base(queue, announceDelay)
     {
-        _queue = queue;
-        _announceDelay = announceDelay;
-        _created = new Lazy<Task>(() => _queue?.CreateIfNotExistsAsync() ?? Task.CompletedTask);
     }
 
     /// <summary>A hand-off over a queue client made elsewhere (the benchmark's, with its own pipeline policies).</summary>
@@ -38,6 +32,29 @@ public sealed class EventsHandOff : IEventAnnouncer
         ArgumentNullException.ThrowIfNull(queue);
         return new EventsHandOff(queue, announceDelay);
     }
+}
+
+/// <summary>
+/// A Storage queue in the host's own storage account that hands a customer's work recorded by a write to a queue-triggered
+/// function: announced before the write (shown after a delay), again after a write that landed too late for that
+/// (<see cref="IEventAnnouncer"/>), and again later for another attempt. A message names a customer and the attempt
+/// (<see cref="EventsMessage"/>), never the work: the function does whatever the customer's stored state holds.
+/// </summary>
+public abstract class CustomerHandOff : IEventAnnouncer
+{
+    private readonly QueueClient? _queue;
+    private readonly TimeSpan _announceDelay;
+    private readonly Lazy<Task> _created;
+
+    protected CustomerHandOff(QueueClient? queue, TimeSpan announceDelay)
+    {
+        _queue = queue;
+        _announceDelay = announceDelay;
+        _created = new Lazy<Task>(() => _queue?.CreateIfNotExistsAsync() ?? Task.CompletedTask);
+    }
+
+    /// <summary>Whether there is a queue (the work it hands off is on).</summary>
+    public bool IsOn => _queue is not null;
 
     public async Task<EventAnnouncement?> AnnounceAsync(string customerId, CancellationToken cancellationToken = default)
     {
@@ -55,7 +72,7 @@ public sealed class EventsHandOff : IEventAnnouncer
     {
         ArgumentNullException.ThrowIfNull(announcement);
         // The announcement shows itself no sooner than the delay after it was sent: a write that landed well before that
-        // is delivered by it. One that landed later may have been looked for too early, so it is announced again, now.
+        // is handled by it. One that landed later may have been looked for too early, so it is announced again, now.
         if (_queue is not null && Stopwatch.GetElapsedTime(announcement.SentAt) >= _announceDelay - SafetyMargin(_announceDelay))
         {
             await SendAsync(new EventsMessage(announcement.CustomerId, 1), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
@@ -65,7 +82,7 @@ public sealed class EventsHandOff : IEventAnnouncer
     /// <summary>How much sooner than the delay a write counts as late: a second, or half the delay when that is shorter.</summary>
     public static TimeSpan SafetyMargin(TimeSpan announceDelay) => TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, announceDelay.Ticks / 2));
 
-    /// <summary>Another delivery attempt for the customer, after <paramref name="delay"/>.</summary>
+    /// <summary>Another attempt for the customer, after <paramref name="delay"/>.</summary>
     public Task RetryLaterAsync(string customerId, int attempt, TimeSpan delay, CancellationToken cancellationToken = default) =>
         SendAsync(new EventsMessage(customerId, attempt), delay, cancellationToken);
 
@@ -92,7 +109,7 @@ public sealed class EventsHandOff : IEventAnnouncer
 
         var uri = section["queueServiceUri"] is { Length: > 0 } explicitUri ? new Uri(explicitUri)
             : section["accountName"] is { Length: > 0 } account ? new Uri($"https://{account}.queue.core.windows.net")
-            : throw new InvalidOperationException("Events are on, but AzureWebJobsStorage names no storage account (a connection string, or __accountName) for their queue.");
+            : throw new InvalidOperationException("AzureWebJobsStorage names no storage account (a connection string, or __accountName) for the app's queues.");
         var clientId = section["clientId"];
         Azure.Core.TokenCredential credential = string.IsNullOrWhiteSpace(clientId)
             ? new DefaultAzureCredential()
@@ -101,5 +118,5 @@ public sealed class EventsHandOff : IEventAnnouncer
     }
 }
 
-/// <summary>A queue message: deliver this customer's pending events; which attempt this is.</summary>
+/// <summary>A queue message of a hand-off (the events queue's and the Stripe queue's): this customer has work; which attempt this is.</summary>
 public sealed record EventsMessage(string CustomerId, int Attempt);

@@ -12,14 +12,34 @@ namespace CreditFunctions.Functions;
 public static class CreditsRequests
 {
     public static (SpendRequest? Request, Dictionary<string, string[]> Errors) ParseSpend(string body) =>
-        JsonBody.Parse(body, ["amount", "idempotencyKey", "reason", "metadata"], (fields, errors) =>
+        JsonBody.Parse(body, ["amount", "idempotencyKey", "reason", "metadata", "allowOverage"], (fields, errors) =>
         {
             var amount = Amount(fields, errors, allowNegative: false);
             var key = IdempotencyKey(fields, errors);
             var reason = Text(fields, errors, "reason", required: false);
             var metadata = Metadata(fields, errors);
-            return errors.Count == 0 ? new SpendRequest(amount, key!, reason, metadata) : null;
+            var overage = Flag(fields, errors, "allowOverage", "spend past 0 into the plan's overage, billed through Stripe");
+            return errors.Count == 0 ? new SpendRequest(amount, key!, reason, metadata, overage) : null;
         });
+
+    /// <summary>An optional true/false field; absent or null is false.</summary>
+    public static bool Flag(Dictionary<string, JsonElement> fields, Dictionary<string, string[]> errors, string name, string meaning)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        ArgumentNullException.ThrowIfNull(errors);
+        if (!fields.TryGetValue(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return false;
+        }
+
+        if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            errors[name] = [$"'{name}' must be true ({meaning}) or false; got {value.GetRawText()}."];
+            return false;
+        }
+
+        return value.GetBoolean();
+    }
 
     public static (HoldRequest? Request, Dictionary<string, string[]> Errors) ParseHold(string body) =>
         JsonBody.Parse(body, ["amount", "idempotencyKey", "expiresIn", "reason", "metadata"], (fields, errors) =>

@@ -38,6 +38,15 @@ internal sealed partial class StartupAnnouncer(IConfiguration configuration, IOp
             ApiOn(logger);
         }
 
+        if (StripeHandOff.OffBecause(options, configuration) is { } off)
+        {
+            StripeWorkOff(logger, off);
+        }
+        else
+        {
+            StripeWorkOn(logger, options.Queue!);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -54,6 +63,12 @@ internal sealed partial class StartupAnnouncer(IConfiguration configuration, IOp
 
     [LoggerMessage(1203, LogLevel.Information, "Stripe API is off (no Stripe:ApiKey): renewals come from webhooks only, and runs report any that did not arrive")]
     private static partial void ApiOff(ILogger logger);
+
+    [LoggerMessage(1205, LogLevel.Information, "Auto top-ups and overage reports go to Stripe through queue '{Queue}'")]
+    private static partial void StripeWorkOn(ILogger logger, string queue);
+
+    [LoggerMessage(1206, LogLevel.Information, "Auto top-ups and overage are off: {Reason}. PUT .../auto-top-up answers stripe-not-configured, and spends with allowOverage are refused past 0")]
+    private static partial void StripeWorkOff(ILogger logger, string reason);
 
     [LoggerMessage(1204, LogLevel.Warning, "Stripe API is off: Stripe:ApiKey is a Key Vault reference the platform could not resolve ({Reference}). Create the secret it names, or turn reconciliation off in the deployment; then restart the app")]
     private static partial void ApiKeyUnresolved(ILogger logger, string reference);

@@ -69,7 +69,7 @@ public sealed partial class AccountRepository
                 Saved saved = null!;
                 await call(async () =>
                 {
-                    await moves.AnnounceAsync(item.Loaded.Account.Changes.Events.Count > 0, cancellationToken).ConfigureAwait(false);
+                    await moves.AnnounceAsync(item.Loaded.Account.Changes.Events.Count > 0, item.Loaded.Account.Changes.StripeWork, cancellationToken).ConfigureAwait(false);
                     saved = await WriteAsync(item.Loaded, due, cancellationToken).ConfigureAwait(false);
                 }).ConfigureAwait(false);
                 if (saved.Status == SaveStatus.Written)

@@ -15,7 +15,7 @@ namespace CreditFunctions.Storage;
 /// </summary>
 public sealed partial class AccountRepository(
     ICreditStore store, CreditMetrics metrics, IOptions<ResetOptions> options, IEventAnnouncer? announcer = null, EventPolicy? events = null,
-    AccountCache? cache = null)
+    AccountCache? cache = null, Stripe.StripeHandOff? stripeWork = null)
 {
     /// <summary>Records one save can write beside the account row.</summary>
     public const int RecordCapacity = TableLimits.MaxOperations - 1;
@@ -28,6 +28,7 @@ public sealed partial class AccountRepository(
 
     private readonly ResetPolicy _policy = options.Value.Policy;
     private readonly EventPolicy _events = events ?? EventPolicy.Off;
+    private readonly bool _stripeWork = stripeWork?.IsOn == true;
 
     /// <summary>The account as the store has it now (and kept in this instance's cache for the next change's first attempt).</summary>
     public async Task<LoadedAccount> LoadAsync(string customerId, CancellationToken cancellationToken = default)
@@ -38,17 +39,17 @@ public sealed partial class AccountRepository(
             cache?.Put(stored);
         }
 
-        return new LoadedAccount(new CustomerAccount(customerId, stored?.State, _policy, RecordCapacity, _events), stored);
+        return new LoadedAccount(new CustomerAccount(customerId, stored?.State, _policy, RecordCapacity, _events, _stripeWork), stored);
     }
 
     /// <summary>The account as this instance last saw it, when it kept it; else read.</summary>
     private async Task<LoadedAccount> LoadForChangeAsync(string customerId, CancellationToken cancellationToken) =>
         cache?.Get(customerId) is { } kept
-            ? new LoadedAccount(new CustomerAccount(customerId, kept.State, _policy, RecordCapacity, _events), kept) { FromCache = true }
+            ? new LoadedAccount(new CustomerAccount(customerId, kept.State, _policy, RecordCapacity, _events, _stripeWork), kept) { FromCache = true }
             : await LoadAsync(customerId, cancellationToken).ConfigureAwait(false);
 
     /// <summary>What one unit of work puts down ahead of its writes (index entries, the events' announcement).</summary>
-    public WriteAhead Ahead(string customerId) => new(store, customerId, announcer);
+    public WriteAhead Ahead(string customerId) => new(store, customerId, announcer, stripeWork);
 
     /// <summary>Load → <paramref name="verb"/> → save, again from a fresh load whenever another writer changed the account first.</summary>
     /// <param name="saveIf">Whether to save what the verb did (a refusal that must write nothing answers false); saves always when null.</param>
@@ -172,7 +173,7 @@ public sealed partial class AccountRepository(
         // Before the write: a crash right after it still leaves each subscription's next look scheduled, and its events
         // delivered.
         due = await moves.PlaceAsync(due, cancellationToken).ConfigureAwait(false);
-        await moves.AnnounceAsync(loaded.Account.Changes.Events.Count > 0, cancellationToken).ConfigureAwait(false);
+        await moves.AnnounceAsync(loaded.Account.Changes.Events.Count > 0, loaded.Account.Changes.StripeWork, cancellationToken).ConfigureAwait(false);
         var outcome = await WriteAsync(loaded, due, cancellationToken).ConfigureAwait(false);
         if (outcome.Status == SaveStatus.Written)
         {
@@ -205,6 +206,7 @@ public sealed partial class AccountRepository(
         {
             case AccountWriteResult.Applied:
                 Measure(account.Changes);
+                MeasureTopUp(stored?.State.TopUps, account.State.TopUps);
                 if (outcome.ConcurrencyToken is { } token)
                 {
                     cache?.Put(new StoredAccount(account.State, write.Version, token, due));
@@ -236,6 +238,20 @@ public sealed partial class AccountRepository(
         foreach (var written in changes.Events)
         {
             metrics.EventWritten(written.Type);
+        }
+    }
+
+    /// <summary>A top-up this write started, or the month's limit it told.</summary>
+    private void MeasureTopUp(TopUpState? before, TopUpState? after)
+    {
+        if (after?.InFlight is { } started && started.Id != before?.InFlight?.Id && (before?.Sequence ?? 0) < after.Sequence)
+        {
+            metrics.TopUpStarted(started.Trigger);
+        }
+
+        if (after?.LimitToldFor is { } month && month != before?.LimitToldFor)
+        {
+            metrics.TopUpFailed(TopUpFailure.MonthlyLimit);
         }
     }
 

@@ -20,6 +20,8 @@ internal static class AccountRow
     private const int DueChunks = 2;
     private const int PendingRefundChunks = 1;
     private const int HoldChunks = 16;
+    private const int TopUpChunks = 1;
+    private const int PendingUsageChunks = 2;
 
     /// <summary>Azure's 1 MiB for an entity (names and values, strings as UTF-16), less room for the system properties.</summary>
     private const int MaxEntityBytes = 1_000_000;
@@ -43,6 +45,8 @@ internal static class AccountRow
         Write(entity, "Grants", state.Grants, GrantChunks, state.CustomerId, "granted buckets");
         Write(entity, "PendingRefunds", state.PendingRefunds, PendingRefundChunks, state.CustomerId, "refunds kept for their purchase");
         Write(entity, "Holds", state.Holds, HoldChunks, state.CustomerId, "open holds");
+        Write(entity, "TopUps", state.TopUps, TopUpChunks, state.CustomerId, "auto top-up");
+        Write(entity, "PendingUsage", state.PendingUsage, PendingUsageChunks, state.CustomerId, "overage waiting for Stripe");
         entity["HoldSequence"] = state.HoldSequence;
         entity["HoldCount"] = state.Holds.Count;
         var due = write.Due.Values
@@ -75,6 +79,8 @@ internal static class AccountRow
             PendingRefunds = JsonColumns.Read<List<PendingRefund>>(entity, "PendingRefunds") ?? [],
             Holds = JsonColumns.Read<List<Hold>>(entity, "Holds") ?? [],
             HoldSequence = entity.GetInt64("HoldSequence") ?? 0,
+            TopUps = JsonColumns.Read<TopUpState>(entity, "TopUps"),
+            PendingUsage = JsonColumns.Read<List<PendingUsage>>(entity, "PendingUsage") ?? [],
         };
         var due = (JsonColumns.Read<List<StoredDue>>(entity, "Due") ?? [])
             .ToDictionary(d => d.SubscriptionId, d => new DueEntry(d.SubscriptionId, customerId, d.At, d.Token), StringComparer.Ordinal);

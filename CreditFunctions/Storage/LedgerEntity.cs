@@ -30,6 +30,8 @@ public sealed class LedgerEntity : ITableEntity
     public string? Reason { get; set; }
     public string? MetadataJson { get; set; }
     public string? HoldId { get; set; }
+    public long? Overage { get; set; }
+    public string? MeterEventIdentifier { get; set; }
 
     public static TableEntity ToTableEntity(string customerId, LedgerEntry entry)
     {
@@ -49,6 +51,8 @@ public sealed class LedgerEntity : ITableEntity
             [nameof(Reason)] = typed.Reason,
             [nameof(MetadataJson)] = typed.MetadataJson,
             [nameof(HoldId)] = typed.HoldId,
+            [nameof(Overage)] = typed.Overage,
+            [nameof(MeterEventIdentifier)] = typed.MeterEventIdentifier,
         };
         if (!JsonColumns.TryWrite(entity, "Parts", entry.Parts, PartChunks))
         {
@@ -76,6 +80,8 @@ public sealed class LedgerEntity : ITableEntity
             Reason = entity.GetString(nameof(Reason)),
             Metadata = metadata is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(metadata, CreditJson.Options),
             HoldId = entity.GetString(nameof(HoldId)),
+            Overage = entity.GetInt64(nameof(Overage)),
+            MeterEventIdentifier = entity.GetString(nameof(MeterEventIdentifier)),
         };
     }
 
@@ -95,5 +101,7 @@ public sealed class LedgerEntity : ITableEntity
         Reason = entry.Reason,
         MetadataJson = entry.Metadata is null ? null : JsonSerializer.Serialize(entry.Metadata, CreditJson.Options),
         HoldId = entry.HoldId,
+        Overage = entry.Overage,
+        MeterEventIdentifier = entry.MeterEventIdentifier,
     };
 }

@@ -8,19 +8,26 @@ namespace CreditFunctions.Storage;
 /// entries the row named before and those put down by attempts that lost go, unless the saved row names the same index
 /// row (one subscription, one UTC day), each removed by its own ETag so an entry rewritten since is never taken. Events:
 /// announced before the first write that records any (shown after a short delay), and again after the write that lands
-/// when it landed too late for that (<see cref="IEventAnnouncer"/>).
+/// when it landed too late for that (<see cref="IEventAnnouncer"/>). Work for Stripe (a top-up, overage reports): the same,
+/// on the Stripe queue.
 /// </summary>
-public sealed class WriteAhead(ICreditStore store, string customerId, IEventAnnouncer? announcer = null)
+public sealed class WriteAhead(ICreditStore store, string customerId, IEventAnnouncer? announcer = null, IEventAnnouncer? stripeWork = null)
 {
     private readonly Dictionary<(string Subscription, DateOnly Day), DueEntry> _placed = [];
     private EventAnnouncement? _announced;
+    private EventAnnouncement? _stripeAnnounced;
 
-    /// <summary>Before a write that records events: announces them once for the unit of work (a retry reuses it).</summary>
-    internal async Task AnnounceAsync(bool hasEvents, CancellationToken cancellationToken)
+    /// <summary>Before a write that records events or Stripe work: announces each once for the unit of work (a retry reuses it).</summary>
+    internal async Task AnnounceAsync(bool hasEvents, bool hasStripeWork, CancellationToken cancellationToken)
     {
         if (hasEvents && _announced is null && announcer is not null)
         {
             _announced = await announcer.AnnounceAsync(customerId, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (hasStripeWork && _stripeAnnounced is null && stripeWork is not null)
+        {
+            _stripeAnnounced = await stripeWork.AnnounceAsync(customerId, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -31,6 +38,12 @@ public sealed class WriteAhead(ICreditStore store, string customerId, IEventAnno
         {
             _announced = null;
             await announcer.AfterWriteAsync(announced, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_stripeAnnounced is { } stripeAnnounced && stripeWork is not null)
+        {
+            _stripeAnnounced = null;
+            await stripeWork.AfterWriteAsync(stripeAnnounced, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -115,6 +128,7 @@ public sealed class WriteAhead(ICreditStore store, string customerId, IEventAnno
     {
         // An announcement made for a write that did not land shows itself later and finds nothing new: it is left alone.
         _announced = null;
+        _stripeAnnounced = null;
         if (_placed.Count == 0)
         {
             return;

@@ -6,7 +6,7 @@ using Subscription = Stripe.Subscription;
 namespace CreditFunctions.Stripe;
 
 /// <summary>
-/// The Stripe API as the app uses it (read-only): off without <c>Stripe:ApiKey</c>. Every request is bounded by
+/// The Stripe API as the app reads it (what it writes, for top-ups and overage, is <see cref="StripeBilling"/>): off without <c>Stripe:ApiKey</c>. Every request is bounded by
 /// <c>Stripe:RequestTimeout</c> and tried at most twice, so a hung API costs one subscription's failure, not a run.
 /// </summary>
 public sealed class StripeApi
@@ -104,5 +104,6 @@ public sealed class StripeApi
     public static DateTimeOffset? AnswerTime(StripeResponse? response) =>
         response?.Date is { } date ? Periods.CreditPeriods.ToWholeSeconds(date) : null;
 
-    private StripeClient Client => _client ?? throw new InvalidOperationException("The Stripe API is off: set Stripe:ApiKey.");
+    /// <summary>The client every call goes through (<see cref="StripeBilling"/> shares it).</summary>
+    internal StripeClient Client => _client ?? throw new InvalidOperationException("The Stripe API is off: set Stripe:ApiKey.");
 }

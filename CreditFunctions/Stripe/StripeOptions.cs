@@ -50,6 +50,13 @@ public sealed partial class StripeOptions : IValidatableObject
     /// </summary>
     public string? PlanCredits { get; set; }
 
+    /// <summary>
+    /// The Storage queue (in the host's storage) that hands auto top-ups and overage reports to the function that sends
+    /// them to Stripe. Read by that function's trigger from the app settings: with <see cref="ApiKey"/> set but no
+    /// <c>Stripe__Queue</c> app setting, top-ups and overage stay off (said at start).
+    /// </summary>
+    public string? Queue { get; set; }
+
     public IReadOnlyDictionary<string, int> ParsePlanCredits() => ParsePlanCredits(PlanCredits, out _);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -80,6 +87,13 @@ public sealed partial class StripeOptions : IValidatableObject
         if (RequestTimeout < TimeSpan.FromSeconds(1) || RequestTimeout > TimeSpan.FromSeconds(60))
         {
             yield return new ValidationResult($"Stripe:RequestTimeout must be between 00:00:01 and 00:01:00; got {RequestTimeout}.", [nameof(RequestTimeout)]);
+        }
+
+        if (!string.IsNullOrWhiteSpace(Queue) && !QueuePattern().IsMatch(Queue))
+        {
+            yield return new ValidationResult(
+                $"Stripe:Queue must be a Storage queue name: 3-56 lowercase letters, digits and single hyphens, starting and ending with a letter or digit; got '{Queue}'.",
+                [nameof(Queue)]);
         }
 
         if (ApiBase is { IsAbsoluteUri: false })
@@ -117,6 +131,9 @@ public sealed partial class StripeOptions : IValidatableObject
 
     [GeneratedRegex(@"\Awhsec_[A-Za-z0-9_]+\z")]
     private static partial Regex WebhookSecretPattern();
+
+    [GeneratedRegex(@"\A[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]\z")]
+    private static partial Regex QueuePattern();
 
     [GeneratedRegex(@"\A(sk|rk)_(test|live)_[A-Za-z0-9]+\z")]
     private static partial Regex ApiKeyPattern();

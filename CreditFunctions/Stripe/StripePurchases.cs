@@ -56,7 +56,7 @@ public sealed partial class StripePurchases(AccountRepository accounts, ICreditS
         return await GrantAsync(stripeEvent, customerId, purchaseId, session.PaymentIntentId, credits.Lines, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A paid invoice without a subscription: a one-off invoice, or the invoice of a payment-mode Checkout session.</summary>
+    /// <summary>A paid invoice without a subscription: a one-off invoice, the invoice of a payment-mode Checkout session, or an auto top-up's.</summary>
     public async Task<WebhookOutcome> InvoicePaidAsync(Event stripeEvent, Invoice invoice, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stripeEvent);
@@ -109,8 +109,17 @@ public sealed partial class StripePurchases(AccountRepository accounts, ICreditS
                 PaymentUnknown(logger, invoice.Id, ex.Message);
             }
         }
-        return await GrantAsync(stripeEvent, customerId, invoice.Id, paymentIntent, credits.Lines, cancellationToken).ConfigureAwait(false);
+
+        var topUpId = invoice.Metadata?.TryGetValue(StripeBilling.TopUpMetadataKey, out var named) == true && named.StartsWith($"tu_{customerId}_", StringComparison.Ordinal) ? named : null;
+        return await GrantAsync(stripeEvent, customerId, invoice.Id, paymentIntent, credits.Lines, cancellationToken, topUpId).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// An auto top-up's invoice, paid by the charge: granted through the same path as <c>invoice.paid</c> (keyed by the
+    /// invoice, so whichever of the two comes first grants it and the other finds it granted), recorded under the top-up's id.
+    /// </summary>
+    public Task<WebhookOutcome> TopUpPaidAsync(string topUpId, Invoice invoice, CancellationToken cancellationToken) =>
+        InvoicePaidAsync(new Event { Id = topUpId, Type = "credits.top_up.charged" }, invoice, cancellationToken);
 
     public async Task<WebhookOutcome> ChargeRefundedAsync(Event stripeEvent, Charge charge, CancellationToken cancellationToken)
     {
@@ -165,14 +174,15 @@ public sealed partial class StripePurchases(AccountRepository accounts, ICreditS
             : Answer(stripeEvent, WebhookResult.Unchanged, customerId, "this refund's share was taken back before");
     }
 
-    private async Task<WebhookOutcome> GrantAsync(Event stripeEvent, string customerId, string purchaseId, string? paymentIntent, IReadOnlyList<PackLine> lines, CancellationToken cancellationToken)
+    private async Task<WebhookOutcome> GrantAsync(
+        Event stripeEvent, string customerId, string purchaseId, string? paymentIntent, IReadOnlyList<PackLine> lines, CancellationToken cancellationToken, string? topUpId = null)
     {
         if (!PurchaseIdPattern().IsMatch(purchaseId))
         {
             return NotGranted(stripeEvent, purchaseId, customerId, $"'{purchaseId}' is not a Stripe session or invoice id");
         }
 
-        var purchase = new PackPurchase(purchaseId, paymentIntent, lines);
+        var purchase = new PackPurchase(purchaseId, paymentIntent, lines, topUpId);
         Changed<Outcome<PurchaseRecord>> changed;
         try
         {

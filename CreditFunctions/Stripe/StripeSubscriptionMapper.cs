@@ -28,6 +28,7 @@ public sealed partial class StripeSubscriptionMapper(PlanAllowances allowances, 
         // The credit-bearing item decides the plan; with none, the first item (stored as an unknown plan).
         var item = items.FirstOrDefault(i => allowances.Resolve(i.Price) is not null) ?? items[0];
         var price = item.Price ?? throw new InvalidDataException($"Subscription item {item.Id} has no price.");
+        var (overageMeter, overageMax) = PlanAllowances.Overage(price, bad => BadMetadata(logger, subscription.Id, bad));
         return new StripeView
         {
             Id = subscription.Id,
@@ -42,6 +43,8 @@ public sealed partial class StripeSubscriptionMapper(PlanAllowances allowances, 
             CollectionPaused = subscription.PauseCollection is not null,
             MonthlyAllowance = allowances.Resolve(price),
             RolloverMax = allowances.RolloverMax(price, bad => BadMetadata(logger, subscription.Id, bad)),
+            OverageMeter = overageMeter,
+            OverageMax = overageMax,
         };
     }
 

@@ -29,6 +29,12 @@ public sealed record StripeView
     /// <summary>The most unused plan credits carried over a boundary (price metadata <c>credits_rollover_max</c>); 0 for none.</summary>
     public int RolloverMax { get; init; }
 
+    /// <summary>The Stripe billing meter (its <c>event_name</c>) overage is reported to (price metadata <c>credits_overage_meter</c>); null: no overage.</summary>
+    public string? OverageMeter { get; init; }
+
+    /// <summary>The most credits of overage per billing period (price metadata <c>credits_overage_max</c>); 0: no overage.</summary>
+    public long OverageMax { get; init; }
+
     /// <summary>When Stripe produced this state (the creation time of the event that carried it); orders deliveries.</summary>
     public DateTimeOffset? AsOf { get; init; }
 }

@@ -35,6 +35,14 @@ public sealed record Subscription
     /// <summary>The period start whose unconfirmed renewal was told (<c>renewal.unconfirmed</c>, once per period).</summary>
     public DateTimeOffset? UnconfirmedTold { get; init; }
 
+    /// <summary>Overage recorded in the billing period starting <see cref="OveragePeriodStart"/> (credits spent past 0).</summary>
+    public long OverageUsed { get; init; }
+
+    public DateTimeOffset? OveragePeriodStart { get; init; }
+
+    /// <summary>Overage used in the current billing period.</summary>
+    public long OverageUsedNow => OveragePeriodStart == Stripe.PeriodStart ? OverageUsed : 0;
+
     /// <summary>Incremented on every change of this subscription.</summary>
     public long Version { get; init; }
 

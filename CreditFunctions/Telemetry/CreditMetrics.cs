@@ -28,6 +28,13 @@ public sealed class CreditMetrics
     public const string EventsRetried = "credits.events.retried";
     public const string EventsPoisoned = "credits.events.poisoned";
     public const string EventsLatency = "credits.events.latency";
+    public const string TopUpsStarted = "credits.topups.started";
+    public const string TopUpsCharged = "credits.topups.charged";
+    public const string TopUpsFailed = "credits.topups.failed";
+    public const string OverageReported = "credits.overage.reported";
+    public const string OverageFailed = "credits.overage.failed";
+    public const string StripeWorkRetried = "credits.stripe.retried";
+    public const string StripeWorkPoisoned = "credits.stripe.poisoned";
 
     public const string TriggerTag = "trigger";
     public const string OutcomeTag = "outcome";
@@ -55,6 +62,13 @@ public sealed class CreditMetrics
         [EventsRetried] = [],
         [EventsPoisoned] = [],
         [EventsLatency] = [TypeTag],
+        [TopUpsStarted] = [TriggerTag],
+        [TopUpsCharged] = [],
+        [TopUpsFailed] = [ReasonTag],
+        [OverageReported] = [],
+        [OverageFailed] = [ReasonTag],
+        [StripeWorkRetried] = [],
+        [StripeWorkPoisoned] = [],
     };
 
     private readonly Counter<long> _resetsApplied;
@@ -71,6 +85,13 @@ public sealed class CreditMetrics
     private readonly Counter<long> _eventsRetried;
     private readonly Counter<long> _eventsPoisoned;
     private readonly Histogram<double> _eventsLatency;
+    private readonly Counter<long> _topUpsStarted;
+    private readonly Counter<long> _topUpsCharged;
+    private readonly Counter<long> _topUpsFailed;
+    private readonly Counter<long> _overageReported;
+    private readonly Counter<long> _overageFailed;
+    private readonly Counter<long> _stripeRetried;
+    private readonly Counter<long> _stripePoisoned;
 
     public CreditMetrics(IMeterFactory meterFactory)
     {
@@ -91,6 +112,13 @@ public sealed class CreditMetrics
         _eventsRetried = meter.CreateCounter<long>(EventsRetried, "{attempt}", "Delivery attempts that failed and were queued again, after a wait.");
         _eventsPoisoned = meter.CreateCounter<long>(EventsPoisoned, "{message}", "Delivery messages that failed every attempt and go to the poison queue.");
         _eventsLatency = meter.CreateHistogram<double>(EventsLatency, "s", "From the write that recorded an event to its delivery.");
+        _topUpsStarted = meter.CreateCounter<long>(TopUpsStarted, "{top-up}", "Auto top-ups started (recorded by the write that crossed the threshold, or an operator's retry), by trigger.");
+        _topUpsCharged = meter.CreateCounter<long>(TopUpsCharged, "{top-up}", "Auto top-ups whose invoice Stripe paid.");
+        _topUpsFailed = meter.CreateCounter<long>(TopUpsFailed, "{top-up}", "Auto top-ups closed unpaid (and due top-ups past maxPerMonth), by reason.");
+        _overageReported = meter.CreateCounter<long>(OverageReported, "{meter event}", "Overage meter events Stripe took.");
+        _overageFailed = meter.CreateCounter<long>(OverageFailed, "{meter event}", "Overage meter events Stripe refused for good (dropped, in the logs), by reason.");
+        _stripeRetried = meter.CreateCounter<long>(StripeWorkRetried, "{attempt}", "Attempts at a customer's Stripe work that Stripe could not take (unreachable, 429, 5xx) and were queued again.");
+        _stripePoisoned = meter.CreateCounter<long>(StripeWorkPoisoned, "{message}", "Stripe work messages that failed the host's every try and go to the poison queue.");
     }
 
     public void ResetApplied(ResetTrigger trigger) => _resetsApplied.Add(1, new KeyValuePair<string, object?>(TriggerTag, Label(trigger)));
@@ -130,6 +158,20 @@ public sealed class CreditMetrics
     public void EventRetried() => _eventsRetried.Add(1);
 
     public void EventPoisoned() => _eventsPoisoned.Add(1);
+
+    public void TopUpStarted(string trigger) => _topUpsStarted.Add(1, new KeyValuePair<string, object?>(TriggerTag, trigger));
+
+    public void TopUpCharged() => _topUpsCharged.Add(1);
+
+    public void TopUpFailed(string reason) => _topUpsFailed.Add(1, new KeyValuePair<string, object?>(ReasonTag, reason));
+
+    public void OverageSent(int count) => _overageReported.Add(count);
+
+    public void OverageRefused(string reason) => _overageFailed.Add(1, new KeyValuePair<string, object?>(ReasonTag, reason));
+
+    public void StripeWorkRetry() => _stripeRetried.Add(1);
+
+    public void StripeWorkPoison() => _stripePoisoned.Add(1);
 
     /// <summary>The tag value of a trigger: its name in lower case (<c>timer</c>, <c>manual</c>, <c>webhook</c> ...).</summary>
     public static string Label(ResetTrigger trigger) => trigger.ToString().ToLowerInvariant();

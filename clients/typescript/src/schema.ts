@@ -156,6 +156,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/{customerId}/credits/auto-top-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read the customer's auto top-up: setting, this month's count, the top-up in flight and the last */
+        get: operations["getAutoTopUp"];
+        /** Set the customer's auto top-up (the whole setting); turned on below the threshold, a top-up starts at once */
+        put: operations["putAutoTopUp"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{customerId}/credits/auto-top-up/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** An operator's retry: start a top-up now (or hand the one in flight to Stripe again) */
+        post: operations["retryAutoTopUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/credits/reset": {
         parameters: {
             query?: never;
@@ -326,7 +361,7 @@ export interface components {
             held: number;
             holds: components["schemas"]["OpenHold"][];
         };
-        /** @description All or nothing, once per key. */
+        /** @description All or nothing, once per key; with allowOverage, past 0 into the plan's overage. */
         SpendRequest: {
             /**
              * Format: int64
@@ -341,6 +376,8 @@ export interface components {
             metadata?: {
                 [key: string]: string;
             } | null;
+            /** @description true: when available does not cover the amount, take what is available and record the rest as overage (an overage ledger entry, reported to Stripe as a meter event), within the plan's overage allowance for the billing period; past it the spend is refused as without. Absent, null or false: all or nothing. */
+            allowOverage?: boolean | null;
         };
         GrantRequest: {
             /**
@@ -408,7 +445,7 @@ export interface components {
             kind: "spend" | "grant" | "adjustment";
             /**
              * Format: int64
-             * @description The change to the customer's total (negative for a spend).
+             * @description The change to the customer's total (negative for a spend; with overage, only what was taken from the balance).
              */
             amount: number;
             parts: components["schemas"]["LedgerPart"][];
@@ -424,6 +461,7 @@ export interface components {
             ledgerSequence: number;
             /** Format: date-time */
             at: string;
+            overage?: components["schemas"]["OverageReceipt"];
         };
         /** @description What a hold, capture or release did. */
         HoldAnswer: {
@@ -466,7 +504,7 @@ export interface components {
              */
             at: string;
             /** @enum {string} */
-            kind: "reset" | "rollover" | "spend" | "grant" | "adjustment" | "upgrade" | "purchase" | "refund" | "expiry" | "hold" | "capture" | "release";
+            kind: "reset" | "rollover" | "spend" | "grant" | "adjustment" | "upgrade" | "purchase" | "refund" | "expiry" | "hold" | "capture" | "release" | "overage";
             /**
              * Format: int64
              * @description The change to the total: the sum of the parts.
@@ -495,6 +533,13 @@ export interface components {
             } | null;
             /** @description hold, capture and release entries (and the expiry of what a hold gave back). */
             holdId: string | null;
+            /**
+             * Format: int64
+             * @description overage entries: the credits spent past 0, billed through Stripe (amount is 0: the balance does not change).
+             */
+            overage?: number;
+            /** @description overage entries: the Stripe meter event's identifier. */
+            meterEventIdentifier?: string;
         };
         /** @description A page of the ledger, newest first. */
         LedgerPage: {
@@ -643,7 +688,7 @@ export interface components {
             reset: components["schemas"]["WebhookReset"] | null;
             detail: string | null;
         };
-        /** @description RFC 9457 problem details; switch on type. Extension members per type: errors (invalid-request), available and requested (insufficient-credits), summary (reset runs that failed). */
+        /** @description RFC 9457 problem details; switch on type. Extension members per type: errors (invalid-request), available and requested (insufficient-credits), summary (reset runs that failed), maxPerMonth and month (top-up-limit), priceId (invalid-price). */
         Problem: {
             /** @description Stable: what went wrong. */
             type: string;
@@ -666,6 +711,100 @@ export interface components {
              */
             requested?: number;
             summary?: components["schemas"]["ResetRunSummary"];
+            /**
+             * Format: int32
+             * @description top-up-limit: the customer's maxPerMonth.
+             */
+            maxPerMonth?: number;
+            /** @description top-up-limit: the calendar month (UTC, yyyy-MM) whose top-ups are used. */
+            month?: string;
+            /** @description invalid-price: the price that cannot top up. */
+            priceId?: string;
+        };
+        /** @description What went past 0 on a spend with allowOverage: billed through Stripe's meter, not taken from the balance. */
+        OverageReceipt: {
+            /**
+             * Format: int64
+             * @description Credits of overage.
+             */
+            amount: number;
+            /** @description The subscription whose plan allows the overage. */
+            subscriptionId: string;
+            /** @description The Stripe billing meter's event_name (price metadata credits_overage_meter). */
+            meter: string;
+            /** @description The meter event's identifier: credits_ and the first 40 hex digits of SHA-256('{customerId}/{idempotencyKey}'). */
+            meterEventIdentifier: string;
+        };
+        /** @description One auto top-up: the invoice for its pack, from the change that asked for it to its close. */
+        TopUp: {
+            /** @description tu_{customerId}_{n}: the invoice's metadata credits_top_up and the prefix of every Stripe idempotency key of it. */
+            id: string;
+            /** @enum {string} */
+            trigger: "threshold" | "operator";
+            /** Format: date-time */
+            requestedAt: string;
+            /** Format: int64 */
+            availableAtRequest: number;
+            priceId: string;
+            /** Format: int64 */
+            quantity: number;
+            /** @enum {string} */
+            status: "pending" | "invoiced" | "succeeded" | "failed";
+            invoiceId: string | null;
+            /**
+             * @description failed: why.
+             * @enum {string|null}
+             */
+            reason: "card_declined" | "requires_action" | "no_payment_method" | "stripe_unavailable" | "invalid_request" | "not_paid" | null;
+            /** @description failed: Stripe's message, or what the app saw. */
+            message: string | null;
+            /** Format: date-time */
+            closedAt: string | null;
+        } | null;
+        /** @description The whole auto top-up setting (a PUT replaces it). */
+        AutoTopUpRequest: {
+            enabled: boolean;
+            /**
+             * Format: int64
+             * @description A top-up starts when a change leaves available below this.
+             */
+            belowAvailable: number;
+            /** @description A one-time Stripe price whose metadata credits says what one unit buys (a credit pack). */
+            priceId: string;
+            /**
+             * Format: int64
+             * @description Units of the price per top-up.
+             */
+            quantity: number;
+            /**
+             * Format: int32
+             * @description Top-ups started per calendar month (UTC), failed ones included.
+             */
+            maxPerMonth: number;
+        };
+        /** @description A customer's auto top-up: its setting (null fields when never set), this month's count, the one in flight and the last. */
+        AutoTopUp: {
+            customerId: string;
+            enabled: boolean;
+            /** Format: int64 */
+            belowAvailable: number | null;
+            priceId: string | null;
+            /** Format: int64 */
+            quantity: number | null;
+            /** Format: int32 */
+            maxPerMonth: number | null;
+            /** Format: int64 */
+            available: number;
+            /** @description The calendar month (UTC, yyyy-MM) startedThisMonth counts. */
+            month: string;
+            /** Format: int32 */
+            startedThisMonth: number;
+            /** @description No top-up starts until available has risen to belowAvailable and fallen below it again (after a failure, or a top-up that left it below); an operator's retry starts one anyway. */
+            awaitingRise: boolean;
+            inFlight: components["schemas"]["TopUp"];
+            last: components["schemas"]["TopUp"];
+            /** @description Whether the app can charge (Stripe__ApiKey and Stripe__Queue set). */
+            stripeConfigured: boolean;
         };
     };
     responses: never;
@@ -871,7 +1010,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Spent: what was taken from which bucket and what is left. */
+            /** @description Spent: what was taken from which bucket and what is left; with allowOverage past 0, the overage too. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -944,7 +1083,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not enough credits (nothing taken; available and requested say how much), or the key was used for a different request, or the customer's account row full (1 MiB: every granted bucket and open hold together; nothing changed). Problem types: insufficient-credits, idempotency-key-reused, account-full. */
+            /** @description Not enough credits (nothing taken; available and requested say how much), or the key was used for a different request, or the customer's account row full (1 MiB: every granted bucket and open hold together; nothing changed). Or, with allowOverage, 200 overage reports already wait for Stripe (overage-backlog: retry once they are sent). Problem types: insufficient-credits, idempotency-key-reused, account-full. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2222,6 +2361,488 @@ export interface operations {
                      *       "title": "Not JSON",
                      *       "status": 415,
                      *       "detail": "The body must be JSON (Content-Type: application/json), not text/plain; nothing was read or changed."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store refuses the app's identity, or something unexpected failed (the logs have it). Problem types: store-access-denied, unexpected-error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "unexpected-error",
+                     *       "title": "Unexpected error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error (InvalidOperationException); the app's logs have it. What was committed stays, and retrying is safe."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store (or the Stripe API) did not answer, or too many writers changed one customer at once. Nothing half-done stays; retrying the same request is safe. Problem types: service-unavailable, account-contention. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (30 for service-unavailable, 1 for account-contention). */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "The table store or the Stripe API did not answer (503 ServerBusy). What was committed stays, and retrying is safe: nothing is applied twice. Retry after 30 seconds."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAutoTopUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Stripe customer id (cus_ and letters, digits or underscores).
+                 * @example cus_1PqRsTuVwXyZ
+                 */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The auto top-up. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customerId": "cus_1PqRsTuVwXyZ",
+                     *       "enabled": true,
+                     *       "belowAvailable": 100,
+                     *       "priceId": "price_1Pack500",
+                     *       "quantity": 1,
+                     *       "maxPerMonth": 4,
+                     *       "available": 60,
+                     *       "month": "2026-12",
+                     *       "startedThisMonth": 1,
+                     *       "awaitingRise": false,
+                     *       "inFlight": {
+                     *         "id": "tu_cus_1PqRsTuVwXyZ_1",
+                     *         "trigger": "threshold",
+                     *         "requestedAt": "2026-12-04T10:00:00+00:00",
+                     *         "availableAtRequest": 60,
+                     *         "priceId": "price_1Pack500",
+                     *         "quantity": 1,
+                     *         "status": "invoiced",
+                     *         "invoiceId": "in_1QaBcDeFgHiJ",
+                     *         "reason": null,
+                     *         "message": null,
+                     *         "closedAt": null
+                     *       },
+                     *       "last": null,
+                     *       "stripeConfigured": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AutoTopUp"];
+                };
+            };
+            /** @description A bad customer id, field or parameter (each named in errors), malformed JSON, or a body that broke off; nothing was read. Problem types: invalid-request, body-unreadable. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "The request has invalid fields; nothing was read.",
+                     *       "errors": {
+                     *         "customerId": [
+                     *           "'x' is not a Stripe customer id such as cus_1PqRsT (letters, digits and underscores after 'cus_')."
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No function key, or a wrong one: answered by the Functions host in Azure (not by the app, and not locally), without a body. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No subscription or grant is stored for the customer. Problem types: customer-not-found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "customer-not-found",
+                     *       "title": "Customer not found",
+                     *       "status": 404,
+                     *       "detail": "No subscription or grant is stored for cus_1PqRsTuVwXyZ. Customers appear with their first Stripe subscription or grant."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store refuses the app's identity, or something unexpected failed (the logs have it). Problem types: store-access-denied, unexpected-error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "unexpected-error",
+                     *       "title": "Unexpected error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error (InvalidOperationException); the app's logs have it. What was committed stays, and retrying is safe."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store (or the Stripe API) did not answer, or too many writers changed one customer at once. Nothing half-done stays; retrying the same request is safe. Problem types: service-unavailable, account-contention. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (30 for service-unavailable, 1 for account-contention). */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "The table store or the Stripe API did not answer (503 ServerBusy). What was committed stays, and retrying is safe: nothing is applied twice. Retry after 30 seconds."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putAutoTopUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Stripe customer id (cus_ and letters, digits or underscores).
+                 * @example cus_1PqRsTuVwXyZ
+                 */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": true,
+                 *       "belowAvailable": 100,
+                 *       "priceId": "price_1Pack500",
+                 *       "quantity": 1,
+                 *       "maxPerMonth": 4
+                 *     }
+                 */
+                "application/json": components["schemas"]["AutoTopUpRequest"];
+            };
+        };
+        responses: {
+            /** @description Set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customerId": "cus_1PqRsTuVwXyZ",
+                     *       "enabled": true,
+                     *       "belowAvailable": 100,
+                     *       "priceId": "price_1Pack500",
+                     *       "quantity": 1,
+                     *       "maxPerMonth": 4,
+                     *       "available": 640,
+                     *       "month": "2026-12",
+                     *       "startedThisMonth": 0,
+                     *       "awaitingRise": false,
+                     *       "inFlight": null,
+                     *       "last": null,
+                     *       "stripeConfigured": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AutoTopUp"];
+                };
+            };
+            /** @description A bad customer id or field (each named in errors), malformed JSON, a body that broke off, or a price that cannot top up (missing in Stripe, recurring, archived, or without credits metadata); nothing was changed. Problem types: invalid-request, body-unreadable, invalid-price. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "The request has invalid fields; nothing was changed.",
+                     *       "errors": {
+                     *         "lowBelowPercent": [
+                     *           "'lowBelowPercent' must be null (the default) or a whole number from 0 to 100 (percent of the customer's monthly allowances); got 150."
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No function key, or a wrong one: answered by the Functions host in Azure (not by the app, and not locally), without a body. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No subscription or grant is stored for the customer. Problem types: customer-not-found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "customer-not-found",
+                     *       "title": "Customer not found",
+                     *       "status": 404,
+                     *       "detail": "No subscription or grant is stored for cus_1PqRsTuVwXyZ. Customers appear with their first Stripe subscription or grant."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Turning it on needs the Stripe API and the Stripe queue (Stripe__ApiKey, Stripe__Queue) set on the app; nothing was changed. Problem types: stripe-not-configured. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "stripe-not-configured",
+                     *       "title": "Stripe not configured",
+                     *       "status": 409,
+                     *       "detail": "Auto top-up for cus_1PqRsTuVwXyZ needs the Stripe API (Stripe__ApiKey) and the Stripe queue (Stripe__Queue) set on the app; nothing was changed."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 16 KB; nothing was read. Problem types: body-too-large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "body-too-large",
+                     *       "title": "Body too large",
+                     *       "status": 413,
+                     *       "detail": "The body is larger than 16 KB; nothing was read or changed."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Content-Type is not JSON; nothing was read. Problem types: unsupported-media-type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "unsupported-media-type",
+                     *       "title": "Not JSON",
+                     *       "status": 415,
+                     *       "detail": "The body must be JSON (Content-Type: application/json), not text/plain; nothing was read or changed."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store refuses the app's identity, or something unexpected failed (the logs have it). Problem types: store-access-denied, unexpected-error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "unexpected-error",
+                     *       "title": "Unexpected error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error (InvalidOperationException); the app's logs have it. What was committed stays, and retrying is safe."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store (or the Stripe API) did not answer, or too many writers changed one customer at once. Nothing half-done stays; retrying the same request is safe. Problem types: service-unavailable, account-contention. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (30 for service-unavailable, 1 for account-contention). */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "The table store or the Stripe API did not answer (503 ServerBusy). What was committed stays, and retrying is safe: nothing is applied twice. Retry after 30 seconds."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryAutoTopUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Stripe customer id (cus_ and letters, digits or underscores).
+                 * @example cus_1PqRsTuVwXyZ
+                 */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Started (or the one in flight handed on again); inFlight is it. Its outcome shows here and in credits.top_up_failed. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customerId": "cus_1PqRsTuVwXyZ",
+                     *       "enabled": true,
+                     *       "belowAvailable": 100,
+                     *       "priceId": "price_1Pack500",
+                     *       "quantity": 1,
+                     *       "maxPerMonth": 4,
+                     *       "available": 60,
+                     *       "month": "2026-12",
+                     *       "startedThisMonth": 1,
+                     *       "awaitingRise": false,
+                     *       "inFlight": {
+                     *         "id": "tu_cus_1PqRsTuVwXyZ_1",
+                     *         "trigger": "operator",
+                     *         "requestedAt": "2026-12-04T10:00:00+00:00",
+                     *         "availableAtRequest": 60,
+                     *         "priceId": "price_1Pack500",
+                     *         "quantity": 1,
+                     *         "status": "pending",
+                     *         "invoiceId": null,
+                     *         "reason": null,
+                     *         "message": null,
+                     *         "closedAt": null
+                     *       },
+                     *       "last": null,
+                     *       "stripeConfigured": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AutoTopUp"];
+                };
+            };
+            /** @description A bad customer id; nothing was started. Problem types: invalid-request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "The request has invalid fields; nothing was read.",
+                     *       "errors": {
+                     *         "customerId": [
+                     *           "'x' is not a Stripe customer id such as cus_1PqRsT (letters, digits and underscores after 'cus_')."
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No function key, or a wrong one: answered by the Functions host in Azure (not by the app, and not locally), without a body. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No subscription or grant is stored for the customer. Problem types: customer-not-found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "customer-not-found",
+                     *       "title": "Customer not found",
+                     *       "status": 404,
+                     *       "detail": "No subscription or grant is stored for cus_1PqRsTuVwXyZ. Customers appear with their first Stripe subscription or grant."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Auto top-up is off for the customer, the app cannot charge, or the month's maxPerMonth top-ups were started; nothing was started. Problem types: auto-top-up-off, stripe-not-configured, top-up-limit. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "top-up-limit",
+                     *       "title": "Top-up limit reached",
+                     *       "status": 409,
+                     *       "detail": "cus_1PqRsTuVwXyZ has started 4 top-ups in 2026-12, the most its maxPerMonth allows; raise it or wait for next month. Nothing was started.",
+                     *       "maxPerMonth": 4,
+                     *       "month": "2026-12"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

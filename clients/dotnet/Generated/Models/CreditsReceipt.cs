@@ -13,7 +13,7 @@ namespace CreditFunctions.Client.Generated.Models
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class CreditsReceipt : IParsable
     {
-        /// <summary>The change to the customer&apos;s total (negative for a spend).</summary>
+        /// <summary>The change to the customer&apos;s total (negative for a spend; with overage, only what was taken from the balance).</summary>
         public long? Amount { get; set; }
         /// <summary>The at property</summary>
         public DateTimeOffset? At { get; set; }
@@ -39,6 +39,14 @@ namespace CreditFunctions.Client.Generated.Models
         public global::CreditFunctions.Client.Generated.Models.CreditsReceipt_kind? Kind { get; set; }
         /// <summary>The ledger entry this call wrote.</summary>
         public long? LedgerSequence { get; set; }
+        /// <summary>What went past 0 on a spend with allowOverage: billed through Stripe&apos;s meter, not taken from the balance.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::CreditFunctions.Client.Generated.Models.OverageReceipt? Overage { get; set; }
+#nullable restore
+#else
+        public global::CreditFunctions.Client.Generated.Models.OverageReceipt Overage { get; set; }
+#endif
         /// <summary>The parts property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -72,6 +80,7 @@ namespace CreditFunctions.Client.Generated.Models
                 { "idempotencyKey", n => { IdempotencyKey = n.GetStringValue(); } },
                 { "kind", n => { Kind = n.GetEnumValue<global::CreditFunctions.Client.Generated.Models.CreditsReceipt_kind>(); } },
                 { "ledgerSequence", n => { LedgerSequence = n.GetLongValue(); } },
+                { "overage", n => { Overage = n.GetObjectValue<global::CreditFunctions.Client.Generated.Models.OverageReceipt>(global::CreditFunctions.Client.Generated.Models.OverageReceipt.CreateFromDiscriminatorValue); } },
                 { "parts", n => { Parts = n.GetCollectionOfObjectValues<global::CreditFunctions.Client.Generated.Models.LedgerPart>(global::CreditFunctions.Client.Generated.Models.LedgerPart.CreateFromDiscriminatorValue)?.AsList(); } },
             };
         }
@@ -89,6 +98,7 @@ namespace CreditFunctions.Client.Generated.Models
             writer.WriteStringValue("idempotencyKey", IdempotencyKey);
             writer.WriteEnumValue<global::CreditFunctions.Client.Generated.Models.CreditsReceipt_kind>("kind", Kind);
             writer.WriteLongValue("ledgerSequence", LedgerSequence);
+            writer.WriteObjectValue<global::CreditFunctions.Client.Generated.Models.OverageReceipt>("overage", Overage);
             writer.WriteCollectionOfObjectValues<global::CreditFunctions.Client.Generated.Models.LedgerPart>("parts", Parts);
         }
     }

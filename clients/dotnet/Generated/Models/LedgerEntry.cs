@@ -46,6 +46,16 @@ namespace CreditFunctions.Client.Generated.Models
 #else
         public global::CreditFunctions.Client.Generated.Models.LedgerEntry_metadata Metadata { get; set; }
 #endif
+        /// <summary>overage entries: the Stripe meter event&apos;s identifier.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? MeterEventIdentifier { get; set; }
+#nullable restore
+#else
+        public string MeterEventIdentifier { get; set; }
+#endif
+        /// <summary>overage entries: the credits spent past 0, billed through Stripe (amount is 0: the balance does not change).</summary>
+        public long? Overage { get; set; }
         /// <summary>The parts property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -106,6 +116,8 @@ namespace CreditFunctions.Client.Generated.Models
                 { "idempotencyKey", n => { IdempotencyKey = n.GetStringValue(); } },
                 { "kind", n => { Kind = n.GetEnumValue<global::CreditFunctions.Client.Generated.Models.LedgerEntry_kind>(); } },
                 { "metadata", n => { Metadata = n.GetObjectValue<global::CreditFunctions.Client.Generated.Models.LedgerEntry_metadata>(global::CreditFunctions.Client.Generated.Models.LedgerEntry_metadata.CreateFromDiscriminatorValue); } },
+                { "meterEventIdentifier", n => { MeterEventIdentifier = n.GetStringValue(); } },
+                { "overage", n => { Overage = n.GetLongValue(); } },
                 { "parts", n => { Parts = n.GetCollectionOfObjectValues<global::CreditFunctions.Client.Generated.Models.LedgerPart>(global::CreditFunctions.Client.Generated.Models.LedgerPart.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "reason", n => { Reason = n.GetStringValue(); } },
                 { "runId", n => { RunId = n.GetStringValue(); } },
@@ -128,6 +140,8 @@ namespace CreditFunctions.Client.Generated.Models
             writer.WriteStringValue("idempotencyKey", IdempotencyKey);
             writer.WriteEnumValue<global::CreditFunctions.Client.Generated.Models.LedgerEntry_kind>("kind", Kind);
             writer.WriteObjectValue<global::CreditFunctions.Client.Generated.Models.LedgerEntry_metadata>("metadata", Metadata);
+            writer.WriteStringValue("meterEventIdentifier", MeterEventIdentifier);
+            writer.WriteLongValue("overage", Overage);
             writer.WriteCollectionOfObjectValues<global::CreditFunctions.Client.Generated.Models.LedgerPart>("parts", Parts);
             writer.WriteStringValue("reason", Reason);
             writer.WriteStringValue("runId", RunId);

@@ -56,5 +56,9 @@ namespace CreditFunctions.Client.Generated.Models
         #pragma warning disable CS1591
         Release,
         #pragma warning restore CS1591
+        [EnumMember(Value = "overage")]
+        #pragma warning disable CS1591
+        Overage,
+        #pragma warning restore CS1591
     }
 }

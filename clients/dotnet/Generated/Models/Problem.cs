@@ -9,7 +9,7 @@ using System;
 namespace CreditFunctions.Client.Generated.Models
 {
     /// <summary>
-    /// RFC 9457 problem details; switch on type. Extension members per type: errors (invalid-request), available and requested (insufficient-credits), summary (reset runs that failed).
+    /// RFC 9457 problem details; switch on type. Extension members per type: errors (invalid-request), available and requested (insufficient-credits), summary (reset runs that failed), maxPerMonth and month (top-up-limit), priceId (invalid-price).
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class Problem : ApiException, IParsable
@@ -32,8 +32,26 @@ namespace CreditFunctions.Client.Generated.Models
 #else
         public global::CreditFunctions.Client.Generated.Models.Problem_errors Errors { get; set; }
 #endif
+        /// <summary>top-up-limit: the customer&apos;s maxPerMonth.</summary>
+        public int? MaxPerMonth { get; set; }
         /// <summary>The primary error message.</summary>
         public override string Message { get => base.Message; }
+        /// <summary>top-up-limit: the calendar month (UTC, yyyy-MM) whose top-ups are used.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Month { get; set; }
+#nullable restore
+#else
+        public string Month { get; set; }
+#endif
+        /// <summary>invalid-price: the price that cannot top up.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? PriceId { get; set; }
+#nullable restore
+#else
+        public string PriceId { get; set; }
+#endif
         /// <summary>insufficient-credits: what was asked for.</summary>
         public long? Requested { get; set; }
         /// <summary>The status property</summary>
@@ -83,6 +101,9 @@ namespace CreditFunctions.Client.Generated.Models
                 { "available", n => { Available = n.GetLongValue(); } },
                 { "detail", n => { Detail = n.GetStringValue(); } },
                 { "errors", n => { Errors = n.GetObjectValue<global::CreditFunctions.Client.Generated.Models.Problem_errors>(global::CreditFunctions.Client.Generated.Models.Problem_errors.CreateFromDiscriminatorValue); } },
+                { "maxPerMonth", n => { MaxPerMonth = n.GetIntValue(); } },
+                { "month", n => { Month = n.GetStringValue(); } },
+                { "priceId", n => { PriceId = n.GetStringValue(); } },
                 { "requested", n => { Requested = n.GetLongValue(); } },
                 { "status", n => { Status = n.GetIntValue(); } },
                 { "summary", n => { Summary = n.GetObjectValue<global::CreditFunctions.Client.Generated.Models.ResetRunSummary>(global::CreditFunctions.Client.Generated.Models.ResetRunSummary.CreateFromDiscriminatorValue); } },
@@ -100,6 +121,9 @@ namespace CreditFunctions.Client.Generated.Models
             writer.WriteLongValue("available", Available);
             writer.WriteStringValue("detail", Detail);
             writer.WriteObjectValue<global::CreditFunctions.Client.Generated.Models.Problem_errors>("errors", Errors);
+            writer.WriteIntValue("maxPerMonth", MaxPerMonth);
+            writer.WriteStringValue("month", Month);
+            writer.WriteStringValue("priceId", PriceId);
             writer.WriteLongValue("requested", Requested);
             writer.WriteIntValue("status", Status);
             writer.WriteObjectValue<global::CreditFunctions.Client.Generated.Models.ResetRunSummary>("summary", Summary);

@@ -8,11 +8,13 @@ using System;
 namespace CreditFunctions.Client.Generated.Models
 {
     /// <summary>
-    /// All or nothing, once per key.
+    /// All or nothing, once per key; with allowOverage, past 0 into the plan&apos;s overage.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class SpendRequest : IParsable
     {
+        /// <summary>true: when available does not cover the amount, take what is available and record the rest as overage (an overage ledger entry, reported to Stripe as a meter event), within the plan&apos;s overage allowance for the billing period; past it the spend is refused as without. Absent, null or false: all or nothing.</summary>
+        public bool? AllowOverage { get; set; }
         /// <summary>Credits to take: 1 to 1,000,000,000.</summary>
         public long? Amount { get; set; }
         /// <summary>Chosen by the caller per request (a UUID, or derived from the work); the same key again answers the first answer and changes nothing. 1-200 printable ASCII characters without spaces, &apos;/&apos;, &apos;\&apos;, &apos;#&apos; or &apos;?&apos;; per customer, case-sensitive.</summary>
@@ -57,6 +59,7 @@ namespace CreditFunctions.Client.Generated.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
+                { "allowOverage", n => { AllowOverage = n.GetBoolValue(); } },
                 { "amount", n => { Amount = n.GetLongValue(); } },
                 { "idempotencyKey", n => { IdempotencyKey = n.GetStringValue(); } },
                 { "metadata", n => { Metadata = n.GetObjectValue<global::CreditFunctions.Client.Generated.Models.SpendRequest_metadata>(global::CreditFunctions.Client.Generated.Models.SpendRequest_metadata.CreateFromDiscriminatorValue); } },
@@ -70,6 +73,7 @@ namespace CreditFunctions.Client.Generated.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
+            writer.WriteBoolValue("allowOverage", AllowOverage);
             writer.WriteLongValue("amount", Amount);
             writer.WriteStringValue("idempotencyKey", IdempotencyKey);
             writer.WriteObjectValue<global::CreditFunctions.Client.Generated.Models.SpendRequest_metadata>("metadata", Metadata);

@@ -37,7 +37,7 @@ namespace CreditFunctions.Client.Generated.Customers.Item.Credits.Spend
         /// Takes the amount in spend order (what expires soonest first). The same idempotencyKey again answers the first answer and spends nothing; a refusal is not stored under the key.
         /// </summary>
         /// <returns>A <see cref="global::CreditFunctions.Client.Generated.Models.CreditsReceipt"/></returns>
-        /// <param name="body">All or nothing, once per key.</param>
+        /// <param name="body">All or nothing, once per key; with allowOverage, past 0 into the plan&apos;s overage.</param>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::CreditFunctions.Client.Generated.Models.Problem">When receiving a 400 status code</exception>
@@ -74,7 +74,7 @@ namespace CreditFunctions.Client.Generated.Customers.Item.Credits.Spend
         /// Takes the amount in spend order (what expires soonest first). The same idempotencyKey again answers the first answer and spends nothing; a refusal is not stored under the key.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
-        /// <param name="body">All or nothing, once per key.</param>
+        /// <param name="body">All or nothing, once per key; with allowOverage, past 0 into the plan&apos;s overage.</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
