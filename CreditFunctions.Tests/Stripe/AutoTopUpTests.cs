@@ -127,6 +127,9 @@ public sealed class AutoTopUpTests : IDisposable
         _stripe.FailBefore = _ => 503;
         await StripeQueuePump.AttemptAsync(app, Customer, 1);
         Assert.NotEqual(JsonValueKindNull, (await AutoTopUpClient.GetAsync(app, Customer)).Body.GetProperty("inFlight").ValueKind);
+        await StripeQueuePump.AttemptAsync(app, Customer, global::CreditFunctions.Stripe.StripeWork.MaxAttempts); // a count run on by overage: too young to close
+        Assert.NotEqual(JsonValueKindNull, (await AutoTopUpClient.GetAsync(app, Customer)).Body.GetProperty("inFlight").ValueKind);
+        app.Time.Advance(global::CreditFunctions.Stripe.StripeWork.RetriesLast);
         await StripeQueuePump.AttemptAsync(app, Customer, global::CreditFunctions.Stripe.StripeWork.MaxAttempts);
         var view = (await AutoTopUpClient.GetAsync(app, Customer)).Body;
         Assert.Equal("stripe_unavailable", view.GetProperty("last").GetProperty("reason").GetString());
@@ -149,6 +152,21 @@ public sealed class AutoTopUpTests : IDisposable
         Assert.Equal((409, "top-up-limit"), (refused.Status, refused.ProblemType()));
         Assert.Single(_stripe.CreatedInvoices);
         Assert.Equal(1000, await AvailableAsync(app));
+    }
+
+    [Fact]
+    public async Task ATopUpWhoseMessageWasLost_IsHandedToStripeAgainByAnOperatorsRetry_AndChargedOnce()
+    {
+        await using var app = await CustomerAsync();
+        await SpendAsync(app, Customer, 60, "s1");
+        await StripeQueuePump.Queue(app).ClearMessagesAsync(); // poisoned, say: nothing will run it
+
+        var retried = await AutoTopUpClient.RetryAsync(app, Customer);
+        await StripeQueuePump.DrainAsync(app);
+
+        Assert.Equal((202, $"tu_{Customer}_1"), (retried.Status, retried.Body.GetProperty("inFlight").GetProperty("id").GetString()));
+        Assert.Equal("paid", (string?)Assert.Single(_stripe.CreatedInvoices.Values)["status"]);
+        Assert.Equal(590, await AvailableAsync(app));
     }
 
     [Fact]

@@ -51,6 +51,13 @@ public sealed class AutoTopUps(AccountRepository accounts, StripeApi api, Stripe
             var retried = account.RetryTopUp(now);
             return retried.Refusal is { } refusal ? Outcome.Refused<AutoTopUpView>(refusal) : Outcome.Done(AutoTopUpView.Of(account, now));
         }, saveIf: retried => retried.Refusal is null, fresh: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (changed.Result.Value?.InFlight is not null && changed.Status != SaveStatus.Written)
+        {
+            // The one in flight, unchanged (its message lost or poisoned): handed to Stripe again, now. Its idempotency
+            // keys and kept invoice make a second hand-off safe.
+            await handOff.RetryLaterAsync(customerId, 1, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        }
+
         return changed.Result;
     }
 

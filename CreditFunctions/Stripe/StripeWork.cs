@@ -16,13 +16,16 @@ namespace CreditFunctions.Stripe;
 /// being tried hourly. The account is the truth: a message only says whose work to look at.
 /// </summary>
 public sealed partial class StripeWork(
-    AccountRepository accounts, StripeBilling billing, TopUpCharge charge, StripeHandOff queue, CreditMetrics metrics, ILogger<StripeWork> logger)
+    AccountRepository accounts, StripeBilling billing, TopUpCharge charge, StripeHandOff queue, CreditMetrics metrics, TimeProvider time, ILogger<StripeWork> logger)
 {
     /// <summary>Attempts of a customer's work before a top-up is closed as failed (about an hour with <see cref="Backoff"/>).</summary>
     public const int MaxAttempts = 8;
 
     /// <summary>After <see cref="MaxAttempts"/>, how often overage Stripe could not take is tried again.</summary>
     public static readonly TimeSpan UsageRetryEvery = TimeSpan.FromHours(1);
+
+    /// <summary>How long the waits before attempts 2 to <see cref="MaxAttempts"/> add up to: a top-up younger than this is not closed as unreachable.</summary>
+    public static readonly TimeSpan RetriesLast = TimeSpan.FromTicks(Enumerable.Range(2, MaxAttempts - 1).Sum(a => Backoff(a).Ticks));
 
     /// <summary>The wait before attempt <paramref name="attempt"/>: 30 s, doubling, at most 30 minutes.</summary>
     public static TimeSpan Backoff(int attempt) => TimeSpan.FromSeconds(Math.Min(1800, 30 * Math.Pow(2, Math.Max(0, attempt - 2))));
@@ -71,7 +74,9 @@ public sealed partial class StripeWork(
         var again = false;
         if (state.TopUps?.InFlight is { } topUp)
         {
-            again |= !await charge.ChargeAsync(customerId, topUp, lastAttempt: message.Attempt >= MaxAttempts, cancellationToken).ConfigureAwait(false);
+            // The last attempt is the top-up's own: the message's count may have run on for overage while Stripe was down.
+            var lastAttempt = message.Attempt >= MaxAttempts && time.GetUtcNow() - topUp.RequestedAt >= RetriesLast;
+            again |= !await charge.ChargeAsync(customerId, topUp, lastAttempt, cancellationToken).ConfigureAwait(false);
         }
 
         if (state.PendingUsage.Count > 0)
@@ -108,6 +113,13 @@ public sealed partial class StripeWork(
                 UsageDelayed(logger, usage.Identifier, customerId, ex.Message);
                 complete = false;
                 break; // Stripe is not taking them now: the rest wait too, in order.
+            }
+            catch (StripeException ex) when (ex.HttpStatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden)
+            {
+                // The key is wrong or lacks "Billing meter events write": a setting to fix, not a report to drop.
+                UsageDelayed(logger, usage.Identifier, customerId, ex.StripeError?.Message ?? ex.Message);
+                complete = false;
+                break;
             }
             catch (StripeException ex)
             {
