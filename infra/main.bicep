@@ -115,11 +115,15 @@ var tableNames = [
   'CreditsDue30'
   'CreditsDue31'
 ]
-// The events queue (Events__Queue) and the poison queue the Functions host moves failing messages to.
+// The events queue (Events__Queue), the Stripe work queue (Stripe__Queue: top-up charges and overage meter events), and
+// the poison queue the Functions host moves a failing message of each to.
 var eventsQueue = 'credits-events'
+var stripeQueue = 'credits-stripe'
 var queueNames = [
   eventsQueue
   '${eventsQueue}-poison'
+  stripeQueue
+  '${stripeQueue}-poison'
 ]
 var deploymentContainerName = 'app-package-${take(token, 7)}'
 var functionAppName = 'func-credits-${token}'
@@ -215,6 +219,7 @@ module function 'app/function.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     eventsWebhookUrl: eventsWebhookUrl
     eventsQueue: eventsQueue
+    stripeQueue: stripeQueue
     eventsLowBelow: eventsLowBelow
     eventsLowBelowPercent: eventsLowBelowPercent
   }

@@ -116,6 +116,7 @@ public partial class InfraTests
                     _ => Unresolved(compiled[name]),
                 },
                 "Events__Queue" => "credits-events",
+                "Stripe__Queue" => "credits-stripe",
                 "Events__LowBelow" or "Events__LowBelowPercent" => "0",
                 _ => "value",
             }));
@@ -173,7 +174,7 @@ public partial class InfraTests
     }
 
     [Fact]
-    public void EventsSecret_IsAKeyVaultReferenceOnlyWhenEventsAreOn_AndTheQueuesAreCreated()
+    public void EventsSecret_IsAKeyVaultReferenceOnlyWhenEventsAreOn_AndTheEventsAndStripeQueuesAreCreated()
     {
         var settings = BicepCli.Resources(BicepCli.Template).Single(r => r["type"]?.GetValue<string>() == "Microsoft.Web/sites/config")["properties"]!;
         var queues = BicepCli.Resources(BicepCli.Template).Where(r => r["type"]?.GetValue<string>() == "Microsoft.Storage/storageAccounts/queueServices/queues").ToList();
@@ -181,6 +182,8 @@ public partial class InfraTests
         Assert.StartsWith("[if(empty(parameters('eventsWebhookUrl')), '', format('@Microsoft.KeyVault(SecretUri=", settings["Events__WebhookSecret"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Contains("secrets/EventsWebhookSecret", settings["Events__WebhookSecret"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(new CreditFunctions.Events.EventsOptions().Queue, BicepCli.Template["variables"]!["eventsQueue"]!.GetValue<string>());
+        Assert.Equal("credits-stripe", BicepCli.Template["variables"]!["stripeQueue"]!.GetValue<string>());
+        Assert.Equal("[parameters('stripeQueue')]", settings["Stripe__Queue"]!.GetValue<string>());
         Assert.Equal("[length(parameters('queueNames'))]", Assert.Single(queues)["copy"]!["count"]!.GetValue<string>());
         Assert.Equal("", BicepCli.Template["parameters"]!["eventsWebhookUrl"]!["defaultValue"]!.GetValue<string>());
     }

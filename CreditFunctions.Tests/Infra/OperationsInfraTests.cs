@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using CreditFunctions.Accounts;
 using CreditFunctions.Functions;
 using CreditFunctions.Stripe;
 using CreditFunctions.Telemetry;
@@ -62,7 +63,7 @@ public partial class OperationsInfraTests
         [CreditMetrics.TriggerTag] = [.. Enum.GetValues<ResetTrigger>().Select(CreditMetrics.Label)],
         [CreditMetrics.OutcomeTag] = [.. RunOutcome.All],
         [CreditMetrics.DryRunTag] = ["true", "false"],
-        [CreditMetrics.ReasonTag] = Constants(typeof(SkipReason)),
+        [CreditMetrics.ReasonTag] = [.. Constants(typeof(SkipReason)), .. Constants(typeof(TopUpFailure))],
         [CreditMetrics.ResultTag] = [.. WebhookResult.All, StripeWebhook.Refused, StripeWebhook.Failed],
         [CreditMetrics.KindTag] = Constants(typeof(LedgerKind)),
     };
@@ -71,12 +72,12 @@ public partial class OperationsInfraTests
         [.. type.GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!)];
 
     [Fact]
-    public void AlertRules_CoverTheFiveThingsAnOperatorMustHear()
+    public void AlertRules_CoverTheEightThingsAnOperatorMustHear()
     {
         var alerts = Operations["variables"]!["alerts"]!.AsArray().Select(a => a!["name"]!.GetValue<string>());
         var rules = BicepCli.Resources(Operations).Where(r => r["type"]!.GetValue<string>() == "Microsoft.Insights/scheduledQueryRules").ToList();
 
-        Assert.Equal(["no-timer-run", "run-failed", "renewal-stuck", "webhooks-refused", "events-poisoned"], alerts);
+        Assert.Equal(["no-timer-run", "run-failed", "renewal-stuck", "webhooks-refused", "events-poisoned", "top-up-failed", "stripe-work-poisoned", "overage-refused"], alerts);
         var rule = Assert.Single(rules);
         Assert.Equal("[length(variables('alerts'))]", rule["copy"]!["count"]!.GetValue<string>());
         Assert.Equal("LogAlert", rule["kind"]!.GetValue<string>());
@@ -141,16 +142,16 @@ public partial class OperationsInfraTests
     }
 
     [Fact]
-    public void Roles_QueueRoleOnlyOnTheEventsQueues_OperatorReadsOnlyTheAppsTablesWithItsPrincipalType()
+    public void Roles_QueueRoleOnlyOnTheAppsQueues_OperatorReadsOnlyTheAppsTablesWithItsPrincipalType()
     {
         var assignments = BicepCli.Resources(BicepCli.Template).Where(r => r["type"]!.GetValue<string>() == "Microsoft.Authorization/roleAssignments").ToList();
 
-        // The queue role: once per queue (the events queue and its poison queue), never on the account.
+        // The queue role: once per queue (the events and Stripe work queues and their poison queues), never on the account.
         var queueRole = Assert.Single(assignments, a => a["properties"]!["roleDefinitionId"]!.GetValue<string>().Contains("storageQueueDataContributor", StringComparison.Ordinal));
         Assert.Contains("Microsoft.Storage/storageAccounts/queueServices/queues", queueRole["scope"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal("[length(parameters('queueNames'))]", queueRole["copy"]!["count"]!.GetValue<string>());
-        Assert.Equal(["credits-events", "[format('{0}-poison', variables('eventsQueue'))]"],
-            BicepCli.Template["variables"]!["queueNames"]!.AsArray().Select(n => n!.GetValue<string>() == "[variables('eventsQueue')]" ? "credits-events" : n.GetValue<string>()));
+        Assert.Equal(["[variables('eventsQueue')]", "[format('{0}-poison', variables('eventsQueue'))]", "[variables('stripeQueue')]", "[format('{0}-poison', variables('stripeQueue'))]"],
+            BicepCli.Template["variables"]!["queueNames"]!.AsArray().Select(n => n!.GetValue<string>()));
         var operatorReader = Assert.Single(assignments, a => a["properties"]!["roleDefinitionId"]!.GetValue<string>().Contains("storageTableDataReader", StringComparison.Ordinal));
         Assert.Contains("Microsoft.Storage/storageAccounts/tableServices/tables", operatorReader["scope"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal("[length(parameters('tableNames'))]", operatorReader["copy"]!["count"]!.GetValue<string>());

@@ -95,6 +95,40 @@ public sealed class AutoTopUpTests : IDisposable
     }
 
     [Fact]
+    public async Task APaymentStripeIsStillProcessing_KeepsTheTopUpInFlightUnvoided_UntilItIsPaid_AndPastTheRetriesClosesIt()
+    {
+        await using var app = await CustomerAsync();
+        _stripe.PayWith = PayAnswer.Processing;
+
+        await SpendAsync(app, Customer, 60, "s1");
+        await StripeQueuePump.DrainAsync(app);
+        await StripeQueuePump.AttemptAsync(app, Customer, 2);
+
+        var invoice = Assert.Single(_stripe.CreatedInvoices.Values);
+        Assert.Equal("open", (string?)invoice["status"]);
+        Assert.NotEqual(JsonValueKindNull, (await AutoTopUpClient.GetAsync(app, Customer)).Body.GetProperty("inFlight").ValueKind);
+        Assert.Equal(90, await AvailableAsync(app));
+
+        Assert.Single(_stripe.SettleProcessing()); // the debit clears
+        await StripeQueuePump.AttemptAsync(app, Customer, 3);
+
+        Assert.Equal(590, await AvailableAsync(app));
+        Assert.Equal("succeeded", (await AutoTopUpClient.GetAsync(app, Customer)).Body.GetProperty("last").GetProperty("status").GetString());
+        Assert.Equal(1, invoice["attempt_count"]!.GetValue<int>());
+
+        // One that never clears within the retries closes as not_paid, its invoice voided.
+        await SpendAsync(app, Customer, 500, "s2");
+        await StripeQueuePump.AttemptAsync(app, Customer, 1);
+        app.Time.Advance(global::CreditFunctions.Stripe.StripeWork.RetriesLast);
+        await StripeQueuePump.AttemptAsync(app, Customer, global::CreditFunctions.Stripe.StripeWork.MaxAttempts);
+
+        var last = (await AutoTopUpClient.GetAsync(app, Customer)).Body.GetProperty("last");
+        Assert.Equal(("failed", "not_paid"), (last.GetProperty("status").GetString(), last.GetProperty("reason").GetString()));
+        Assert.Equal("void", (string?)_stripe.CreatedInvoices.Values.Single(i => (string?)i["id"] != (string?)invoice["id"])["status"]);
+        Assert.Equal(90, await AvailableAsync(app));
+    }
+
+    [Fact]
     public async Task NoDefaultPaymentMethod_FailsWithoutCreatingAnInvoice()
     {
         await using var app = await CustomerAsync(withPaymentMethod: false);

@@ -13,6 +13,9 @@ public enum PayAnswer
     Paid,
     Declined,
     RequiresAction,
+
+    /// <summary>Taken without an error but not paid yet (a bank debit): the invoice stays open until <see cref="FakeStripeApi.SettleProcessing"/>.</summary>
+    Processing,
 }
 
 /// <summary>One request the app made to the fake Stripe API: method, path, its idempotency key and its form fields.</summary>
@@ -235,14 +238,34 @@ internal sealed partial class FakeStripeApi
                         ["message"] = "Payment for this invoice requires a payment method that needs the customer's action (3D Secure).", ["payment_intent"] = intent,
                     },
                 }.ToJsonString());
+            case PayAnswer.Processing:
+                intent["status"] = "processing";
+                InvoicePaymentIntents[id] = (string)intent["id"]!;
+                return (200, invoice.ToJsonString());
             default:
-                invoice["status"] = "paid";
-                invoice["amount_paid"] = invoice["amount_due"]!.DeepClone();
-                invoice["amount_remaining"] = 0;
-                invoice["status_transitions"]!["paid_at"] = Clock().ToUnixTimeSeconds();
+                MarkPaid(invoice);
                 InvoicePaymentIntents[id] = (string)intent["id"]!;
                 return (200, invoice.ToJsonString());
         }
+    }
+
+    /// <summary>The processing payment of every open invoice that was paid succeeds (the bank debit clears): the invoices are paid.</summary>
+    public IReadOnlyList<JsonObject> SettleProcessing()
+    {
+        lock (_billing)
+        {
+            var settled = CreatedInvoices.Values.Where(i => (string?)i["status"] == "open" && i["attempted"]!.GetValue<bool>()).ToList();
+            settled.ForEach(MarkPaid);
+            return settled;
+        }
+    }
+
+    private void MarkPaid(JsonObject invoice)
+    {
+        invoice["status"] = "paid";
+        invoice["amount_paid"] = invoice["amount_due"]!.DeepClone();
+        invoice["amount_remaining"] = 0;
+        invoice["status_transitions"]!["paid_at"] = Clock().ToUnixTimeSeconds();
     }
 
     private (int, string) TakeMeterEvent(StripeCall call)

@@ -34,8 +34,14 @@ public sealed partial class TopUpCharge(
                 }
 
                 invoice = await billing.CreateInvoiceAsync(customerId, topUp, cancellationToken).ConfigureAwait(false);
-                await accounts.ChangeAsync(customerId, account => account.TopUpInvoiced(topUp.Id, invoice.Id), saveIf: changed => changed, fresh: true, cancellationToken: cancellationToken)
+                var invoiced = await accounts.ChangeAsync(customerId, account => account.TopUpInvoiced(topUp.Id, invoice.Id), saveIf: changed => changed, fresh: true, cancellationToken: cancellationToken)
                     .ConfigureAwait(false);
+                if (invoiced.Account.State.TopUps?.InFlight?.Id != topUp.Id)
+                {
+                    // Closed meanwhile (another attempt failed or granted it): the new draft has no line yet; never charge it.
+                    await billing.CloseUnpaidAsync(invoice, topUp, cancellationToken).ConfigureAwait(false);
+                    return true;
+                }
             }
             else
             {
@@ -67,6 +73,14 @@ public sealed partial class TopUpCharge(
             if (invoice.Status == "paid")
             {
                 return await GrantAsync(customerId, topUp, invoice, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (invoice.Status == "open" && !lastAttempt)
+            {
+                // Paid without an error but not paid yet: the payment is processing (a bank debit, a card network's delay). Not
+                // voided: read (and its pay answer replayed by the idempotency key) on the next attempt; invoice.paid may come first.
+                PaymentProcessing(logger, topUp.Id, customerId, invoice.Id);
+                return false;
             }
 
             return await FailAsync(customerId, topUp, invoice, TopUpFailure.NotPaid, $"Stripe left the invoice {invoice.Status}, not paid.", cancellationToken).ConfigureAwait(false);
@@ -126,7 +140,12 @@ public sealed partial class TopUpCharge(
 
     private async Task<bool> FailAsync(string customerId, TopUp topUp, Invoice? invoice, string reason, string message, CancellationToken cancellationToken)
     {
-        if (invoice is { Status: "draft" or "open" })
+        if (invoice is null && topUp.InvoiceId is { } unread)
+        {
+            // Stripe could not be reached to read it: it stays as it was (never collected with auto_advance off) until voided by hand.
+            NotVoided(logger, unread, topUp.Id, message);
+        }
+        else if (invoice is { Status: "draft" or "open" })
         {
             try
             {
@@ -167,6 +186,9 @@ public sealed partial class TopUpCharge(
 
     [LoggerMessage(3112, LogLevel.Warning, "Top-up {TopUpId} of {CustomerId} could not reach Stripe ({Failure}); it is tried again with the same idempotency keys")]
     private static partial void ChargeDelayed(ILogger logger, string topUpId, string customerId, string failure);
+
+    [LoggerMessage(3114, LogLevel.Warning, "Top-up {TopUpId} of {CustomerId}: invoice {InvoiceId} is still open after its payment, which Stripe is processing; it is read again later, and invoice.paid grants it if it comes first")]
+    private static partial void PaymentProcessing(ILogger logger, string topUpId, string customerId, string invoiceId);
 
     [LoggerMessage(3113, LogLevel.Warning, "Invoice {InvoiceId} of failed top-up {TopUpId} could not be voided ({Failure}); void it in the Dashboard so it is never collected")]
     private static partial void NotVoided(ILogger logger, string invoiceId, string topUpId, string failure);

@@ -21,6 +21,9 @@ param planCredits string
 @description('Where events to the SaaS are posted; empty: events off (then no signing secret is read).')
 param eventsWebhookUrl string
 param eventsQueue string
+
+@description('The queue the SendToStripe function reads (top-up charges, overage meter events); those need useStripeApi too.')
+param stripeQueue string
 param eventsLowBelow int
 param eventsLowBelowPercent int
 param maximumInstanceCount int
@@ -104,6 +107,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       Stripe__WebhookSecret: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/StripeWebhookSecret)'
       Stripe__ApiKey: useStripeApi ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/StripeApiKey)' : ''
       Stripe__PlanCredits: planCredits
+
+      // Auto top-up and overage (docs/top-up-and-overage.md): the queue is always there; both stay off without the API key.
+      Stripe__Queue: stripeQueue
 
       // Events to the SaaS (docs/events.md): off while the URL is empty; the signing secret from Key Vault when on.
       Events__WebhookUrl: eventsWebhookUrl

@@ -102,6 +102,45 @@ var alerts = [
     operator: 'GreaterThan'
     threshold: 0
   }
+  {
+    name: 'top-up-failed'
+    displayName: 'CreditFunctions: an auto top-up failed'
+    description: 'An auto top-up closed unpaid (declined card, 3-D Secure needed, no default payment method, Stripe unreachable for an hour, or refused): nothing was granted or charged, the invoice was voided, and credits.top_up_failed went to the SaaS. The customer gets no new top-up until available rises above the threshold and falls again, or an operator retries (POST .../auto-top-up/retry). The traces name the customer and the reason (docs/top-up-and-overage.md).'
+    severity: 2
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT1H'
+    query: 'customMetrics\n| where name == \'credits.topups.failed\'\n| where tostring(customDimensions.reason) != \'max_per_month\'\n| summarize failed = sum(valueSum)'
+    measure: 'failed'
+    aggregation: 'Total'
+    operator: 'GreaterThan'
+    threshold: 0
+  }
+  {
+    name: 'stripe-work-poisoned'
+    displayName: 'CreditFunctions: Stripe work failing'
+    description: 'A customer\'s Stripe work (a top-up charge or overage meter events) failed every try of the host and its message went to the poison queue (Stripe__Queue-poison): usually a fault in the app or the store, not Stripe (Stripe being down is retried for an hour and then closes the top-up). Nothing is lost: the work stays on the account; the traces say what failed; move the message back to the queue, or retry the top-up (docs/top-up-and-overage.md).'
+    severity: 2
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT1H'
+    query: 'customMetrics\n| where name == \'credits.stripe.poisoned\'\n| summarize poisoned = sum(valueSum)'
+    measure: 'poisoned'
+    aggregation: 'Total'
+    operator: 'GreaterThan'
+    threshold: 0
+  }
+  {
+    name: 'overage-refused'
+    displayName: 'CreditFunctions: Stripe refused overage meter events'
+    description: 'Stripe refused overage meter events for good (no meter with the plan\'s credits_overage_meter event name, a customer without a meter mapping, or a time past the meter\'s 35 days): they were dropped and will not be billed. The traces name each ledger entry to bill by hand; fix the meter or the plan\'s price metadata (docs/top-up-and-overage.md).'
+    severity: 2
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT1H'
+    query: 'customMetrics\n| where name == \'credits.overage.failed\'\n| summarize refused = sum(valueSum)'
+    measure: 'refused'
+    aggregation: 'Total'
+    operator: 'GreaterThan'
+    threshold: 0
+  }
 ]
 
 resource alertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [

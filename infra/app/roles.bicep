@@ -1,10 +1,11 @@
 // Role assignments: what the app's identity may do, and (optionally) what the deploying operator may do. Nothing more
 // than the app and its host use: blobs (timer lease, schedule monitor, deployment package), tables (the app's, and the
-// host's diagnostic events), the events queue and its poison queue (only those two), telemetry and the secrets.
+// host's diagnostic events), the events and Stripe work queues and their poison queues (only those four), telemetry and
+// the secrets.
 param storageAccountName string
 param tableNames array
 
-@description('The events queue and its poison queue: the only queues the app and its host use.')
+@description('The events and Stripe work queues and their poison queues: the only queues the app and its host use.')
 param queueNames array
 param applicationInsightsName string
 param keyVaultName string
@@ -48,7 +49,7 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
   name: 'default'
 }
 
-resource eventQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = [
+resource appQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = [
   for queueName in queueNames: {
     parent: queueService
     name: queueName
@@ -86,12 +87,12 @@ resource appTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01
   }
 }
 
-// The events queue (the app sends, hides, reveals and deletes its messages; the host's trigger reads them) and its poison
-// queue (the host moves a failing message there): per queue, not the account.
+// The events and Stripe work queues (the app sends, hides, reveals and deletes their messages; the host's triggers read
+// them) and their poison queues (the host moves a failing message there): per queue, not the account.
 resource appQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for (queueName, i) in queueNames: {
-    name: guid(eventQueues[i].id, identityPrincipalId, roles.storageQueueDataContributor)
-    scope: eventQueues[i]
+    name: guid(appQueues[i].id, identityPrincipalId, roles.storageQueueDataContributor)
+    scope: appQueues[i]
     properties: {
       principalId: identityPrincipalId
       principalType: 'ServicePrincipal'
