@@ -62,6 +62,13 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<StripeWork>();
         services.AddSingleton<AutoTopUps>();
 
+        // Support console
+        services.AddOptions<SupportConsole.ConsoleOptions>()
+            .BindConfiguration(SupportConsole.ConsoleOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<SupportConsole.ConsoleAccess>();
+
         // Events out
         services.AddOptions<EventsOptions>()
             .BindConfiguration(EventsOptions.SectionName)

@@ -54,6 +54,23 @@ internal static partial class ApiContract
             $"{method} {path} answered {status} ({contentType}), which departs from openapi/openapi.json:\n  {string.Join("\n  ", problems)}\nbody: {body}");
     }
 
+    /// <summary>An answer that is not JSON (the console's page and files): its operation, status and media type documented.</summary>
+    public static List<string> TextDepartures(string method, string path, int status, string? contentType)
+    {
+        if (Find(method, path) is not var (template, operation))
+        {
+            return [$"the document has no {method} operation for {path}"];
+        }
+
+        var name = operation["operationId"]?.GetValue<string>() ?? template;
+        var media = contentType?.Split(';')[0].Trim();
+        return operation["responses"]![status.ToString(System.Globalization.CultureInfo.InvariantCulture)] is not JsonObject response
+            ? [$"{name} documents no {status} answer"]
+            : response["content"] is JsonObject content && media is not null && !content.ContainsKey(media)
+                ? [$"{name} {status} is documented as {string.Join(", ", content.Select(c => c.Key))}, answered as {contentType}"]
+                : [];
+    }
+
     public static List<string> Departures(string method, string path, int status, string? contentType, IHeaderDictionary headers, JsonElement body)
     {
         if (Find(method, path) is not var (template, operation))

@@ -42,10 +42,19 @@ internal sealed class LocalFunctionsServer : IAsyncDisposable
             await next(context);
             context.Response.Body = original;
             var bytes = buffer.ToArray();
-            using (var document = JsonDocument.Parse(bytes.Length == 0 ? "null"u8.ToArray() : bytes))
+            if (context.Request.Path.StartsWithSegments("/.auth", StringComparison.Ordinal) || context.Request.Path == "/favicon.ico")
             {
-                foreach (var departure in ApiContract.Departures(context.Request.Method, context.Request.Path, context.Response.StatusCode,
-                    context.Response.ContentType, context.Response.Headers, document.RootElement))
+                await original.WriteAsync(bytes);
+                return; // The platform's own route (App Service authentication), or the icon a browser asks of a page without one: not the app's.
+            }
+
+            var json = (bytes.Length == 0 && context.Response.ContentType is not null) || context.Response.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true;
+            using (var document = JsonDocument.Parse(bytes.Length == 0 || !json ? "null"u8.ToArray() : bytes))
+            {
+                var found = json
+                    ? ApiContract.Departures(context.Request.Method, context.Request.Path, context.Response.StatusCode, context.Response.ContentType, context.Response.Headers, document.RootElement)
+                    : ApiContract.TextDepartures(context.Request.Method, context.Request.Path, context.Response.StatusCode, context.Response.ContentType);
+                foreach (var departure in found)
                 {
                     departures.Enqueue($"{context.Request.Method} {context.Request.Path}: {departure}");
                 }
@@ -76,6 +85,14 @@ internal sealed class LocalFunctionsServer : IAsyncDisposable
         web.MapGet("/api/" + AutoTopUpHttp.Route, (HttpRequest r, string customerId, CancellationToken ct) => Now<AutoTopUpHttp>().GetAsync(r, customerId, ct));
         web.MapPut("/api/" + AutoTopUpHttp.Route, (HttpRequest r, string customerId, CancellationToken ct) => Now<AutoTopUpHttp>().PutAsync(r, customerId, ct));
         web.MapPost("/api/" + AutoTopUpHttp.Route + "/retry", (HttpRequest r, string customerId, CancellationToken ct) => Now<AutoTopUpHttp>().RetryAsync(r, customerId, ct));
+        web.MapGet("/.auth/login/aad", () => Results.Text("App Service's Entra ID sign-in would be here.", "text/plain"));
+        web.MapGet("/api/" + ConsolePages.Route, (HttpRequest r) => Now<ConsolePages>().Page(r));
+        web.MapGet("/api/" + ConsolePages.Route + "/{file}", (HttpRequest r, string file) => Now<ConsolePages>().File(r, file));
+        web.MapGet("/api/" + ConsoleApi.Route + "/me", (HttpRequest r) => Now<ConsoleApi>().WhoAmI(r));
+        web.MapGet("/api/" + ConsoleApi.Route + "/customers/{customerId}", (HttpRequest r, string customerId, CancellationToken ct) => Now<ConsoleApi>().CustomerAsync(r, customerId, ct));
+        web.MapGet("/api/" + ConsoleApi.Route + "/customers/{customerId}/ledger", (HttpRequest r, string customerId, CancellationToken ct) => Now<ConsoleApi>().LedgerAsync(r, customerId, ct));
+        web.MapPost("/api/" + ConsoleApi.Route + "/customers/{customerId}/grants", (HttpRequest r, string customerId, CancellationToken ct) => Now<ConsoleApi>().GrantAsync(r, customerId, ct));
+        web.MapGet("/api/" + ConsoleApi.Route + "/runs", (HttpRequest r, CancellationToken ct) => Now<ConsoleApi>().RunsAsync(r, ct));
         await web.StartAsync();
         return server = new LocalFunctionsServer(web, departures);
     }

@@ -49,6 +49,9 @@ internal abstract class DelegatingCreditStore(ICreditStore inner) : ICreditStore
     public virtual Task SaveRunAsync(ResetRunSummary summary, CancellationToken cancellationToken = default) =>
         Inner.SaveRunAsync(summary, cancellationToken);
 
+    public virtual Task<IReadOnlyList<ResetRunSummary>> GetRecentRunsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default) =>
+        Inner.GetRecentRunsAsync(now, limit, cancellationToken);
+
     public virtual Task<IReadOnlyList<OutboxBatch>> GetOutboxAsync(string customerId, CancellationToken cancellationToken = default) =>
         Inner.GetOutboxAsync(customerId, cancellationToken);
 

@@ -65,10 +65,10 @@ public sealed class GetCreditsLedger(CreditsService credits, ILogger<GetCreditsL
     }
 
     // The cursor names the customer and the entry the next page starts below, opaque and safe in a URL.
-    private static string? Encode(string customerId, long? next) =>
+    internal static string? Encode(string customerId, long? next) =>
         next is not { } below ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes($"{customerId}:{below.ToString(CultureInfo.InvariantCulture)}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private static long? Decode(string value, string customerId)
+    internal static long? Decode(string value, string customerId)
     {
         var base64 = value.Replace('-', '+').Replace('_', '/');
         base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');

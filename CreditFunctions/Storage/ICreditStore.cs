@@ -52,6 +52,9 @@ public interface ICreditStore
 
     Task SaveRunAsync(ResetRunSummary summary, CancellationToken cancellationToken = default);
 
+    /// <summary>Up to <paramref name="limit"/> run records of the UTC month of <paramref name="now"/> and the month before, newest first.</summary>
+    Task<IReadOnlyList<ResetRunSummary>> GetRecentRunsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
+
     /// <summary>The customer's events not delivered yet, one batch per save, in event order.</summary>
     Task<IReadOnlyList<OutboxBatch>> GetOutboxAsync(string customerId, CancellationToken cancellationToken = default);
 

@@ -40,4 +40,31 @@ public sealed partial class TableCreditStore
         };
         await _runs.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
     }
+
+    public async Task<IReadOnlyList<ResetRunSummary>> GetRecentRunsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+        var runs = new List<ResetRunSummary>(limit);
+        foreach (var month in new[] { now, now.AddMonths(-1) })
+        {
+            // One partition at a time, in key order (newest first): never a cross-partition scan.
+            var partition = Keys.RunMonth(month);
+            await foreach (var entity in _runs.QueryAsync<RunEntity>(r => r.PartitionKey == partition, maxPerPage: limit, select: [nameof(RunEntity.SummaryJson)], cancellationToken: cancellationToken)
+                .ConfigureAwait(false))
+            {
+                if (JsonSerializer.Deserialize<ResetRunSummary>(entity.SummaryJson, CreditJson.Options) is { } summary)
+                {
+                    runs.Add(summary);
+                }
+
+                if (runs.Count == limit)
+                {
+                    return runs;
+                }
+            }
+        }
+
+        return runs;
+    }
 }

@@ -268,6 +268,131 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The support console's page */
+        get: operations["getConsolePage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The console's script, style sheet and chart library (Chart.js, vendored) */
+        get: operations["getConsoleFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console-api/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is using the console */
+        get: operations["getConsoleIdentity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console-api/customers/{customerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer's credits and the newest 100 ledger entries, explained
+         * @description The credits as GET /customers/{customerId}/credits answers them (due resets applied first), the customer in the Stripe Dashboard, and the ledger's newest page with each entry in words and links to its Stripe sources.
+         */
+        get: operations["getConsoleCustomer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console-api/customers/{customerId}/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An older page of the explained ledger */
+        get: operations["getConsoleLedger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console-api/customers/{customerId}/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Grant or adjust from the console, with a reason
+         * @description As POST /customers/{customerId}/credits/grants, with the signed-in user's name added to the reason (" (by alice@contoso.com)"). The console's page makes one idempotency key per submission, so a double click grants once. Needs the header X-Credits-Console: 1, which no other site's page can send.
+         */
+        post: operations["consoleGrant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console-api/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest reset runs */
+        get: operations["getConsoleRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -688,7 +813,7 @@ export interface components {
             reset: components["schemas"]["WebhookReset"] | null;
             detail: string | null;
         };
-        /** @description RFC 9457 problem details; switch on type. Extension members per type: errors (invalid-request), available and requested (insufficient-credits), summary (reset runs that failed), maxPerMonth and month (top-up-limit), priceId (invalid-price). */
+        /** @description RFC 9457 problem details; switch on type. Extension members per type: errors (invalid-request), available and requested (insufficient-credits), summary (reset runs that failed), maxPerMonth and month (top-up-limit), priceId (invalid-price), signInUrl (sign-in-required), role (missing-role). */
         Problem: {
             /** @description Stable: what went wrong. */
             type: string;
@@ -720,6 +845,10 @@ export interface components {
             month?: string;
             /** @description invalid-price: the price that cannot top up. */
             priceId?: string;
+            /** @description sign-in-required: where App Service signs the user in and sends them back to the console. */
+            signInUrl?: string;
+            /** @description missing-role: the app role the console needs. */
+            role?: string;
         };
         /** @description What went past 0 on a spend with allowOverage: billed through Stripe's meter, not taken from the balance. */
         OverageReceipt: {
@@ -805,6 +934,52 @@ export interface components {
             last: components["schemas"]["TopUp"];
             /** @description Whether the app can charge (Stripe__ApiKey and Stripe__Queue set). */
             stripeConfigured: boolean;
+        };
+        /** @description Where a ledger entry came from, in the Stripe Dashboard. */
+        SourceLink: {
+            /** @description The Stripe object's id. */
+            label: string;
+            /** Format: uri */
+            url: string;
+        };
+        /** @description A ledger entry with what it did in words and links to its sources. */
+        ExplainedEntry: {
+            entry: components["schemas"]["LedgerEntry"];
+            explanation: string;
+            links: components["schemas"]["SourceLink"][];
+        };
+        /** @description A page of explained ledger entries, newest first. */
+        ConsoleLedgerPage: {
+            entries: components["schemas"]["ExplainedEntry"][];
+            /** @description For the next (older) page; null at the end. */
+            continuationToken: string | null;
+        };
+        /** @description Who uses the console. */
+        ConsoleIdentity: {
+            /**
+             * @description open: locally, in Development, anyone who reaches the host; signed-in: through App Service authentication with the role.
+             * @enum {string}
+             */
+            mode: "open" | "signed-in";
+            /** @description The signed-in user's name; null when open. */
+            principal: string | null;
+            role: string;
+            /**
+             * Format: uri
+             * @description Where links to Stripe objects go (test mode with a test API key).
+             */
+            stripeDashboard: string;
+        };
+        /** @description A customer as the console shows it. */
+        ConsoleCustomer: {
+            credits: components["schemas"]["Credits"];
+            /** Format: uri */
+            stripeCustomer: string;
+            ledger: components["schemas"]["ConsoleLedgerPage"];
+        };
+        /** @description The latest reset runs (this month and last), newest first, at most 20. */
+        ConsoleRuns: {
+            runs: components["schemas"]["ResetRunSummary"][];
         };
     };
     responses: never;
@@ -3356,6 +3531,985 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    getConsolePage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The console (HTML; its script and styles from /api/console/{file}). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><head><title>CreditFunctions support console</title></head><body>...</body></html> */
+                    "text/html": string;
+                };
+            };
+            /** @description Nobody is signed in: redirected to App Service's Entra ID sign-in (/.auth/login/aad), which sends the user back to the console. */
+            302: {
+                headers: {
+                    /** @description /.auth/login/aad?post_login_redirect_uri=/api/console */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Signed in without the app role, or App Service authentication not on: a page that says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Missing app role - CreditFunctions console</title></head><body><main><h1>Missing app role</h1><p>You are signed in as alice@contoso.com without the app role Credits.Support.</p></main></body></html> */
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    getConsoleFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file: "app.js" | "app.css" | "chart.umd.min.js";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example "use strict"; */
+                    "text/javascript": string;
+                    /** @example body { margin: 0; } */
+                    "text/css": string;
+                };
+            };
+            /** @description Nobody is signed in: redirected to App Service's Entra ID sign-in (/.auth/login/aad), which sends the user back to the console. */
+            302: {
+                headers: {
+                    /** @description /.auth/login/aad?post_login_redirect_uri=/api/console */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Signed in without the app role, or App Service authentication not on: a page that says which. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Missing app role - CreditFunctions console</title></head><body><main><h1>Missing app role</h1><p>You are signed in as alice@contoso.com without the app role Credits.Support.</p></main></body></html> */
+                    "text/html": string;
+                };
+            };
+            /** @description No such console file. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example No console file 'nope.js'. */
+                    "text/plain": string;
+                };
+            };
+        };
+    };
+    getConsoleIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The console's mode and user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "mode": "signed-in",
+                     *       "principal": "alice@contoso.com",
+                     *       "role": "Credits.Support",
+                     *       "stripeDashboard": "https://dashboard.stripe.com/"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsoleIdentity"];
+                };
+            };
+            /** @description Nobody is signed in (App Service authentication on, no principal): sign in at signInUrl. Problem types: sign-in-required. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "sign-in-required",
+                     *       "title": "Sign in",
+                     *       "status": 401,
+                     *       "detail": "Sign in first: /.auth/login/aad?post_login_redirect_uri=/api/console.",
+                     *       "signInUrl": "/.auth/login/aad?post_login_redirect_uri=/api/console"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in without the console's app role, or App Service authentication is not on for the app (then the console lets nobody in). Problem types: missing-role, console-not-configured. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "missing-role",
+                     *       "title": "Missing app role",
+                     *       "status": 403,
+                     *       "detail": "alice@contoso.com is signed in without the app role Credits.Support the console needs; an administrator assigns it in Entra ID (Enterprise applications > the app > Users and groups).",
+                     *       "role": "Credits.Support"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConsoleCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Stripe customer id (cus_ and letters, digits or underscores).
+                 * @example cus_1PqRsTuVwXyZ
+                 */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The customer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "credits": {
+                     *         "customerId": "cus_1PqRsTuVwXyZ",
+                     *         "asOf": "2026-12-04T10:00:00+00:00",
+                     *         "available": 1240,
+                     *         "buckets": [
+                     *           {
+                     *             "id": "plan:sub_1PqRsTuVwXyZ",
+                     *             "kind": "plan",
+                     *             "remaining": 740,
+                     *             "subscriptionId": "sub_1PqRsTuVwXyZ",
+                     *             "allowance": 1000,
+                     *             "nextResetAt": "2027-01-20T10:00:00+00:00",
+                     *             "granted": null,
+                     *             "expiresAt": null,
+                     *             "reason": null
+                     *           },
+                     *           {
+                     *             "id": "grant-3",
+                     *             "kind": "grant",
+                     *             "remaining": 500,
+                     *             "subscriptionId": null,
+                     *             "allowance": null,
+                     *             "nextResetAt": null,
+                     *             "granted": 500,
+                     *             "expiresAt": "2027-03-04T10:00:00+00:00",
+                     *             "reason": "welcome bonus"
+                     *           }
+                     *         ],
+                     *         "held": 100,
+                     *         "holds": [
+                     *           {
+                     *             "holdId": "hold-7",
+                     *             "amount": 100,
+                     *             "createdAt": "2026-12-04T09:58:00+00:00",
+                     *             "expiresAt": "2026-12-04T10:13:00+00:00",
+                     *             "reason": "video render",
+                     *             "parts": [
+                     *               {
+                     *                 "bucketId": "plan:sub_1PqRsTuVwXyZ",
+                     *                 "amount": 100
+                     *               }
+                     *             ]
+                     *           }
+                     *         ]
+                     *       },
+                     *       "stripeCustomer": "https://dashboard.stripe.com/customers/cus_1PqRsTuVwXyZ",
+                     *       "ledger": {
+                     *         "entries": [
+                     *           {
+                     *             "entry": {
+                     *               "sequence": 42,
+                     *               "at": "2026-12-04T10:00:00+00:00",
+                     *               "kind": "spend",
+                     *               "amount": -25,
+                     *               "parts": [
+                     *                 {
+                     *                   "bucketId": "plan:sub_1PqRsTuVwXyZ",
+                     *                   "amount": -25,
+                     *                   "remainingAfter": 715
+                     *                 }
+                     *               ],
+                     *               "balanceAfter": 1215,
+                     *               "subscriptionId": null,
+                     *               "boundary": null,
+                     *               "runId": null,
+                     *               "idempotencyKey": "spend-3f9a",
+                     *               "reason": "report generated",
+                     *               "metadata": {
+                     *                 "reportId": "rpt_42"
+                     *               },
+                     *               "holdId": null
+                     *             },
+                     *             "explanation": "Spent 25 credits. Reason: report generated. Idempotency key spend-3f9a. Metadata: reportId=rpt_42.",
+                     *             "links": []
+                     *           },
+                     *           {
+                     *             "entry": {
+                     *               "sequence": 41,
+                     *               "at": "2026-11-20T10:00:00+00:00",
+                     *               "kind": "reset",
+                     *               "amount": 900,
+                     *               "parts": [
+                     *                 {
+                     *                   "bucketId": "plan:sub_1PqRsTuVwXyZ",
+                     *                   "amount": 900,
+                     *                   "remainingAfter": 1000
+                     *                 }
+                     *               ],
+                     *               "balanceAfter": 1240,
+                     *               "subscriptionId": "sub_1PqRsTuVwXyZ",
+                     *               "boundary": "2026-11-20T10:00:00+00:00",
+                     *               "runId": "evt_1PqRsTuVwXyZinvoicepaid",
+                     *               "idempotencyKey": null,
+                     *               "reason": null,
+                     *               "metadata": null,
+                     *               "holdId": null
+                     *             },
+                     *             "explanation": "Monthly allowance of sub_1PqRsTuVwXyZ reset at its boundary of 2026-11-20 10:00 UTC: +900 credits. Stripe event evt_1PqRsTuVwXyZinvoicepaid.",
+                     *             "links": [
+                     *               {
+                     *                 "label": "evt_1PqRsTuVwXyZinvoicepaid",
+                     *                 "url": "https://dashboard.stripe.com/events/evt_1PqRsTuVwXyZinvoicepaid"
+                     *               },
+                     *               {
+                     *                 "label": "sub_1PqRsTuVwXyZ",
+                     *                 "url": "https://dashboard.stripe.com/subscriptions/sub_1PqRsTuVwXyZ"
+                     *               }
+                     *             ]
+                     *           }
+                     *         ],
+                     *         "continuationToken": "Y3VzXzFQcVJzVHVWd1hZWjo0MQ"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsoleCustomer"];
+                };
+            };
+            /** @description A bad customer id, field or parameter (each named in errors), malformed JSON, or a body that broke off; nothing was granted. Problem types: invalid-request, body-unreadable. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "The request has invalid fields; nothing was granted.",
+                     *       "errors": {
+                     *         "reason": [
+                     *           "'reason' is required: 1 to 500 characters."
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nobody is signed in (App Service authentication on, no principal): sign in at signInUrl. Problem types: sign-in-required. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "sign-in-required",
+                     *       "title": "Sign in",
+                     *       "status": 401,
+                     *       "detail": "Sign in first: /.auth/login/aad?post_login_redirect_uri=/api/console.",
+                     *       "signInUrl": "/.auth/login/aad?post_login_redirect_uri=/api/console"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in without the console's app role, or App Service authentication is not on for the app (then the console lets nobody in). Problem types: missing-role, console-not-configured. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "missing-role",
+                     *       "title": "Missing app role",
+                     *       "status": 403,
+                     *       "detail": "alice@contoso.com is signed in without the app role Credits.Support the console needs; an administrator assigns it in Entra ID (Enterprise applications > the app > Users and groups).",
+                     *       "role": "Credits.Support"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No subscription or grant is stored for the customer. Problem types: customer-not-found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "customer-not-found",
+                     *       "title": "Customer not found",
+                     *       "status": 404,
+                     *       "detail": "No subscription or grant is stored for cus_1PqRsTuVwXyZ. Customers appear with their first Stripe subscription or grant."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store refuses the app's identity, or something unexpected failed (the logs have it). Problem types: store-access-denied, unexpected-error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "unexpected-error",
+                     *       "title": "Unexpected error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error (InvalidOperationException); the app's logs have it. What was committed stays, and retrying is safe."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store (or the Stripe API) did not answer, or too many writers changed one customer at once. Nothing half-done stays; retrying the same request is safe. Problem types: service-unavailable, account-contention. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (30 for service-unavailable, 1 for account-contention). */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "The table store or the Stripe API did not answer (503 ServerBusy). What was committed stays, and retrying is safe: nothing is applied twice. Retry after 30 seconds."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConsoleLedger: {
+        parameters: {
+            query: {
+                /** @description As the customer or an earlier page answered it. */
+                continuationToken: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The Stripe customer id (cus_ and letters, digits or underscores).
+                 * @example cus_1PqRsTuVwXyZ
+                 */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "entries": [
+                     *         {
+                     *           "entry": {
+                     *             "sequence": 42,
+                     *             "at": "2026-12-04T10:00:00+00:00",
+                     *             "kind": "spend",
+                     *             "amount": -25,
+                     *             "parts": [
+                     *               {
+                     *                 "bucketId": "plan:sub_1PqRsTuVwXyZ",
+                     *                 "amount": -25,
+                     *                 "remainingAfter": 715
+                     *               }
+                     *             ],
+                     *             "balanceAfter": 1215,
+                     *             "subscriptionId": null,
+                     *             "boundary": null,
+                     *             "runId": null,
+                     *             "idempotencyKey": "spend-3f9a",
+                     *             "reason": "report generated",
+                     *             "metadata": {
+                     *               "reportId": "rpt_42"
+                     *             },
+                     *             "holdId": null
+                     *           },
+                     *           "explanation": "Spent 25 credits. Reason: report generated. Idempotency key spend-3f9a. Metadata: reportId=rpt_42.",
+                     *           "links": []
+                     *         },
+                     *         {
+                     *           "entry": {
+                     *             "sequence": 41,
+                     *             "at": "2026-11-20T10:00:00+00:00",
+                     *             "kind": "reset",
+                     *             "amount": 900,
+                     *             "parts": [
+                     *               {
+                     *                 "bucketId": "plan:sub_1PqRsTuVwXyZ",
+                     *                 "amount": 900,
+                     *                 "remainingAfter": 1000
+                     *               }
+                     *             ],
+                     *             "balanceAfter": 1240,
+                     *             "subscriptionId": "sub_1PqRsTuVwXyZ",
+                     *             "boundary": "2026-11-20T10:00:00+00:00",
+                     *             "runId": "evt_1PqRsTuVwXyZinvoicepaid",
+                     *             "idempotencyKey": null,
+                     *             "reason": null,
+                     *             "metadata": null,
+                     *             "holdId": null
+                     *           },
+                     *           "explanation": "Monthly allowance of sub_1PqRsTuVwXyZ reset at its boundary of 2026-11-20 10:00 UTC: +900 credits. Stripe event evt_1PqRsTuVwXyZinvoicepaid.",
+                     *           "links": [
+                     *             {
+                     *               "label": "evt_1PqRsTuVwXyZinvoicepaid",
+                     *               "url": "https://dashboard.stripe.com/events/evt_1PqRsTuVwXyZinvoicepaid"
+                     *             },
+                     *             {
+                     *               "label": "sub_1PqRsTuVwXyZ",
+                     *               "url": "https://dashboard.stripe.com/subscriptions/sub_1PqRsTuVwXyZ"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "continuationToken": "Y3VzXzFQcVJzVHVWd1hZWjo0MQ"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsoleLedgerPage"];
+                };
+            };
+            /** @description A bad customer id, field or parameter (each named in errors), malformed JSON, or a body that broke off; nothing was granted. Problem types: invalid-request, body-unreadable. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "The request has invalid fields; nothing was granted.",
+                     *       "errors": {
+                     *         "reason": [
+                     *           "'reason' is required: 1 to 500 characters."
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nobody is signed in (App Service authentication on, no principal): sign in at signInUrl. Problem types: sign-in-required. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "sign-in-required",
+                     *       "title": "Sign in",
+                     *       "status": 401,
+                     *       "detail": "Sign in first: /.auth/login/aad?post_login_redirect_uri=/api/console.",
+                     *       "signInUrl": "/.auth/login/aad?post_login_redirect_uri=/api/console"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in without the console's app role, or App Service authentication is not on for the app (then the console lets nobody in). Problem types: missing-role, console-not-configured. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "missing-role",
+                     *       "title": "Missing app role",
+                     *       "status": 403,
+                     *       "detail": "alice@contoso.com is signed in without the app role Credits.Support the console needs; an administrator assigns it in Entra ID (Enterprise applications > the app > Users and groups).",
+                     *       "role": "Credits.Support"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No subscription or grant is stored for the customer. Problem types: customer-not-found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "customer-not-found",
+                     *       "title": "Customer not found",
+                     *       "status": 404,
+                     *       "detail": "No subscription or grant is stored for cus_1PqRsTuVwXyZ. Customers appear with their first Stripe subscription or grant."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store refuses the app's identity, or something unexpected failed (the logs have it). Problem types: store-access-denied, unexpected-error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "unexpected-error",
+                     *       "title": "Unexpected error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error (InvalidOperationException); the app's logs have it. What was committed stays, and retrying is safe."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store (or the Stripe API) did not answer, or too many writers changed one customer at once. Nothing half-done stays; retrying the same request is safe. Problem types: service-unavailable, account-contention. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (30 for service-unavailable, 1 for account-contention). */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "The table store or the Stripe API did not answer (503 ServerBusy). What was committed stays, and retrying is safe: nothing is applied twice. Retry after 30 seconds."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    consoleGrant: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 1: the call comes from the console's page. */
+                "X-Credits-Console": "1";
+            };
+            path: {
+                /**
+                 * @description The Stripe customer id (cus_ and letters, digits or underscores).
+                 * @example cus_1PqRsTuVwXyZ
+                 */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": 500,
+                 *       "idempotencyKey": "grant-7c1e",
+                 *       "expiresAt": "2027-03-04T10:00:00Z",
+                 *       "reason": "welcome bonus"
+                 *     }
+                 */
+                "application/json": components["schemas"]["GrantRequest"];
+            };
+        };
+        responses: {
+            /** @description Granted (or adjusted). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customerId": "cus_1PqRsTuVwXyZ",
+                     *       "idempotencyKey": "grant-7c1e",
+                     *       "kind": "grant",
+                     *       "amount": 500,
+                     *       "parts": [
+                     *         {
+                     *           "bucketId": "grant-3",
+                     *           "amount": 500,
+                     *           "remainingAfter": 500
+                     *         }
+                     *       ],
+                     *       "available": 1740,
+                     *       "ledgerSequence": 43,
+                     *       "at": "2026-12-04T10:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreditsReceipt"];
+                };
+            };
+            /** @description A bad customer id, field or parameter (each named in errors), malformed JSON, or a body that broke off; nothing was granted. Problem types: invalid-request, body-unreadable. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "invalid-request",
+                     *       "title": "Invalid request",
+                     *       "status": 400,
+                     *       "detail": "The request has invalid fields; nothing was granted.",
+                     *       "errors": {
+                     *         "reason": [
+                     *           "'reason' is required: 1 to 500 characters."
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nobody is signed in (App Service authentication on, no principal): sign in at signInUrl. Problem types: sign-in-required. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "sign-in-required",
+                     *       "title": "Sign in",
+                     *       "status": 401,
+                     *       "detail": "Sign in first: /.auth/login/aad?post_login_redirect_uri=/api/console.",
+                     *       "signInUrl": "/.auth/login/aad?post_login_redirect_uri=/api/console"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in without the console's app role, App Service authentication not on, or the X-Credits-Console header missing; nothing was granted. Problem types: missing-role, console-not-configured, not-from-console. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "missing-role",
+                     *       "title": "Missing app role",
+                     *       "status": 403,
+                     *       "detail": "alice@contoso.com is signed in without the app role Credits.Support the console needs; an administrator assigns it in Entra ID (Enterprise applications > the app > Users and groups).",
+                     *       "role": "Credits.Support"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A negative grant (an adjustment) for a customer with no subscription and no grant. Problem types: customer-not-found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "customer-not-found",
+                     *       "title": "Customer not found",
+                     *       "status": 404,
+                     *       "detail": "No subscription or grant is stored for cus_1PqRsTuVwXyZ. Customers appear with their first Stripe subscription or grant."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An adjustment larger than what is available, the customer's open granted buckets at their limit (1,000), or the key used for a different request, or the customer's account row full (1 MiB: every granted bucket and open hold together; nothing changed). Problem types: insufficient-credits, too-many-grants, idempotency-key-reused, account-full. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "too-many-grants",
+                     *       "title": "Too many open grants",
+                     *       "status": 409,
+                     *       "detail": "cus_1PqRsTuVwXyZ holds 1000 open granted buckets, the most one customer may; let some be spent or expire first."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 16 KB; nothing was read. Problem types: body-too-large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "body-too-large",
+                     *       "title": "Body too large",
+                     *       "status": 413,
+                     *       "detail": "The body is larger than 16 KB; nothing was read or changed."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Content-Type is not JSON; nothing was read. Problem types: unsupported-media-type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "unsupported-media-type",
+                     *       "title": "Not JSON",
+                     *       "status": 415,
+                     *       "detail": "The body must be JSON (Content-Type: application/json), not text/plain; nothing was read or changed."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store refuses the app's identity, or something unexpected failed (the logs have it). Problem types: store-access-denied, unexpected-error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "unexpected-error",
+                     *       "title": "Unexpected error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error (InvalidOperationException); the app's logs have it. What was committed stays, and retrying is safe."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store (or the Stripe API) did not answer, or too many writers changed one customer at once. Nothing half-done stays; retrying the same request is safe. Problem types: service-unavailable, account-contention. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (30 for service-unavailable, 1 for account-contention). */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "The table store or the Stripe API did not answer (503 ServerBusy). What was committed stays, and retrying is safe: nothing is applied twice. Retry after 30 seconds."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConsoleRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Up to 20 runs of this month and last, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "runs": [
+                     *         {
+                     *           "runId": "4b1f0c2e9a6d4f0e8c7b5a3d2e1f0a9b",
+                     *           "trigger": "manual",
+                     *           "asOf": "2026-03-01T09:12:03.512+00:00",
+                     *           "dryRun": true,
+                     *           "subscriptionId": null,
+                     *           "customerId": null,
+                     *           "counts": {
+                     *             "examined": 3,
+                     *             "reset": 1,
+                     *             "skippedByReason": {
+                     *               "status:canceled": 1,
+                     *               "unknown-plan": 1
+                     *             },
+                     *             "failed": 0,
+                     *             "skipped": 2
+                     *           },
+                     *           "skipped": [
+                     *             {
+                     *               "subscriptionId": "sub_B",
+                     *               "reason": "status:canceled"
+                     *             },
+                     *             {
+                     *               "subscriptionId": "sub_C",
+                     *               "reason": "unknown-plan"
+                     *             }
+                     *           ],
+                     *           "plannedResets": [
+                     *             {
+                     *               "subscriptionId": "sub_A",
+                     *               "boundary": "2026-02-28T10:00:00+00:00",
+                     *               "balanceBefore": 17,
+                     *               "balanceAfter": 1000
+                     *             }
+                     *           ],
+                     *           "failures": [],
+                     *           "listsTruncated": false,
+                     *           "remaining": false,
+                     *           "aborted": false,
+                     *           "duration": "00:00:00.0412345"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsoleRuns"];
+                };
+            };
+            /** @description Nobody is signed in (App Service authentication on, no principal): sign in at signInUrl. Problem types: sign-in-required. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "sign-in-required",
+                     *       "title": "Sign in",
+                     *       "status": 401,
+                     *       "detail": "Sign in first: /.auth/login/aad?post_login_redirect_uri=/api/console.",
+                     *       "signInUrl": "/.auth/login/aad?post_login_redirect_uri=/api/console"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in without the console's app role, or App Service authentication is not on for the app (then the console lets nobody in). Problem types: missing-role, console-not-configured. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "missing-role",
+                     *       "title": "Missing app role",
+                     *       "status": 403,
+                     *       "detail": "alice@contoso.com is signed in without the app role Credits.Support the console needs; an administrator assigns it in Entra ID (Enterprise applications > the app > Users and groups).",
+                     *       "role": "Credits.Support"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store refuses the app's identity, or something unexpected failed (the logs have it). Problem types: store-access-denied, unexpected-error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "unexpected-error",
+                     *       "title": "Unexpected error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error (InvalidOperationException); the app's logs have it. What was committed stays, and retrying is safe."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store (or the Stripe API) did not answer, or too many writers changed one customer at once. Nothing half-done stays; retrying the same request is safe. Problem types: service-unavailable, account-contention. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (30 for service-unavailable, 1 for account-contention). */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "The table store or the Stripe API did not answer (503 ServerBusy). What was committed stays, and retrying is safe: nothing is applied twice. Retry after 30 seconds."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -9,7 +9,7 @@ using System;
 namespace CreditFunctions.Client.Generated.Models
 {
     /// <summary>
-    /// RFC 9457 problem details; switch on type. Extension members per type: errors (invalid-request), available and requested (insufficient-credits), summary (reset runs that failed), maxPerMonth and month (top-up-limit), priceId (invalid-price).
+    /// RFC 9457 problem details; switch on type. Extension members per type: errors (invalid-request), available and requested (insufficient-credits), summary (reset runs that failed), maxPerMonth and month (top-up-limit), priceId (invalid-price), signInUrl (sign-in-required), role (missing-role).
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class Problem : ApiException, IParsable
@@ -54,6 +54,22 @@ namespace CreditFunctions.Client.Generated.Models
 #endif
         /// <summary>insufficient-credits: what was asked for.</summary>
         public long? Requested { get; set; }
+        /// <summary>missing-role: the app role the console needs.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Role { get; set; }
+#nullable restore
+#else
+        public string Role { get; set; }
+#endif
+        /// <summary>sign-in-required: where App Service signs the user in and sends them back to the console.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? SignInUrl { get; set; }
+#nullable restore
+#else
+        public string SignInUrl { get; set; }
+#endif
         /// <summary>The status property</summary>
         public int? Status { get; set; }
         /// <summary>What one reset run did.</summary>
@@ -105,6 +121,8 @@ namespace CreditFunctions.Client.Generated.Models
                 { "month", n => { Month = n.GetStringValue(); } },
                 { "priceId", n => { PriceId = n.GetStringValue(); } },
                 { "requested", n => { Requested = n.GetLongValue(); } },
+                { "role", n => { Role = n.GetStringValue(); } },
+                { "signInUrl", n => { SignInUrl = n.GetStringValue(); } },
                 { "status", n => { Status = n.GetIntValue(); } },
                 { "summary", n => { Summary = n.GetObjectValue<global::CreditFunctions.Client.Generated.Models.ResetRunSummary>(global::CreditFunctions.Client.Generated.Models.ResetRunSummary.CreateFromDiscriminatorValue); } },
                 { "title", n => { Title = n.GetStringValue(); } },
@@ -125,6 +143,8 @@ namespace CreditFunctions.Client.Generated.Models
             writer.WriteStringValue("month", Month);
             writer.WriteStringValue("priceId", PriceId);
             writer.WriteLongValue("requested", Requested);
+            writer.WriteStringValue("role", Role);
+            writer.WriteStringValue("signInUrl", SignInUrl);
             writer.WriteIntValue("status", Status);
             writer.WriteObjectValue<global::CreditFunctions.Client.Generated.Models.ResetRunSummary>("summary", Summary);
             writer.WriteStringValue("title", Title);

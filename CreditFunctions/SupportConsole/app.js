@@ -1,0 +1,225 @@
+// The support console's page: talks only to /api/console-api/ on its own origin (the platform's sign-in cookie, never a
+// function key). Every value is put on the page as text, never as HTML.
+"use strict";
+
+const api = "/api/console-api/";
+const state = { customerId: null, next: null, entries: [], chart: null, grantKey: null, granting: false };
+const $ = (id) => document.getElementById(id);
+
+function cell(row, text, className) {
+  const td = row.insertCell();
+  td.textContent = text === null || text === undefined ? "" : String(text);
+  if (className) td.className = className;
+  return td;
+}
+
+function when(iso) {
+  return iso ? iso.replace("T", " ").replace(/(\.\d+)?(Z|\+00:00)$/, "") : "";
+}
+
+function signed(n) {
+  return (n > 0 ? "+" : n < 0 ? "\u2212" : "") + Math.abs(n).toLocaleString("en-US");
+}
+
+async function call(path, init) {
+  const response = await fetch(api + path, { credentials: "same-origin", ...init, headers: { Accept: "application/json", ...(init && init.headers) } });
+  const body = response.status === 204 ? null : await response.json().catch(() => null);
+  if (response.status === 401 && body && body.signInUrl) {
+    window.location.assign(body.signInUrl);
+  }
+  return { status: response.status, body };
+}
+
+function problemText(answer) {
+  const b = answer.body || {};
+  const fields = b.errors ? " " + Object.values(b.errors).flat().join(" ") : "";
+  return `${b.title || "Failed"} (${answer.status}): ${b.detail || ""}${fields}`;
+}
+
+async function whoAmI() {
+  const me = await call("me");
+  const note = $("identity");
+  if (me.status !== 200) {
+    note.textContent = problemText(me);
+    note.className = "banner error";
+    return;
+  }
+  if (me.body.mode === "open") {
+    note.textContent = `Open: running locally (Development), so anyone who can reach this host can use the console. In Azure only people signed in with the app role ${me.body.role} can.`;
+    note.className = "banner";
+  } else {
+    note.textContent = `Signed in as ${me.body.principal} (${me.body.role}). `;
+    const out = document.createElement("a");
+    out.href = "/.auth/logout";
+    out.textContent = "Sign out";
+    note.append(out);
+  }
+}
+
+function showBuckets(credits) {
+  $("available").textContent = credits.available.toLocaleString("en-US");
+  $("held").textContent = (credits.held || 0).toLocaleString("en-US");
+  $("as-of").textContent = when(credits.asOf);
+  const body = $("buckets").tBodies[0];
+  body.replaceChildren();
+  for (const b of credits.buckets) {
+    const row = body.insertRow();
+    cell(row, b.id);
+    cell(row, b.kind);
+    cell(row, b.remaining.toLocaleString("en-US"), "number");
+    cell(row, b.kind === "plan" ? (b.nextResetAt ? `resets ${when(b.nextResetAt)}` : "no reset due") : (b.expiresAt ? `expires ${when(b.expiresAt)}` : "never expires"));
+    cell(row, b.kind === "plan" ? `${b.subscriptionId}, ${b.allowance} a month` : `${b.reason || ""} (granted ${b.granted})`);
+  }
+}
+
+function addLedger(entries, dashboardLinks) {
+  const body = $("ledger").tBodies[0];
+  for (const item of entries) {
+    const e = item.entry;
+    const row = body.insertRow();
+    row.dataset.sequence = e.sequence;
+    cell(row, e.sequence, "number");
+    cell(row, when(e.at));
+    cell(row, e.kind);
+    cell(row, e.kind === "overage" ? `${signed(e.amount)} (overage ${e.overage})` : signed(e.amount), "number");
+    cell(row, e.balanceAfter.toLocaleString("en-US"), "number");
+    cell(row, item.explanation);
+    const links = cell(row, "");
+    for (const link of item.links) {
+      const a = document.createElement("a");
+      a.href = link.url;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.textContent = link.label;
+      links.append(a, " ");
+    }
+  }
+  state.entries.push(...entries.map((i) => i.entry));
+  $("older").hidden = !state.next;
+}
+
+function drawChart(credits) {
+  const points = state.entries.map((e) => ({ x: Date.parse(e.at), y: e.balanceAfter })).sort((a, b) => a.x - b.x);
+  points.push({ x: Date.parse(credits.asOf), y: credits.available });
+  $("chart-summary").textContent = `${points.length} points from ${state.entries.length} ledger entries; available now ${credits.available.toLocaleString("en-US")}.`;
+  if (typeof Chart === "undefined") return;
+  if (state.chart) state.chart.destroy();
+  state.chart = new Chart($("chart"), {
+    type: "line",
+    data: { datasets: [{ label: "Available credits", data: points, stepped: "before", borderColor: "#1f6feb", backgroundColor: "rgba(31,111,235,.12)", fill: true, pointRadius: 2 }] },
+    options: {
+      animation: false, maintainAspectRatio: false, parsing: false,
+      scales: {
+        x: { type: "linear", ticks: { callback: (v) => new Date(v).toISOString().slice(0, 16).replace("T", " ") } },
+        y: { beginAtZero: true },
+      },
+      plugins: { tooltip: { callbacks: { title: (items) => new Date(items[0].parsed.x).toISOString().replace("T", " ").slice(0, 19) } } },
+    },
+  });
+}
+
+async function lookUp(customerId) {
+  $("status").textContent = `Looking up ${customerId}…`;
+  const answer = await call(`customers/${encodeURIComponent(customerId)}`);
+  if (answer.status !== 200) {
+    $("customer").hidden = true;
+    $("status").textContent = problemText(answer);
+    return;
+  }
+  state.customerId = customerId;
+  state.entries = [];
+  state.next = answer.body.ledger.continuationToken;
+  $("ledger").tBodies[0].replaceChildren();
+  $("customer-title").textContent = `Customer ${customerId}`;
+  $("stripe-customer").href = answer.body.stripeCustomer;
+  showBuckets(answer.body.credits);
+  addLedger(answer.body.ledger.entries);
+  $("customer").hidden = false;
+  drawChart(answer.body.credits);
+  $("status").textContent = `${customerId}: ${answer.body.credits.available} available.`;
+}
+
+async function older() {
+  const answer = await call(`customers/${encodeURIComponent(state.customerId)}/ledger?continuationToken=${encodeURIComponent(state.next)}`);
+  if (answer.status !== 200) {
+    $("status").textContent = problemText(answer);
+    return;
+  }
+  state.next = answer.body.continuationToken;
+  addLedger(answer.body.entries);
+}
+
+async function grant(event) {
+  event.preventDefault();
+  if (state.granting) return; // one submission at a time: a double click sends it once, with one key
+  const form = event.target;
+  const amount = Number(form.amount.value);
+  if (!Number.isInteger(amount) || amount === 0) {
+    $("grant-status").textContent = "Credits must be a whole number other than 0.";
+    return;
+  }
+  state.granting = true;
+  state.grantKey = state.grantKey || `console-${crypto.randomUUID()}`;
+  $("grant-submit").disabled = true;
+  $("grant-status").textContent = "Granting…";
+  try {
+    const body = { amount, reason: form.reason.value, idempotencyKey: state.grantKey };
+    if (form.expiresAt.value.trim()) body.expiresAt = form.expiresAt.value.trim();
+    const answer = await call(`customers/${encodeURIComponent(state.customerId)}/grants`, {
+      method: "POST", headers: { "Content-Type": "application/json", "X-Credits-Console": "1" }, body: JSON.stringify(body),
+    });
+    if (answer.status === 201) {
+      state.grantKey = null; // done: the next submission is a new grant
+      form.reset();
+      $("grant-status").textContent = `${amount > 0 ? "Granted" : "Took back"} ${Math.abs(amount)} credits (ledger entry ${answer.body.ledgerSequence}); available now ${answer.body.available}.`;
+      await lookUp(state.customerId);
+    } else {
+      if (answer.status < 500) state.grantKey = null; // refused: nothing was granted, so a corrected form is a new submission
+      $("grant-status").textContent = problemText(answer);
+    }
+  } catch (failure) {
+    $("grant-status").textContent = `Not sent (${failure.message}); submit again: it reuses the same key, so it is granted at most once.`;
+  } finally {
+    state.granting = false;
+    $("grant-submit").disabled = false;
+  }
+}
+
+async function runs() {
+  const answer = await call("runs");
+  const body = $("runs").tBodies[0];
+  body.replaceChildren();
+  if (answer.status !== 200) {
+    cell(body.insertRow(), problemText(answer));
+    return;
+  }
+  for (const r of answer.body.runs) {
+    const row = body.insertRow();
+    cell(row, when(r.asOf));
+    cell(row, `${r.trigger}${r.dryRun ? " (dry run)" : ""}${r.aborted ? " aborted" : ""}`);
+    cell(row, r.counts.examined, "number");
+    cell(row, r.counts.reset, "number");
+    cell(row, r.counts.skipped, "number");
+    cell(row, r.counts.failed, "number");
+    const skips = Object.entries(r.counts.skippedByReason || {}).map(([reason, n]) => `${reason}: ${n}`);
+    const failures = (r.failures || []).map((f) => `${f.subscriptionId} failed (${f.error})`);
+    cell(row, [...failures, ...skips].join("; ") || "—");
+  }
+  if (answer.body.runs.length === 0) cell(body.insertRow(), "No runs this month or last.");
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("find").addEventListener("submit", (event) => {
+    event.preventDefault();
+    lookUp($("customer-id").value.trim());
+  });
+  $("grant").addEventListener("submit", grant);
+  $("older").addEventListener("click", older);
+  whoAmI();
+  runs();
+  const fromLink = new URLSearchParams(window.location.search).get("customer");
+  if (fromLink) {
+    $("customer-id").value = fromLink;
+    lookUp(fromLink);
+  }
+});
