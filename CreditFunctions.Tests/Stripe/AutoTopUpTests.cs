@@ -129,6 +129,75 @@ public sealed class AutoTopUpTests : IDisposable
     }
 
     [Fact]
+    public async Task ARefundOfATopUp_TakesItsCreditsBack_AndStartsNoNewChargeUntilAvailableHasRisen()
+    {
+        await using var app = await CustomerAsync();
+        await SpendAsync(app, Customer, 60, "s1");
+        await StripeQueuePump.DrainAsync(app);
+        var id = (string)Assert.Single(_stripe.CreatedInvoices.Values)["id"]!;
+
+        var refund = await WebhookClient.DeliverAsync(app, Event("evt_1TopUpRefund", "charge.refunded", Now, Charge("ch_1TopUp", Customer, "pi_" + id[3..], 1000, 1000, Now)));
+        await StripeQueuePump.DrainAsync(app, TimeSpan.FromSeconds(3));
+        await SpendAsync(app, Customer, 10, "s2");
+        await StripeQueuePump.DrainAsync(app, TimeSpan.FromSeconds(3));
+
+        Assert.Equal(200, refund.Status);
+        Assert.Equal(80, await AvailableAsync(app));
+        Assert.Single(_stripe.CreatedInvoices); // not charged again for the money just given back
+        Assert.True((await AutoTopUpClient.GetAsync(app, Customer)).Body.GetProperty("awaitingRise").GetBoolean());
+    }
+
+    [Fact]
+    public async Task TheStoreFailingOnAPaidTopUpsLastAttempt_IsNotBlamedOnStripe_AndTheTopUpStaysInFlightUntilGranted()
+    {
+        FailingWritesStore? store = null;
+        _stripe.Prices[Pack.PriceId] = PackPrice(Pack, 500);
+        _stripe.AddCustomer(Customer);
+        await using var app = await AppHost.StartAsync(Now, StripeQueuePump.Settings(),
+            s => s.AddSingleton<ICreditStore>(sp => store = new FailingWritesStore(sp.GetRequiredService<TableCreditStore>())), _stripe);
+        Assert.Equal(201, (await GrantAsync(app, Customer, 150, "g0")).Status);
+        Assert.Equal(200, (await AutoTopUpClient.PutAsync(app, Customer, $$"""{ "enabled": true, "belowAvailable": 100, "priceId": "{{Pack.PriceId}}", "quantity": 1, "maxPerMonth": 4 }""")).Status);
+        _stripe.LoseAnswer = c => c.Path.EndsWith("/pay", StringComparison.Ordinal); // Stripe pays; the app never hears
+        await SpendAsync(app, Customer, 60, "s1");
+        await StripeQueuePump.DrainAsync(app);
+        _stripe.LoseAnswer = null;
+        app.Time.Advance(global::CreditFunctions.Stripe.StripeWork.RetriesLast);
+        store!.Failures = 100;
+        store.FailWhen = w => w.Changes.Purchase is not null; // the grant's write
+
+        await Assert.ThrowsAnyAsync<Exception>(() => StripeQueuePump.AttemptAsync(app, Customer, global::CreditFunctions.Stripe.StripeWork.MaxAttempts));
+        var during = (await AutoTopUpClient.GetAsync(app, Customer)).Body;
+        store.FailWhen = null;
+        await StripeQueuePump.AttemptAsync(app, Customer, global::CreditFunctions.Stripe.StripeWork.MaxAttempts, dequeueCount: 2); // the host's next try
+
+        Assert.NotEqual(JsonValueKindNull, during.GetProperty("inFlight").ValueKind);
+        Assert.Equal(JsonValueKindNull, during.GetProperty("last").ValueKind);
+        var last = (await AutoTopUpClient.GetAsync(app, Customer)).Body.GetProperty("last");
+        Assert.Equal("succeeded", last.GetProperty("status").GetString());
+        Assert.Equal(590, await AvailableAsync(app));
+        Assert.DoesNotContain(app.Logs.Entries, e => e.Message.Contains("stripe_unavailable", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TurningAutoTopUpOffAndOnAfterAFailure_KeepsTheBlock_UntilAvailableRises()
+    {
+        await using var app = await CustomerAsync();
+        _stripe.PayWith = PayAnswer.Declined;
+        await SpendAsync(app, Customer, 60, "s1");
+        await StripeQueuePump.DrainAsync(app);
+        _stripe.PayWith = PayAnswer.Paid;
+
+        static string Body(bool on) => $$"""{ "enabled": {{(on ? "true" : "false")}}, "belowAvailable": 100, "priceId": "price_1TopUpPack", "quantity": 1, "maxPerMonth": 4 }""";
+        Assert.Equal(200, (await AutoTopUpClient.PutAsync(app, Customer, Body(false))).Status);
+        var on = await AutoTopUpClient.PutAsync(app, Customer, Body(true));
+        await StripeQueuePump.DrainAsync(app, TimeSpan.FromSeconds(3));
+
+        Assert.Equal((JsonValueKindNull, true), (on.Body.GetProperty("inFlight").ValueKind, on.Body.GetProperty("awaitingRise").GetBoolean()));
+        Assert.Single(_stripe.CreatedInvoices);
+        Assert.Equal(202, (await AutoTopUpClient.RetryAsync(app, Customer)).Status); // an operator still can
+    }
+
+    [Fact]
     public async Task NoDefaultPaymentMethod_FailsWithoutCreatingAnInvoice()
     {
         await using var app = await CustomerAsync(withPaymentMethod: false);

@@ -47,4 +47,54 @@ public sealed class OverageTests : IDisposable
         Assert.Equal([30L, 20L], ledger.Where(e => e.Kind == LedgerKind.Overage).Select(e => e.Overage!.Value));
         await AssertLedgerReplaysAsync(app.Store, Customer);
     }
+
+    [Fact]
+    public async Task BetweenARenewalAndItsPayment_NoOverageIsTaken_AndThePaidAllowanceCoversTheSpendAfter()
+    {
+        await using var app = await AppHost.StartAsync(Start, StripeQueuePump.Settings(), stripe: _stripe);
+        var end = PeriodEnd(Metered, Start);
+        await WebhookClient.DeliverOkAsync(app, Event("evt_1GapC", "customer.subscription.created", Start,
+            Subscription("sub_1Overage", "active", Metered, Start, end, customerId: Customer)));
+        Assert.Equal(200, (await SpendAsync(app, Customer, 100, "use-all")).Status);
+        app.Time.SetUtcNow(end.AddMinutes(5));
+        await WebhookClient.DeliverOkAsync(app, Event("evt_1GapU", "customer.subscription.updated", end.AddMinutes(1),
+            Subscription("sub_1Overage", "active", Metered, end, PeriodEnd(Metered, end), customerId: Customer)));
+
+        var gap = await SpendAsync(app, Customer, """{ "amount": 30, "idempotencyKey": "gap", "allowOverage": true }""");
+        app.Time.SetUtcNow(end.AddMinutes(65));
+        await WebhookClient.DeliverOkAsync(app, Event("evt_1GapPaid", "invoice.paid", end.AddMinutes(65),
+            Invoice("in_1GapPaid", "sub_1Overage", Metered, end, PeriodEnd(Metered, end), customerId: Customer)));
+        var after = await SpendAsync(app, Customer, """{ "amount": 30, "idempotencyKey": "after", "allowOverage": true }""");
+        await StripeQueuePump.DrainAsync(app, TimeSpan.FromSeconds(3));
+
+        Assert.Equal((409, "insufficient-credits"), (gap.Status, gap.ProblemType()));
+        Assert.Equal(200, after.Status);
+        Assert.False(after.Body.TryGetProperty("overage", out var overage) && overage.ValueKind != System.Text.Json.JsonValueKind.Null);
+        Assert.Empty(_stripe.MeterEvents);
+        Assert.Equal(70, (await GetAsync(app, Customer)).Body.GetProperty("available").GetInt64());
+    }
+
+    [Fact]
+    public async Task WithTheBacklogFullAndItsMessagesLost_TheNextOverageSpendIsRefused_ButHandsTheReportsOn()
+    {
+        var big = new Plan("price_1MonthlyOverBig", "month", 100, OverageMeter: "api_credits", OverageMax: "1000");
+        await using var app = await AppHost.StartAsync(Start, StripeQueuePump.Settings(), stripe: _stripe);
+        await WebhookClient.DeliverOkAsync(app, Event("evt_1BacklogC", "customer.subscription.created", Start,
+            Subscription("sub_1Overage", "active", big, Start, PeriodEnd(big, Start), customerId: Customer)));
+        _stripe.FailBefore = _ => 503;
+        Assert.Equal(200, (await SpendAsync(app, Customer, 100, "base")).Status);
+        for (var i = 0; i < AccountLimits.MaxPendingUsage; i++)
+        {
+            Assert.Equal(200, (await SpendAsync(app, Customer, $$"""{ "amount": 1, "idempotencyKey": "b-{{i}}", "allowOverage": true }""")).Status);
+        }
+
+        await StripeQueuePump.Queue(app).ClearMessagesAsync(); // gone to the poison queue, say
+        _stripe.FailBefore = null;
+        var next = await SpendAsync(app, Customer, """{ "amount": 1, "idempotencyKey": "after", "allowOverage": true }""");
+        await StripeQueuePump.DrainAsync(app, TimeSpan.FromSeconds(4));
+
+        Assert.Equal((409, "overage-backlog"), (next.Status, next.ProblemType()));
+        Assert.Empty((await app.Store.GetAccountAsync(Customer))!.State.PendingUsage);
+        Assert.Equal(AccountLimits.MaxPendingUsage, _stripe.MeterEvents.Count);
+    }
 }

@@ -16,6 +16,7 @@ public sealed partial class CustomerAccount
     {
         var plan = State.Subscriptions
             .Where(s => !Subscriptions.SubscriptionStatus.IsTerminal(s.Stripe.Status) && s.Stripe.OverageMeter is not null && s.Stripe.OverageMax > 0)
+            .Where(s => s.IsPeriodGranted) // Not while a renewal's payment (and its allowance) is awaited: that period's credits come first.
             .OrderBy(s => s.Id, StringComparer.Ordinal)
             .FirstOrDefault();
         var available = Available(now);

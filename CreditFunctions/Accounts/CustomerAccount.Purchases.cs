@@ -118,6 +118,12 @@ public sealed partial class CustomerAccount
 
         var (after, parts, taken) = Buckets.TakeUpTo(State, owed, now, Policy.Grace, b => purchase.BucketIds.Contains(b.Id));
         State = after;
+        if (State.TopUps is { Settings: { Enabled: true } settings } topUps && Available(now) < settings.BelowAvailable)
+        {
+            // Money given back is not charged again at once: the refund's drop starts no top-up until available has risen first.
+            State = State with { TopUps = topUps with { AwaitingRise = true } };
+        }
+
         var spent = owed - taken;
         Append(new LedgerEntry
         {

@@ -21,7 +21,7 @@ public sealed partial class CustomerAccount
 
         ExpireDue(now);
         var topUps = State.TopUps ?? new TopUpState();
-        State = State with { TopUps = topUps with { Settings = settings, AwaitingRise = settings.Enabled && topUps.AwaitingRise } };
+        State = State with { TopUps = topUps with { Settings = settings } }; // A failure's block (awaitingRise) outlives turning it off and on.
         ConsiderTopUp(now);
         return Outcome.Done(State.TopUps!);
     }
@@ -123,7 +123,7 @@ public sealed partial class CustomerAccount
         else if (topUps.Last is { } last && last.Id == topUpId && last.Status != TopUpStatus.Succeeded)
         {
             // Closed as failed (Stripe unreachable past the retries) but paid after all: it did succeed.
-            State = State with { TopUps = topUps with { Last = last with { Status = TopUpStatus.Succeeded, InvoiceId = invoiceId, ClosedAt = now } } };
+            State = State with { TopUps = topUps with { Last = last with { Status = TopUpStatus.Succeeded, InvoiceId = invoiceId, ClosedAt = now, Reason = null, Message = null } } };
         }
     }
 

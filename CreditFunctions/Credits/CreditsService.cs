@@ -10,7 +10,7 @@ namespace CreditFunctions.Credits;
 /// the timer writes. Spends and grants are once per idempotency key; the concurrent ones of one customer share one write
 /// (<see cref="CustomerChanges"/>).
 /// </summary>
-public sealed class CreditsService(AccountRepository accounts, ICreditStore store, TimeProvider time)
+public sealed class CreditsService(AccountRepository accounts, ICreditStore store, TimeProvider time, Stripe.StripeHandOff? stripeWork = null)
 {
     /// <summary>The customer's low threshold: its own settings, the defaults, and where its balance stands.</summary>
     public async Task<Outcome<AlertsView>> AlertsAsync(string customerId, CancellationToken cancellationToken = default)
@@ -69,10 +69,19 @@ public sealed class CreditsService(AccountRepository accounts, ICreditStore stor
         return Outcome.Done<LedgerPage>(new LedgerPage(customerId, entries, next));
     }
 
-    public Task<Outcome<CreditsReceipt>> SpendAsync(string customerId, SpendRequest request, CancellationToken cancellationToken = default)
+    public async Task<Outcome<CreditsReceipt>> SpendAsync(string customerId, SpendRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return _changes.SubmitAsync(customerId, new KeyedChange(request.IdempotencyKey, SpendRequest.Operation, request.Fingerprint, (account, now) => account.Spend(request, now)), cancellationToken);
+        var outcome = await _changes.SubmitAsync(
+            customerId, new KeyedChange(request.IdempotencyKey, SpendRequest.Operation, request.Fingerprint, (account, now) => account.Spend(request, now)), cancellationToken)
+            .ConfigureAwait(false);
+        if (outcome.Refusal is OverageBacklog && stripeWork is { IsOn: true })
+        {
+            // A refusal writes nothing, so nothing else would hand the waiting reports on (their message may have gone to the poison queue).
+            await stripeWork.RetryLaterAsync(customerId, 1, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        }
+
+        return outcome;
     }
 
     /// <summary>Reserves credits until captured or released (or the hold expires); shares a write with the customer's concurrent calls.</summary>

@@ -106,8 +106,17 @@ public sealed partial class TopUpCharge(
     /// <summary>Stripe could not take the call now: unreachable, timed out, 429, 5xx, or the same idempotency key still in flight (409).</summary>
     public static bool IsTransient(Exception exception, CancellationToken cancellationToken) =>
         !cancellationToken.IsCancellationRequested
+        && !IsStoreFailure(exception)
         && (StoreFailure.Classify(exception, cancellationToken.IsCancellationRequested) == StoreFailureKind.Unavailable
             || exception is StripeException { HttpStatusCode: System.Net.HttpStatusCode.Conflict, StripeError.Type: "idempotency_error" } or TaskCanceledException);
+
+    /// <summary>
+    /// The app's own store failing (Table Storage, its identity, too many writers): not Stripe's, so it never counts as an
+    /// attempt at Stripe; it goes to the host's retries (and the poison queue), the top-up staying in flight.
+    /// </summary>
+    private static bool IsStoreFailure(Exception exception) =>
+        exception is Azure.RequestFailedException or AccountContentionException or Azure.Identity.AuthenticationFailedException
+        || (exception is AggregateException aggregate && aggregate.InnerExceptions.Any(IsStoreFailure));
 
     /// <summary>What a refused payment was: a card that needs its holder (3-D Secure), a decline, no payment method, anything else.</summary>
     public static string ReasonOf(StripeException exception)
