@@ -71,6 +71,12 @@ param eventsLowBelow int = 0
 @description('Default low-credits threshold as a percentage of the customer\'s monthly allowances (0: none).')
 param eventsLowBelowPercent int = 0
 
+@description('Application (client) id of the Microsoft Entra ID app registration the support console signs people in with (docs/console.md); empty: App Service authentication stays off and the console lets nobody in.')
+param consoleClientId string = ''
+
+@description('The app role (in that app registration) a signed-in user needs to use the console.')
+param consoleRole string = 'Credits.Support'
+
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var tags = {
   'azd-env-name': environmentName
@@ -222,6 +228,8 @@ module function 'app/function.bicep' = {
     stripeQueue: stripeQueue
     eventsLowBelow: eventsLowBelow
     eventsLowBelowPercent: eventsLowBelowPercent
+    consoleClientId: consoleClientId
+    consoleRole: consoleRole
   }
 }
 
@@ -232,4 +240,5 @@ output STRIPE_WEBHOOK_URL string = 'https://${function.outputs.defaultHostName}/
 output KEY_VAULT_NAME string = keyVault.outputs.name
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output CONSOLE_URL string = 'https://${function.outputs.defaultHostName}/api/console'
 output WORKBOOK_ID string = operations.outputs.workbookId

@@ -121,13 +121,13 @@ public sealed class AzuriteProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>The packages package.json pins (Azurite, and standardwebhooks for demo/receiver.mjs): <c>npm ci</c> when one is missing.</summary>
-    private static readonly string[] NodePackages = ["azurite", "standardwebhooks", "openapi-fetch", "typescript"];
+    /// <summary>The packages package.json pins (Azurite, standardwebhooks for demo/receiver.mjs, Chart.js the console vendors): <c>npm ci</c> when one is missing.</summary>
+    private static readonly string[] NodePackages = ["azurite", "standardwebhooks", "openapi-fetch", "typescript", "chart.js"];
 
     public static async Task EnsureNodePackagesAsync(string repositoryRoot, CancellationToken cancellationToken = default)
     {
-        // Every package the tests run: Azurite, the receiver's standardwebhooks, and the TypeScript client's workspace
-        // (its fetch library and compiler); a node_modules from before any of them is installed again.
+        // Every package the tests run or check: Azurite, the receiver's standardwebhooks, the TypeScript client's workspace
+        // (its fetch library and compiler), Chart.js; a node_modules from before any of them is installed again.
         static bool Installed(string root) => NodePackages.All(p => File.Exists(Path.Combine(root, "node_modules", p, "package.json")));
         if (Installed(repositoryRoot))
         {

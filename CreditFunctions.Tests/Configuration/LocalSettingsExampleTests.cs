@@ -36,6 +36,7 @@ public class LocalSettingsExampleTests
     [InlineData(typeof(ResetOptions), ResetOptions.SectionName)]
     [InlineData(typeof(CreditFunctions.Stripe.StripeOptions), CreditFunctions.Stripe.StripeOptions.SectionName)]
     [InlineData(typeof(CreditFunctions.Events.EventsOptions), CreditFunctions.Events.EventsOptions.SectionName)]
+    [InlineData(typeof(CreditFunctions.SupportConsole.ConsoleOptions), CreditFunctions.SupportConsole.ConsoleOptions.SectionName)]
     public void Example_ListsEverySettingOfEachOptionsClass(Type options, string section)
     {
         var values = ExampleValues();

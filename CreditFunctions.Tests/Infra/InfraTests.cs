@@ -18,12 +18,15 @@ public partial class InfraTests
         [ResetOptions.SectionName] = typeof(ResetOptions),
         [StripeOptions.SectionName] = typeof(StripeOptions),
         [CreditFunctions.Events.EventsOptions.SectionName] = typeof(CreditFunctions.Events.EventsOptions),
+        [CreditFunctions.SupportConsole.ConsoleOptions.SectionName] = typeof(CreditFunctions.SupportConsole.ConsoleOptions),
     };
+
+    private static System.Text.Json.Nodes.JsonObject SiteConfig(string name) =>
+        BicepCli.Resources(BicepCli.Template).Single(r => r["type"]?.GetValue<string>() == "Microsoft.Web/sites/config" && r["name"]!.GetValue<string>().Contains($"'{name}'", StringComparison.Ordinal)).AsObject();
 
     private static Dictionary<string, string> AppSettings()
     {
-        var config = BicepCli.Resources(BicepCli.Template)
-            .Single(r => r["type"]?.GetValue<string>() == "Microsoft.Web/sites/config");
+        var config = SiteConfig("appsettings");
         return config["properties"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.ToJsonString());
     }
 
@@ -117,6 +120,7 @@ public partial class InfraTests
                 },
                 "Events__Queue" => "credits-events",
                 "Stripe__Queue" => "credits-stripe",
+                "Console__Role" => "Credits.Support",
                 "Events__LowBelow" or "Events__LowBelowPercent" => "0",
                 _ => "value",
             }));
@@ -176,7 +180,7 @@ public partial class InfraTests
     [Fact]
     public void EventsSecret_IsAKeyVaultReferenceOnlyWhenEventsAreOn_AndTheEventsAndStripeQueuesAreCreated()
     {
-        var settings = BicepCli.Resources(BicepCli.Template).Single(r => r["type"]?.GetValue<string>() == "Microsoft.Web/sites/config")["properties"]!;
+        var settings = SiteConfig("appsettings")["properties"]!;
         var queues = BicepCli.Resources(BicepCli.Template).Where(r => r["type"]?.GetValue<string>() == "Microsoft.Storage/storageAccounts/queueServices/queues").ToList();
 
         Assert.StartsWith("[if(empty(parameters('eventsWebhookUrl')), '', format('@Microsoft.KeyVault(SecretUri=", settings["Events__WebhookSecret"]!.GetValue<string>(), StringComparison.Ordinal);
@@ -204,9 +208,29 @@ public partial class InfraTests
     }
 
     [Fact]
+    public void ConsoleSignIn_IsEntraIdAppServiceAuthentication_OnlyWithAClientId_LettingAnonymousCallsThrough()
+    {
+        var auth = SiteConfig("authsettingsV2");
+        var properties = auth["properties"]!;
+        var function = BicepCli.Resources(BicepCli.Template).Single(r => r["name"]?.GetValue<string>() == "function");
+
+        Assert.Equal("[not(empty(parameters('consoleClientId')))]", auth["condition"]!.GetValue<string>());
+        Assert.Equal("", BicepCli.Template["parameters"]!["consoleClientId"]!["defaultValue"]!.GetValue<string>());
+        Assert.Equal("Credits.Support", BicepCli.Template["parameters"]!["consoleRole"]!["defaultValue"]!.GetValue<string>());
+        Assert.Equal(new CreditFunctions.SupportConsole.ConsoleOptions().Role, BicepCli.Template["parameters"]!["consoleRole"]!["defaultValue"]!.GetValue<string>());
+        Assert.Equal((false, "AllowAnonymous"), (properties["globalValidation"]!["requireAuthentication"]!.GetValue<bool>(), properties["globalValidation"]!["unauthenticatedClientAction"]!.GetValue<string>()));
+        var entra = properties["identityProviders"]!["azureActiveDirectory"]!;
+        Assert.True(entra["enabled"]!.GetValue<bool>());
+        Assert.Equal("[parameters('consoleClientId')]", entra["registration"]!["clientId"]!.GetValue<string>());
+        Assert.Contains("tenant().tenantId", entra["registration"]!["openIdIssuer"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("[parameters('consoleRole')]", SiteConfig("appsettings")["properties"]!["Console__Role"]!.GetValue<string>());
+        Assert.Equal("[parameters('consoleClientId')]", function["properties"]!["parameters"]!["consoleClientId"]!["value"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void StripeApiKey_IsEmptyUnlessTheStripeApiIsTurnedOn()
     {
-        var apiKey = BicepCli.Resources(BicepCli.Template).Single(r => r["type"]?.GetValue<string>() == "Microsoft.Web/sites/config")["properties"]!["Stripe__ApiKey"]!.GetValue<string>();
+        var apiKey = SiteConfig("appsettings")["properties"]!["Stripe__ApiKey"]!.GetValue<string>();
         var function = BicepCli.Resources(BicepCli.Template).Single(r => r["name"]?.GetValue<string>() == "function");
 
         Assert.StartsWith("[if(parameters('useStripeApi'), format('@Microsoft.KeyVault(SecretUri=", apiKey, StringComparison.Ordinal);

@@ -54,7 +54,7 @@ public static partial class LedgerExplanation
 
         if (entry.RunId is { Length: > 0 } run)
         {
-            source.Add(run.StartsWith("evt_", StringComparison.Ordinal) ? $"Stripe event {run}." : $"Run {run}.");
+            source.Add(run.StartsWith("evt_", StringComparison.Ordinal) ? $"Stripe event {run}." : $"Run or request {run}.");
         }
 
         if (entry.Metadata is { Count: > 0 } metadata)

@@ -26,6 +26,9 @@ param eventsQueue string
 param stripeQueue string
 param eventsLowBelow int
 param eventsLowBelowPercent int
+@description('The support console\'s Entra ID app registration (client id); empty: no App Service authentication, and the console lets nobody in.')
+param consoleClientId string
+param consoleRole string
 param maximumInstanceCount int
 param instanceMemoryMB int
 
@@ -117,6 +120,48 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       Events__Queue: eventsQueue
       Events__LowBelow: string(eventsLowBelow)
       Events__LowBelowPercent: string(eventsLowBelowPercent)
+
+      // The support console (docs/console.md): the app role it requires of the principal App Service signs in.
+      Console__Role: consoleRole
+    }
+  }
+
+  // App Service authentication with Microsoft Entra ID, for the support console only: anonymous requests still pass
+  // (the Stripe webhook, and the API with its function keys), so each console route checks the signed-in principal and
+  // its app role itself. The platform then sets X-MS-CLIENT-PRINCIPAL and never takes it from a caller.
+  resource authSettings 'config' = if (!empty(consoleClientId)) {
+    name: 'authsettingsV2'
+    properties: {
+      platform: {
+        enabled: true
+      }
+      globalValidation: {
+        requireAuthentication: false
+        unauthenticatedClientAction: 'AllowAnonymous'
+      }
+      httpSettings: {
+        requireHttps: true
+      }
+      identityProviders: {
+        azureActiveDirectory: {
+          enabled: true
+          registration: {
+            clientId: consoleClientId
+            openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+          }
+          validation: {
+            allowedAudiences: [
+              consoleClientId
+              'api://${consoleClientId}'
+            ]
+          }
+        }
+      }
+      login: {
+        tokenStore: {
+          enabled: false
+        }
+      }
     }
   }
 }
