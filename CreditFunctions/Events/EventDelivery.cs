@@ -25,17 +25,7 @@ public sealed partial class EventDelivery(
 
     public async Task DeliverAsync(string messageText, long dequeueCount, CancellationToken cancellationToken = default)
     {
-        EventsMessage? message;
-        try
-        {
-            message = JsonSerializer.Deserialize<EventsMessage>(messageText, CreditJson.Options);
-        }
-        catch (JsonException)
-        {
-            message = null;
-        }
-
-        if (message is null || !StripeIds.IsCustomer(message.CustomerId) || message.Attempt < 1)
+        if (EventsMessage.Read(messageText) is not { } message)
         {
             NotAMessage(logger, messageText.Length > 200 ? messageText[..200] : messageText);
             return; // Not ours to deliver: dropping it loses nothing (the outbox is the truth).

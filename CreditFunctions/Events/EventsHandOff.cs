@@ -119,4 +119,21 @@ public abstract class CustomerHandOff : IEventAnnouncer
 }
 
 /// <summary>A queue message of a hand-off (the events queue's and the Stripe queue's): this customer has work; which attempt this is.</summary>
-public sealed record EventsMessage(string CustomerId, int Attempt);
+public sealed record EventsMessage(string CustomerId, int Attempt)
+{
+    /// <summary>The message in a queue message's text; null when it is not one of the app's (not JSON, no customer id, no attempt).</summary>
+    public static EventsMessage? Read(string text)
+    {
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<EventsMessage>(text, CreditJson.Options) is { } message
+                && Stripe.StripeIds.IsCustomer(message.CustomerId) && message.Attempt >= 1
+                ? message
+                : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -31,19 +31,8 @@ public sealed partial class AutoTopUpHttp(AutoTopUps topUps, ILogger<AutoTopUpHt
         [HttpTrigger(AuthorizationLevel.Function, "put", Route = Route)] HttpRequest request, string customerId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return CreditsHttp.ForCustomerAsync("PutAutoTopUp", logger, customerId, async () =>
-        {
-            var (body, refusal) = await CreditsHttp.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
-            if (body is null)
-            {
-                return refusal!;
-            }
-
-            var (settings, errors) = Parse(body);
-            return settings is null
-                ? CreditsHttp.Invalid(errors, "changed")
-                : CreditsHttp.Answer(await topUps.SetAsync(customerId, settings, cancellationToken).ConfigureAwait(false));
-        }, cancellationToken);
+        return CreditsHttp.ForCustomerAsync("PutAutoTopUp", logger, customerId,
+            () => CreditsHttp.ReplaceAsync(request, Parse, settings => topUps.SetAsync(customerId, settings, cancellationToken), cancellationToken), cancellationToken);
     }
 
     [Function("RetryAutoTopUp")]

@@ -30,19 +30,8 @@ public sealed class CreditAlerts(CreditsService credits, ILogger<CreditAlerts> l
         [HttpTrigger(AuthorizationLevel.Function, "put", Route = Route)] HttpRequest request, string customerId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return CreditsHttp.ForCustomerAsync("PutCreditAlerts", logger, customerId, async () =>
-        {
-            var (body, refusal) = await CreditsHttp.ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
-            if (body is null)
-            {
-                return refusal!;
-            }
-
-            var (settings, errors) = Parse(body);
-            return settings is null
-                ? CreditsHttp.Invalid(errors, "changed")
-                : CreditsHttp.Answer(await credits.SetAlertsAsync(customerId, settings, cancellationToken).ConfigureAwait(false));
-        }, cancellationToken);
+        return CreditsHttp.ForCustomerAsync("PutCreditAlerts", logger, customerId,
+            () => CreditsHttp.ReplaceAsync(request, Parse, settings => credits.SetAlertsAsync(customerId, settings, cancellationToken), cancellationToken), cancellationToken);
     }
 
     public static (AlertSettings? Settings, Dictionary<string, string[]> Errors) Parse(string body) =>

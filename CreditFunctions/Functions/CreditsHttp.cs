@@ -26,6 +26,24 @@ internal static class CreditsHttp
     public static Task<IResult> ForCustomerAsync(string function, ILogger logger, string customerId, Func<Task<IResult>> answer, CancellationToken cancellationToken) =>
         HttpFailures.GuardAsync(function, logger, () => StripeIds.IsCustomer(customerId) ? answer() : Task.FromResult(BadCustomer(customerId)), cancellationToken);
 
+    /// <summary>A PUT that replaces a customer's setting whole: its body read and parsed, then applied; or the answer that refuses it, nothing changed.</summary>
+    public static async Task<IResult> ReplaceAsync<TSettings, TView>(
+        HttpRequest request, Func<string, (TSettings? Settings, Dictionary<string, string[]> Errors)> parse, Func<TSettings, Task<Outcome<TView>>> apply, CancellationToken cancellationToken)
+        where TSettings : class
+        where TView : class
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(apply);
+        var (body, refusal) = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return refusal!;
+        }
+
+        var (settings, errors) = parse(body);
+        return settings is null ? Invalid(errors, "changed") : Answer(await apply(settings).ConfigureAwait(false));
+    }
+
     public static IResult Invalid(IDictionary<string, string[]> errors, string what) =>
         TypedResults.ValidationProblem(errors, detail: $"The request has invalid fields; nothing was {what}.", title: "Invalid request", type: "invalid-request");
 

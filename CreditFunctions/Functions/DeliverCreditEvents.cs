@@ -1,4 +1,3 @@
-using System.Globalization;
 using CreditFunctions.Events;
 using Microsoft.Azure.Functions.Worker;
 
@@ -13,10 +12,6 @@ public sealed class DeliverCreditEvents(EventDelivery delivery)
     [Function(nameof(DeliverCreditEvents))]
     public Task RunAsync([QueueTrigger("%Events:Queue%")] string message, FunctionContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var dequeueCount = context.BindingContext.BindingData.TryGetValue("DequeueCount", out var count) && count is not null
-            ? long.Parse(count.ToString()!, CultureInfo.InvariantCulture)
-            : 1;
-        return delivery.DeliverAsync(message, dequeueCount, cancellationToken);
+        return delivery.DeliverAsync(message, QueueTries.Of(context), cancellationToken);
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using CreditFunctions.Stripe;
 using Microsoft.Azure.Functions.Worker;
 
@@ -14,10 +13,6 @@ public sealed class SendToStripe(StripeWork work)
     [Function(nameof(SendToStripe))]
     public Task RunAsync([QueueTrigger("%Stripe:Queue%")] string message, FunctionContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var dequeueCount = context.BindingContext.BindingData.TryGetValue("DequeueCount", out var count) && count is not null
-            ? long.Parse(count.ToString()!, CultureInfo.InvariantCulture)
-            : 1;
-        return work.RunAsync(message, dequeueCount, cancellationToken);
+        return work.RunAsync(message, QueueTries.Of(context), cancellationToken);
     }
 }

@@ -32,17 +32,7 @@ public sealed partial class StripeWork(
 
     public async Task RunAsync(string messageText, long dequeueCount, CancellationToken cancellationToken = default)
     {
-        EventsMessage? message;
-        try
-        {
-            message = JsonSerializer.Deserialize<EventsMessage>(messageText, CreditJson.Options);
-        }
-        catch (JsonException)
-        {
-            message = null;
-        }
-
-        if (message is null || !StripeIds.IsCustomer(message.CustomerId) || message.Attempt < 1)
+        if (EventsMessage.Read(messageText) is not { } message)
         {
             NotAMessage(logger, messageText.Length > 200 ? messageText[..200] : messageText);
             return; // Not ours: dropping it loses nothing (the account is the truth).
