@@ -214,15 +214,14 @@ public partial class InfraTests
         var properties = auth["properties"]!;
         var function = BicepCli.Resources(BicepCli.Template).Single(r => r["name"]?.GetValue<string>() == "function");
 
-        Assert.Equal("[not(empty(parameters('consoleClientId')))]", auth["condition"]!.GetValue<string>());
+        Assert.Null(auth["condition"]); // always deployed, so emptying the id turns sign-in off again
+        Assert.Equal("[not(empty(parameters('consoleClientId')))]", properties["platform"]!["enabled"]!.GetValue<string>());
         Assert.Equal("", BicepCli.Template["parameters"]!["consoleClientId"]!["defaultValue"]!.GetValue<string>());
         Assert.Equal("Credits.Support", BicepCli.Template["parameters"]!["consoleRole"]!["defaultValue"]!.GetValue<string>());
         Assert.Equal(new CreditFunctions.SupportConsole.ConsoleOptions().Role, BicepCli.Template["parameters"]!["consoleRole"]!["defaultValue"]!.GetValue<string>());
         Assert.Equal((false, "AllowAnonymous"), (properties["globalValidation"]!["requireAuthentication"]!.GetValue<bool>(), properties["globalValidation"]!["unauthenticatedClientAction"]!.GetValue<string>()));
-        var entra = properties["identityProviders"]!["azureActiveDirectory"]!;
-        Assert.True(entra["enabled"]!.GetValue<bool>());
-        Assert.Equal("[parameters('consoleClientId')]", entra["registration"]!["clientId"]!.GetValue<string>());
-        Assert.Contains("tenant().tenantId", entra["registration"]!["openIdIssuer"]!.GetValue<string>(), StringComparison.Ordinal);
+        var entra = properties["identityProviders"]!.GetValue<string>(); // Entra ID with the client id and the tenant's issuer, or nothing without an id
+        Assert.StartsWith("[if(empty(parameters('consoleClientId')), createObject(), createObject('azureActiveDirectory', createObject('enabled', true(), 'registration', createObject('clientId', parameters('consoleClientId'), 'openIdIssuer', format('{0}{1}/v2.0', environment().authentication.loginEndpoint, tenant().tenantId))", entra, StringComparison.Ordinal);
         Assert.Equal("[parameters('consoleRole')]", SiteConfig("appsettings")["properties"]!["Console__Role"]!.GetValue<string>());
         Assert.Equal("[parameters('consoleClientId')]", function["properties"]!["parameters"]!["consoleClientId"]!["value"]!.GetValue<string>());
     }

@@ -103,6 +103,9 @@ public sealed class ConsoleBrowserTests
         await Assertions.Expect(page.Locator("#ledger tbody tr", new() { HasText = "evt_1ConsoleCreated" }).GetByRole(AriaRole.Link, new() { Name = Subscription }))
             .ToHaveAttributeAsync("href", $"https://dashboard.stripe.com/subscriptions/{Subscription}");
         Assert.Equal(ledger.Count + 1, await page.EvaluateAsync<int>("() => Chart.getChart('chart').data.datasets[0].data.length"));
+        // Entries of one instant in ledger order (the lazy reset and the grant share one): each point is what was available after.
+        long[] points = [.. Enumerable.Reverse(ledger).Select(e => e.BalanceAfter), credits.GetProperty("available").GetInt64()];
+        Assert.Equal(points, await page.EvaluateAsync<long[]>("() => Chart.getChart('chart').data.datasets[0].data.map(p => p.y)"));
         await ScreenshotAsync(page, "console-customer");
 
         // Every field has a label; the chart has a name.
@@ -118,8 +121,8 @@ public sealed class ConsoleBrowserTests
         await Assertions.Expect(page.Locator("#available")).ToHaveTextAsync((before + 250).ToString("N0", CultureInfo.InvariantCulture));
 
         Assert.Equal(before + 250, (await GetAsync(app, Customer)).Body.GetProperty("available").GetInt64());
-        var grants = (await FullLedgerAsync(app.Store, Customer)).Where(e => e.Kind == LedgerKind.Grant && e.Reason!.StartsWith("goodwill", StringComparison.Ordinal)).ToList();
-        Assert.Equal("goodwill after outage (by alice@contoso.com)", Assert.Single(grants).Reason);
+        var grants = (await FullLedgerAsync(app.Store, Customer)).Where(e => e.Kind == LedgerKind.Grant && e.Reason!.Contains("goodwill", StringComparison.Ordinal)).ToList();
+        Assert.Equal("by alice@contoso.com: goodwill after outage", Assert.Single(grants).Reason);
         Assert.Equal(before + 250, await page.EvaluateAsync<long>("() => { const d = Chart.getChart('chart').data.datasets[0].data; return d[d.length - 1].y; }"));
         Assert.Equal(ledger.Count + 2, await page.EvaluateAsync<int>("() => Chart.getChart('chart').data.datasets[0].data.length"));
         await ScreenshotAsync(page, "console-granted");
@@ -129,8 +132,33 @@ public sealed class ConsoleBrowserTests
         await page.GetByLabel("Reason").FillAsync("correction");
         await page.GetByLabel("Reason").PressAsync("Enter");
         await Assertions.Expect(page.Locator("#grant-status")).ToContainTextAsync("Took back 10 credits");
-        var keys = (await FullLedgerAsync(app.Store, Customer)).Where(e => e.Reason?.Contains("(by alice@contoso.com)", StringComparison.Ordinal) == true).Select(e => e.IdempotencyKey).ToList();
+        var keys = (await FullLedgerAsync(app.Store, Customer)).Where(e => e.Reason?.StartsWith("by alice@contoso.com: ", StringComparison.Ordinal) == true).Select(e => e.IdempotencyKey).ToList();
         Assert.Equal(2, keys.Distinct().Count());
+
+        // No answer to a grant the app did take (the connection dropped): the form locks, and sends the same grant again, granted once.
+        var sent = 0;
+        await page.RouteAsync("**/api/console-api/customers/*/grants", async route =>
+        {
+            if (Interlocked.Increment(ref sent) == 1)
+            {
+                await route.FetchAsync();
+                await route.AbortAsync();
+            }
+            else
+            {
+                await route.ContinueAsync();
+            }
+        });
+        await page.GetByLabel("Credits (a negative number takes credits back)").FillAsync("7");
+        await page.GetByLabel("Reason").FillAsync("lost answer");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Grant", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.Locator("#grant-status")).ToContainTextAsync("No answer");
+        Assert.True(await page.GetByLabel("Reason").EvaluateAsync<bool>("e => e.readOnly"));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send the same grant again" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#grant-status")).ToContainTextAsync("Granted 7 credits");
+        Assert.Single(await FullLedgerAsync(app.Store, Customer), e => e.Reason == "by alice@contoso.com: lost answer");
+        Assert.Equal(2, sent);
+        await page.UnrouteAllAsync();
 
         // The browser never held a function key, and spoke only to the app's own origin.
         Assert.All(requests, r => Assert.StartsWith(server.BaseAddress, r.Url, StringComparison.Ordinal));
@@ -152,7 +180,9 @@ public sealed class ConsoleBrowserTests
         var anonymous = await (await ContextAsync(browser, null)).NewPageAsync();
         var signIn = await anonymous.GotoAsync(azureServer.BaseAddress + "/api/console");
         Assert.NotNull(signIn!.Request.RedirectedFrom);
-        Assert.EndsWith("/.auth/login/aad?post_login_redirect_uri=/api/console", signIn.Url, StringComparison.Ordinal);
+        Assert.EndsWith("/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fconsole", signIn.Url, StringComparison.Ordinal);
+        var ticket = await anonymous.GotoAsync(azureServer.BaseAddress + "/api/console?customer=cus_1Ticket");
+        Assert.EndsWith("/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fconsole%3Fcustomer%3Dcus_1Ticket", ticket!.Url, StringComparison.Ordinal); // back to the same customer
 
         var wrongRole = await (await ContextAsync(browser, Header("bob@contoso.com", "Credits.Reader"))).NewPageAsync();
         var refused = await wrongRole.GotoAsync(azureServer.BaseAddress + "/api/console");

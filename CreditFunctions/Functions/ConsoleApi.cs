@@ -15,7 +15,7 @@ namespace CreditFunctions.Functions;
 /// runs. Each checks the principal as <see cref="ConsolePages"/> does (no function key: the browser never has one); a
 /// change also needs the console's own header, so no other site's page can make it.
 /// </summary>
-public sealed class ConsoleApi(
+public sealed partial class ConsoleApi(
     ConsoleAccess access, CreditsService credits, ICreditStore store, IOptions<ConsoleOptions> options, IOptions<StripeOptions> stripe, TimeProvider time, ILogger<ConsoleApi> logger)
 {
     public const string Route = "console-api";
@@ -92,17 +92,22 @@ public sealed class ConsoleApi(
                 return CreditsHttp.Invalid(errors, "granted");
             }
 
-            // Who did it stays with the entry: the reason the support person gave, and their name.
-            var by = $" (by {decision.Principal ?? "the local console"})";
-            if (grant.Reason.Length + by.Length > CreditsLimits.MaxReasonLength)
+            // Who did it leads the entry's reason, so no reason can pose as another person and no shortening loses it.
+            var by = $"by {decision.Principal ?? "the local console"}: ";
+            if (ControlOrDirection().IsMatch(grant.Reason) || grant.Reason.Length + by.Length > CreditsLimits.MaxReasonLength)
             {
                 return CreditsHttp.Invalid(new Dictionary<string, string[]>
                 {
-                    ["reason"] = [$"'reason' must leave room for who granted it: at most {CreditsLimits.MaxReasonLength - by.Length} characters here."],
+                    ["reason"] = [$"'reason' must be plain text (no control or text-direction characters) leaving room for who granted it: at most {CreditsLimits.MaxReasonLength - by.Length} characters here."],
                 }, "granted");
             }
 
-            return CreditsHttp.Answer(await credits.GrantAsync(customerId, grant with { Reason = grant.Reason + by }, cancellationToken).ConfigureAwait(false), StatusCodes.Status201Created);
+            if (await store.GetAccountAsync(customerId, cancellationToken).ConfigureAwait(false) is null)
+            {
+                return CreditsProblems.For(new Accounts.CustomerNotFound(customerId)); // The console grants to customers it can look up, never to a typo.
+            }
+
+            return CreditsHttp.Answer(await credits.GrantAsync(customerId, grant with { Reason = by + grant.Reason }, cancellationToken).ConfigureAwait(false), StatusCodes.Status201Created);
         }, cancellationToken);
 
     [Function("ConsoleRuns")]
@@ -117,6 +122,9 @@ public sealed class ConsoleApi(
                 TypedResults.Json(new ConsoleRuns(await store.GetRecentRunsAsync(time.GetUtcNow(), RunsShown, cancellationToken).ConfigureAwait(false)), CreditJson.Options),
                 cancellationToken);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]")]
+    private static partial System.Text.RegularExpressions.Regex ControlOrDirection();
 
     private ConsoleLedgerPage Explained(LedgerPage page) =>
         new([.. page.Entries.Select(e => LedgerExplanation.Explain(e, Dashboard))], GetCreditsLedger.Encode(page.CustomerId, page.Next));

@@ -10,6 +10,10 @@ internal static class ConsoleHttp
     /// <summary>App Service's Entra ID sign-in, back to the console after.</summary>
     public const string SignInUrl = "/.auth/login/aad?post_login_redirect_uri=/api/console";
 
+    /// <summary>Sign-in, then back to <paramref name="pathAndQuery"/> (a console page, with its <c>?customer=</c>).</summary>
+    public static string SignInBackTo(string pathAndQuery) =>
+        "/.auth/login/aad?post_login_redirect_uri=" + Uri.EscapeDataString(pathAndQuery.StartsWith("/api/console", StringComparison.Ordinal) ? pathAndQuery : "/api/console");
+
     /// <summary>The header the console's page sends with every change: a page of another site cannot send it without CORS, which the app never allows.</summary>
     public const string ChangeHeader = "X-Credits-Console";
 

@@ -41,7 +41,7 @@ public sealed class ConsolePages(ConsoleAccess access)
         var decision = access.Decide(request.Headers[ConsoleAccess.PrincipalHeader]);
         ConsoleHttp.Secure(request.HttpContext.Response);
         return decision.Lets ? serve()
-            : decision.Kind == ConsoleAccessKind.SignIn ? TypedResults.Redirect(ConsoleHttp.SignInUrl)
+            : decision.Kind == ConsoleAccessKind.SignIn ? TypedResults.Redirect(ConsoleHttp.SignInBackTo(request.Path + request.QueryString))
             : TypedResults.Content(ConsoleHttp.RefusedPage(decision, access.Role), "text/html; charset=utf-8", statusCode: StatusCodes.Status403Forbidden);
     }
 

@@ -3,7 +3,7 @@
 "use strict";
 
 const api = "/api/console-api/";
-const state = { customerId: null, next: null, entries: [], chart: null, grantKey: null, granting: false };
+const state = { customerId: null, credits: null, next: null, entries: [], chart: null, loadingOlder: false, pending: null, granting: false };
 const $ = (id) => document.getElementById(id);
 
 function cell(row, text, className) {
@@ -91,6 +91,7 @@ function addLedger(entries, dashboardLinks) {
       a.target = "_blank";
       a.rel = "noopener";
       a.textContent = link.label;
+      a.setAttribute("aria-label", `${link.label} in the Stripe Dashboard (opens in a new tab)`);
       links.append(a, " ");
     }
   }
@@ -99,7 +100,9 @@ function addLedger(entries, dashboardLinks) {
 }
 
 function drawChart(credits) {
-  const points = state.entries.map((e) => ({ x: Date.parse(e.at), y: e.balanceAfter })).sort((a, b) => a.x - b.x);
+  // In time order, and entries of one instant in their ledger order: the last of them is what was available after.
+  const points = [...state.entries].sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.sequence - b.sequence)
+    .map((e) => ({ x: Date.parse(e.at), y: e.balanceAfter }));
   points.push({ x: Date.parse(credits.asOf), y: credits.available });
   $("chart-summary").textContent = `${points.length} points from ${state.entries.length} ledger entries; available now ${credits.available.toLocaleString("en-US")}.`;
   if (typeof Chart === "undefined") return;
@@ -126,7 +129,12 @@ async function lookUp(customerId) {
     $("status").textContent = problemText(answer);
     return;
   }
+  if (state.pending && state.pending.customerId !== customerId) {
+    $("grant-status").textContent = `A grant to ${state.pending.customerId} was not confirmed: look ${state.pending.customerId} up and check its ledger before granting again.`;
+    unlockGrant();
+  }
   state.customerId = customerId;
+  state.credits = answer.body.credits;
   state.entries = [];
   state.next = answer.body.ledger.continuationToken;
   $("ledger").tBodies[0].replaceChildren();
@@ -140,45 +148,73 @@ async function lookUp(customerId) {
 }
 
 async function older() {
-  const answer = await call(`customers/${encodeURIComponent(state.customerId)}/ledger?continuationToken=${encodeURIComponent(state.next)}`);
-  if (answer.status !== 200) {
-    $("status").textContent = problemText(answer);
-    return;
+  if (state.loadingOlder || !state.next) return; // one page at a time
+  const customerId = state.customerId;
+  state.loadingOlder = true;
+  $("older").disabled = true;
+  try {
+    const answer = await call(`customers/${encodeURIComponent(customerId)}/ledger?continuationToken=${encodeURIComponent(state.next)}`);
+    if (customerId !== state.customerId) return; // another customer was looked up meanwhile: this page is not theirs
+    if (answer.status !== 200) {
+      $("status").textContent = problemText(answer);
+      return;
+    }
+    state.next = answer.body.continuationToken;
+    addLedger(answer.body.entries);
+    drawChart(state.credits);
+    if (!state.next) $("ledger").focus(); // the button is gone: keep the keyboard in the ledger
+  } finally {
+    state.loadingOlder = false;
+    $("older").disabled = false;
   }
-  state.next = answer.body.continuationToken;
-  addLedger(answer.body.entries);
+}
+
+function unlockGrant() {
+  state.pending = null;
+  for (const field of ["grant-amount", "grant-reason", "grant-expires"]) $(field).readOnly = false;
+  $("grant-submit").textContent = "Grant";
 }
 
 async function grant(event) {
   event.preventDefault();
   if (state.granting) return; // one submission at a time: a double click sends it once, with one key
   const form = event.target;
-  const amount = Number(form.amount.value);
-  if (!Number.isInteger(amount) || amount === 0) {
-    $("grant-status").textContent = "Credits must be a whole number other than 0.";
-    return;
+  let pending = state.pending;
+  if (!pending) {
+    const raw = form.amount.value.trim();
+    const amount = Number(raw);
+    if (!/^-?[0-9]+$/.test(raw) || amount === 0 || !Number.isSafeInteger(amount)) {
+      $("grant-status").textContent = "Credits must be a whole number other than 0, in digits (such as 250 or -30).";
+      form.amount.focus();
+      return;
+    }
+    const body = { amount, reason: form.reason.value, idempotencyKey: `console-${crypto.randomUUID()}` };
+    if (form.expiresAt.value.trim()) body.expiresAt = form.expiresAt.value.trim();
+    pending = { customerId: state.customerId, body };
   }
   state.granting = true;
-  state.grantKey = state.grantKey || `console-${crypto.randomUUID()}`;
   $("grant-submit").disabled = true;
   $("grant-status").textContent = "Granting…";
   try {
-    const body = { amount, reason: form.reason.value, idempotencyKey: state.grantKey };
-    if (form.expiresAt.value.trim()) body.expiresAt = form.expiresAt.value.trim();
-    const answer = await call(`customers/${encodeURIComponent(state.customerId)}/grants`, {
-      method: "POST", headers: { "Content-Type": "application/json", "X-Credits-Console": "1" }, body: JSON.stringify(body),
+    const answer = await call(`customers/${encodeURIComponent(pending.customerId)}/grants`, {
+      method: "POST", headers: { "Content-Type": "application/json", "X-Credits-Console": "1" }, body: JSON.stringify(pending.body),
     });
+    unlockGrant(); // answered: granted, or refused with nothing granted; either way the next submission is a new one
+    const amount = pending.body.amount;
     if (answer.status === 201) {
-      state.grantKey = null; // done: the next submission is a new grant
       form.reset();
       $("grant-status").textContent = `${amount > 0 ? "Granted" : "Took back"} ${Math.abs(amount)} credits (ledger entry ${answer.body.ledgerSequence}); available now ${answer.body.available}.`;
-      await lookUp(state.customerId);
+      await lookUp(pending.customerId);
     } else {
-      if (answer.status < 500) state.grantKey = null; // refused: nothing was granted, so a corrected form is a new submission
       $("grant-status").textContent = problemText(answer);
     }
   } catch (failure) {
-    $("grant-status").textContent = `Not sent (${failure.message}); submit again: it reuses the same key, so it is granted at most once.`;
+    // No answer: it may or may not have been granted. The same grant (same key) is the only thing that can be sent
+    // next, so sending it again grants it at most once.
+    state.pending = pending;
+    for (const field of ["grant-amount", "grant-reason", "grant-expires"]) $(field).readOnly = true;
+    $("grant-submit").textContent = "Send the same grant again";
+    $("grant-status").textContent = `No answer (${failure.message}): it may have been granted. Send the same grant again (same key: granted at most once), or look the customer up to check the ledger.`;
   } finally {
     state.granting = false;
     $("grant-submit").disabled = false;

@@ -129,11 +129,13 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   // App Service authentication with Microsoft Entra ID, for the support console only: anonymous requests still pass
   // (the Stripe webhook, and the API with its function keys), so each console route checks the signed-in principal and
   // its app role itself. The platform then sets X-MS-CLIENT-PRINCIPAL and never takes it from a caller.
-  resource authSettings 'config' = if (!empty(consoleClientId)) {
+  // Always deployed, on only with a client id: emptying the id later turns sign-in off again (an absent resource would
+  // leave the last settings in place).
+  resource authSettings 'config' = {
     name: 'authsettingsV2'
     properties: {
       platform: {
-        enabled: true
+        enabled: !empty(consoleClientId)
       }
       globalValidation: {
         requireAuthentication: false
@@ -142,7 +144,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       httpSettings: {
         requireHttps: true
       }
-      identityProviders: {
+      // Entra ID only with a client id: with none, nothing half-configured is deployed (sign-in is simply off).
+      identityProviders: empty(consoleClientId) ? {} : {
         azureActiveDirectory: {
           enabled: true
           registration: {

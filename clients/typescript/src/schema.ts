@@ -367,7 +367,7 @@ export interface paths {
         put?: never;
         /**
          * Grant or adjust from the console, with a reason
-         * @description As POST /customers/{customerId}/credits/grants, with the signed-in user's name added to the reason (" (by alice@contoso.com)"). The console's page makes one idempotency key per submission, so a double click grants once. Needs the header X-Credits-Console: 1, which no other site's page can send.
+         * @description As POST /customers/{customerId}/credits/grants, with the signed-in user's name put before the reason ("by alice@contoso.com: goodwill"); the reason must be plain text (no control or text-direction characters), and the customer must exist (404 otherwise, nothing created). The console's page makes one idempotency key per submission, so a double click grants once. Needs the header X-Credits-Console: 1, which no other site's page can send.
          */
         post: operations["consoleGrant"];
         delete?: never;

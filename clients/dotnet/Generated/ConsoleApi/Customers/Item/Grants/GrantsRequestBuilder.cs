@@ -34,7 +34,7 @@ namespace CreditFunctions.Client.Generated.ConsoleApi.Customers.Item.Grants
         {
         }
         /// <summary>
-        /// As POST /customers/{customerId}/credits/grants, with the signed-in user&apos;s name added to the reason (&quot; (by alice@contoso.com)&quot;). The console&apos;s page makes one idempotency key per submission, so a double click grants once. Needs the header X-Credits-Console: 1, which no other site&apos;s page can send.
+        /// As POST /customers/{customerId}/credits/grants, with the signed-in user&apos;s name put before the reason (&quot;by alice@contoso.com: goodwill&quot;); the reason must be plain text (no control or text-direction characters), and the customer must exist (404 otherwise, nothing created). The console&apos;s page makes one idempotency key per submission, so a double click grants once. Needs the header X-Credits-Console: 1, which no other site&apos;s page can send.
         /// </summary>
         /// <returns>A <see cref="global::CreditFunctions.Client.Generated.Models.CreditsReceipt"/></returns>
         /// <param name="body">The request body</param>
@@ -75,7 +75,7 @@ namespace CreditFunctions.Client.Generated.ConsoleApi.Customers.Item.Grants
             return await RequestAdapter.SendAsync<global::CreditFunctions.Client.Generated.Models.CreditsReceipt>(requestInfo, global::CreditFunctions.Client.Generated.Models.CreditsReceipt.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// As POST /customers/{customerId}/credits/grants, with the signed-in user&apos;s name added to the reason (&quot; (by alice@contoso.com)&quot;). The console&apos;s page makes one idempotency key per submission, so a double click grants once. Needs the header X-Credits-Console: 1, which no other site&apos;s page can send.
+        /// As POST /customers/{customerId}/credits/grants, with the signed-in user&apos;s name put before the reason (&quot;by alice@contoso.com: goodwill&quot;); the reason must be plain text (no control or text-direction characters), and the customer must exist (404 otherwise, nothing created). The console&apos;s page makes one idempotency key per submission, so a double click grants once. Needs the header X-Credits-Console: 1, which no other site&apos;s page can send.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="body">The request body</param>
