@@ -121,6 +121,11 @@ internal static partial class ApiContract
             {
                 problems.Add($"{name} {status}: header {header} is '{value}', not the documented integer");
             }
+
+            if (definition["schema"]?["enum"] is JsonArray allowed && !allowed.Any(a => a!.GetValue<string>() == value))
+            {
+                problems.Add($"{name} {status}: header {header} is '{value}', not one of the documented {string.Join(", ", allowed)}");
+            }
         }
         return problems;
     }

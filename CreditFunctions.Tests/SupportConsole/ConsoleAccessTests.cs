@@ -102,6 +102,32 @@ public sealed class ConsoleAccessTests
     }
 
     [Fact]
+    public async Task TheConsolesAnswers_RefusalsToo_AreNeverCached_NorSniffed()
+    {
+        await using var app = await AppHost.StartAsync(Utc(2026, 1, 1), InAzure());
+        Assert.Equal(201, (await Credits.CreditsClient.GrantAsync(app, "cus_1Console", 1, "seed")).Status);
+        var support = new Dictionary<string, string> { [ConsoleAccess.PrincipalHeader] = Header("dana@contoso.com", "Credits.Support") };
+        var reader = new Dictionary<string, string> { [ConsoleAccess.PrincipalHeader] = Header("dana@contoso.com", "Credits.Reader") };
+        Task<FunctionHttp.Answer> CustomerAsync(string id, IReadOnlyDictionary<string, string> headers) =>
+            FunctionHttp.InvokeAsync(app, r => app.Function<ConsoleApi>().CustomerAsync(r, id, CancellationToken.None), HttpMethods.Get, $"/api/console-api/customers/{id}", headers: headers);
+
+        FunctionHttp.Answer[] answers =
+        [
+            await CustomerAsync("cus_1Console", support),
+            await CustomerAsync("cus_1Nobody", support),
+            await CustomerAsync("not-a-customer", support),
+            await CustomerAsync("cus_1Console", reader),
+            await CustomerAsync("cus_1Console", new Dictionary<string, string>()),
+            await FunctionHttp.InvokeAsync(app, r => Task.FromResult(app.Function<ConsoleApi>().WhoAmI(r)), HttpMethods.Get, "/api/console-api/me", headers: support),
+            await FunctionHttp.InvokeAsync(app, r => app.Function<ConsoleApi>().LedgerAsync(r, "cus_1Console", CancellationToken.None), HttpMethods.Get,
+                "/api/console-api/customers/cus_1Console/ledger", query: "?continuationToken=forged", headers: support),
+        ];
+
+        Assert.Equal([200, 404, 400, 403, 401, 200, 400], answers.Select(a => a.Status));
+        Assert.All(answers, a => Assert.Equal(("no-store", "nosniff"), (a.Headers.CacheControl.ToString(), a.Headers.XContentTypeOptions.ToString())));
+    }
+
+    [Fact]
     public async Task AGrantWithoutTheConsolesHeader_IsRefused_AndGrantsNothing()
     {
         await using var app = await AppHost.StartAsync(Utc(2026, 1, 1), InAzure());

@@ -28,6 +28,7 @@ public sealed partial class ConsoleApi(
     public IResult WhoAmI([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Route + "/me")] HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ConsoleHttp.Private(request.HttpContext.Response);
         var decision = access.Decide(request.Headers[ConsoleAccess.PrincipalHeader]);
         return decision.Lets
             ? TypedResults.Json(new ConsoleIdentity(decision.Kind == ConsoleAccessKind.Open ? "open" : "signed-in", decision.Principal, access.Role, Dashboard), CreditJson.Options)
@@ -115,6 +116,7 @@ public sealed partial class ConsoleApi(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Route + "/runs")] HttpRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ConsoleHttp.Private(request.HttpContext.Response);
         var decision = access.Decide(request.Headers[ConsoleAccess.PrincipalHeader]);
         return !decision.Lets
             ? Task.FromResult(ConsoleHttp.Refused(decision, access.Role))
@@ -132,6 +134,7 @@ public sealed partial class ConsoleApi(
     private Task<IResult> GuardAsync(HttpRequest request, string function, string customerId, Func<ConsoleDecision, Task<IResult>> answer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ConsoleHttp.Private(request.HttpContext.Response);
         var decision = access.Decide(request.Headers[ConsoleAccess.PrincipalHeader]);
         return decision.Lets
             ? CreditsHttp.ForCustomerAsync(function, logger, customerId, () => answer(decision), cancellationToken)

@@ -20,11 +20,17 @@ internal static class ConsoleHttp
     /// <summary>Same-origin scripts and calls only, never framed, never cached.</summary>
     public static void Secure(HttpResponse response)
     {
-        ArgumentNullException.ThrowIfNull(response);
+        Private(response);
         response.Headers.ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+        response.Headers["Referrer-Policy"] = "no-referrer";
+    }
+
+    /// <summary>Never cached (by the browser or a proxy) and read only as the type it declares: every answer of the console's calls, refusals and failures too.</summary>
+    public static void Private(HttpResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers.CacheControl = "no-store";
-        response.Headers["Referrer-Policy"] = "no-referrer";
     }
 
     public static IResult Refused(ConsoleDecision decision, string role) => decision.Kind switch

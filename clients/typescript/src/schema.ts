@@ -3641,6 +3641,10 @@ export interface operations {
             /** @description The console's mode and user. */
             200: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3658,6 +3662,10 @@ export interface operations {
             /** @description Nobody is signed in (App Service authentication on, no principal): sign in at signInUrl. Problem types: sign-in-required. */
             401: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3676,6 +3684,10 @@ export interface operations {
             /** @description Signed in without the console's app role, or App Service authentication is not on for the app (then the console lets nobody in). Problem types: missing-role, console-not-configured. */
             403: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3711,6 +3723,10 @@ export interface operations {
             /** @description The customer. */
             200: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3836,6 +3852,10 @@ export interface operations {
             /** @description A bad customer id, field or parameter (each named in errors), malformed JSON, or a body that broke off; nothing was granted. Problem types: invalid-request, body-unreadable. */
             400: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3858,6 +3878,10 @@ export interface operations {
             /** @description Nobody is signed in (App Service authentication on, no principal): sign in at signInUrl. Problem types: sign-in-required. */
             401: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3876,6 +3900,10 @@ export interface operations {
             /** @description Signed in without the console's app role, or App Service authentication is not on for the app (then the console lets nobody in). Problem types: missing-role, console-not-configured. */
             403: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3894,6 +3922,10 @@ export interface operations {
             /** @description No subscription or grant is stored for the customer. Problem types: customer-not-found. */
             404: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3911,6 +3943,10 @@ export interface operations {
             /** @description The store refuses the app's identity, or something unexpected failed (the logs have it). Problem types: store-access-denied, unexpected-error. */
             500: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3930,6 +3966,10 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (30 for service-unavailable, 1 for account-contention). */
                     "Retry-After": number;
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3967,6 +4007,10 @@ export interface operations {
             /** @description The page. */
             200: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4044,6 +4088,10 @@ export interface operations {
             /** @description A bad customer id, field or parameter (each named in errors), malformed JSON, or a body that broke off; nothing was granted. Problem types: invalid-request, body-unreadable. */
             400: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4066,6 +4114,10 @@ export interface operations {
             /** @description Nobody is signed in (App Service authentication on, no principal): sign in at signInUrl. Problem types: sign-in-required. */
             401: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4084,6 +4136,10 @@ export interface operations {
             /** @description Signed in without the console's app role, or App Service authentication is not on for the app (then the console lets nobody in). Problem types: missing-role, console-not-configured. */
             403: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4102,6 +4158,10 @@ export interface operations {
             /** @description No subscription or grant is stored for the customer. Problem types: customer-not-found. */
             404: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4119,6 +4179,10 @@ export interface operations {
             /** @description The store refuses the app's identity, or something unexpected failed (the logs have it). Problem types: store-access-denied, unexpected-error. */
             500: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4138,6 +4202,10 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (30 for service-unavailable, 1 for account-contention). */
                     "Retry-After": number;
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4187,6 +4255,10 @@ export interface operations {
             /** @description Granted (or adjusted). */
             201: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4214,6 +4286,10 @@ export interface operations {
             /** @description A bad customer id, field or parameter (each named in errors), malformed JSON, or a body that broke off; nothing was granted. Problem types: invalid-request, body-unreadable. */
             400: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4236,6 +4312,10 @@ export interface operations {
             /** @description Nobody is signed in (App Service authentication on, no principal): sign in at signInUrl. Problem types: sign-in-required. */
             401: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4254,6 +4334,10 @@ export interface operations {
             /** @description Signed in without the console's app role, App Service authentication not on, or the X-Credits-Console header missing; nothing was granted. Problem types: missing-role, console-not-configured, not-from-console. */
             403: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4272,6 +4356,10 @@ export interface operations {
             /** @description A negative grant (an adjustment) for a customer with no subscription and no grant. Problem types: customer-not-found. */
             404: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4289,6 +4377,10 @@ export interface operations {
             /** @description An adjustment larger than what is available, the customer's open granted buckets at their limit (1,000), or the key used for a different request, or the customer's account row full (1 MiB: every granted bucket and open hold together; nothing changed). Problem types: insufficient-credits, too-many-grants, idempotency-key-reused, account-full. */
             409: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4306,6 +4398,10 @@ export interface operations {
             /** @description The body is over 16 KB; nothing was read. Problem types: body-too-large. */
             413: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4323,6 +4419,10 @@ export interface operations {
             /** @description The Content-Type is not JSON; nothing was read. Problem types: unsupported-media-type. */
             415: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4340,6 +4440,10 @@ export interface operations {
             /** @description The store refuses the app's identity, or something unexpected failed (the logs have it). Problem types: store-access-denied, unexpected-error. */
             500: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4359,6 +4463,10 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (30 for service-unavailable, 1 for account-contention). */
                     "Retry-After": number;
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4387,6 +4495,10 @@ export interface operations {
             /** @description Up to 20 runs of this month and last, newest first. */
             200: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4443,6 +4555,10 @@ export interface operations {
             /** @description Nobody is signed in (App Service authentication on, no principal): sign in at signInUrl. Problem types: sign-in-required. */
             401: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4461,6 +4577,10 @@ export interface operations {
             /** @description Signed in without the console's app role, or App Service authentication is not on for the app (then the console lets nobody in). Problem types: missing-role, console-not-configured. */
             403: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4479,6 +4599,10 @@ export interface operations {
             /** @description The store refuses the app's identity, or something unexpected failed (the logs have it). Problem types: store-access-denied, unexpected-error. */
             500: {
                 headers: {
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4498,6 +4622,10 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (30 for service-unavailable, 1 for account-contention). */
                     "Retry-After": number;
+                    /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
+                    "Cache-Control": "no-store";
+                    /** @description nosniff: the answer is read only as the type it declares. */
+                    "X-Content-Type-Options": "nosniff";
                     [name: string]: unknown;
                 };
                 content: {
