@@ -167,6 +167,77 @@ public sealed class ConsoleBrowserTests
     }
 
     [Fact]
+    public async Task AnswersThatArriveAfterTheNextLookUp_NeverLandUnderIt_AndOlderEntriesLoadOnce()
+    {
+        const string Other = "cus_1ConsoleOther";
+        await using var app = await CustomerAsync(InAzure());
+        for (var i = 0; i < CreditFunctions.Functions.ConsoleApi.LedgerPage; i++)
+        {
+            Assert.Equal(200, (await SpendAsync(app, Customer, $$"""{ "amount": 1, "idempotencyKey": "page-{{i}}" }""")).Status);
+        }
+
+        Assert.Equal(201, (await GrantAsync(app, Other, 9, "other-seed")).Status);
+        var others = Enumerable.Reverse(await FullLedgerAsync(app.Store, Other)).Select(e => e.Sequence.ToString(CultureInfo.InvariantCulture)).ToList();
+        await using var server = await Functions.LocalFunctionsServer.StartAsync(app);
+        var (playwright, browser) = await LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await (await ContextAsync(browser, Header("alice@contoso.com", "Credits.Support"))).NewPageAsync();
+        await page.GotoAsync(server.BaseAddress + "/api/console");
+        var rows = page.Locator("#ledger tbody tr");
+        var title = page.Locator("#customer-title");
+        async Task LookUpAsync(string customerId)
+        {
+            await page.GetByLabel("Stripe customer id").FillAsync(customerId);
+            await page.GetByLabel("Stripe customer id").PressAsync("Enter");
+        }
+
+        // An older page asked for (double-clicked: asked once) and held back until another customer is shown.
+        await LookUpAsync(Customer);
+        await Assertions.Expect(rows).ToHaveCountAsync(CreditFunctions.Functions.ConsoleApi.LedgerPage);
+        var olderGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var olderAsked = 0;
+        await page.RouteAsync("**/api/console-api/customers/*/ledger?*", async route =>
+        {
+            Interlocked.Increment(ref olderAsked);
+            await olderGate.Task;
+            await route.ContinueAsync();
+        });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Load older entries" }).DblClickAsync();
+        await LookUpAsync(Other);
+        await Assertions.Expect(title).ToHaveTextAsync($"Customer {Other}");
+        var olderAnswer = page.WaitForResponseAsync("**/api/console-api/customers/*/ledger?*");
+        olderGate.SetResult();
+        await (await olderAnswer).FinishedAsync();
+        await page.WaitForFunctionAsync("() => !document.getElementById('older').disabled");
+
+        Assert.Equal(1, olderAsked);
+        await Assertions.Expect(title).ToHaveTextAsync($"Customer {Other}");
+        Assert.Equal(others, await page.Locator("#ledger tbody tr td:nth-child(1)").AllInnerTextsAsync());
+        Assert.Equal(others.Count + 1, await page.EvaluateAsync<int>("() => Chart.getChart('chart').data.datasets[0].data.length"));
+        await page.UnrouteAllAsync();
+
+        // A look-up held back until a later one is shown: its answer is dropped too.
+        var lookUpGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await page.RouteAsync($"**/api/console-api/customers/{Customer}", async route =>
+        {
+            await lookUpGate.Task;
+            await route.ContinueAsync();
+        });
+        await LookUpAsync(Customer);
+        await LookUpAsync(Other);
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync($"{Other}: 9 available");
+        var lateAnswer = page.WaitForResponseAsync($"**/api/console-api/customers/{Customer}");
+        lookUpGate.SetResult();
+        await (await lateAnswer).FinishedAsync();
+        await page.EvaluateAsync("() => new Promise(resolve => setTimeout(resolve, 200))"); // let the page's script take the late answer
+
+        await Assertions.Expect(title).ToHaveTextAsync($"Customer {Other}");
+        await Assertions.Expect(page.Locator("#available")).ToHaveTextAsync("9");
+        Assert.Equal(others, await page.Locator("#ledger tbody tr td:nth-child(1)").AllInnerTextsAsync());
+    }
+
+    [Fact]
     public async Task WithoutThePrincipalOrTheRole_TheConsoleIsNotShown_AndLocallyItSaysItIsOpen()
     {
         await using var azure = await AppHost.StartAsync(DateTimeOffset.UtcNow, InAzure());

@@ -3,7 +3,7 @@
 "use strict";
 
 const api = "/api/console-api/";
-const state = { customerId: null, credits: null, next: null, entries: [], chart: null, loadingOlder: false, pending: null, granting: false };
+const state = { lookup: 0, customerId: null, credits: null, next: null, entries: [], chart: null, loadingOlder: false, pending: null, granting: false };
 const $ = (id) => document.getElementById(id);
 
 function cell(row, text, className) {
@@ -122,8 +122,12 @@ function drawChart(credits) {
 }
 
 async function lookUp(customerId) {
+  // Each look-up (and each older page) belongs to the look-up that asked for it: an answer that arrives after a later
+  // look-up began is dropped, so nothing of one customer ever lands under another (or twice under the same one).
+  const lookup = ++state.lookup;
   $("status").textContent = `Looking up ${customerId}…`;
   const answer = await call(`customers/${encodeURIComponent(customerId)}`);
+  if (lookup !== state.lookup) return;
   if (answer.status !== 200) {
     $("customer").hidden = true;
     $("status").textContent = problemText(answer);
@@ -150,11 +154,12 @@ async function lookUp(customerId) {
 async function older() {
   if (state.loadingOlder || !state.next) return; // one page at a time
   const customerId = state.customerId;
+  const lookup = state.lookup;
   state.loadingOlder = true;
   $("older").disabled = true;
   try {
     const answer = await call(`customers/${encodeURIComponent(customerId)}/ledger?continuationToken=${encodeURIComponent(state.next)}`);
-    if (customerId !== state.customerId) return; // another customer was looked up meanwhile: this page is not theirs
+    if (lookup !== state.lookup) return; // looked up again meanwhile (this customer or another): this page is not the one shown
     if (answer.status !== 200) {
       $("status").textContent = problemText(answer);
       return;
