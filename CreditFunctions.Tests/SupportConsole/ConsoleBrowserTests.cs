@@ -135,6 +135,29 @@ public sealed class ConsoleBrowserTests
         var keys = (await FullLedgerAsync(app.Store, Customer)).Where(e => e.Reason?.StartsWith("by alice@contoso.com: ", StringComparison.Ordinal) == true).Select(e => e.IdempotencyKey).ToList();
         Assert.Equal(2, keys.Distinct().Count());
 
+        // A refused field is marked (aria-invalid, described by the status line) and the keyboard put on it; the next good grant clears it.
+        var amount = page.GetByLabel("Credits (a negative number takes credits back)");
+        var reason = page.GetByLabel("Reason");
+        await amount.FillAsync("1e3");
+        await reason.FillAsync("typed in a hurry");
+        await reason.PressAsync("Enter");
+        await Assertions.Expect(page.Locator("#grant-status")).ToContainTextAsync("in digits");
+        await Assertions.Expect(amount).ToHaveAttributeAsync("aria-invalid", "true");
+        await Assertions.Expect(amount).ToBeFocusedAsync();
+        var expires = page.GetByLabel("Expires at (optional, ISO 8601 such as 2027-01-31T00:00:00Z)");
+        await amount.FillAsync("3");
+        await expires.FillAsync("next tuesday"); // refused by the app, which names the field
+        await reason.PressAsync("Enter");
+        await Assertions.Expect(page.Locator("#grant-status")).ToContainTextAsync("Invalid request (400)");
+        await Assertions.Expect(expires).ToHaveAttributeAsync("aria-invalid", "true");
+        await Assertions.Expect(expires).ToHaveAttributeAsync("aria-describedby", "grant-status");
+        await Assertions.Expect(expires).ToBeFocusedAsync();
+        await Assertions.Expect(amount).Not.ToHaveAttributeAsync("aria-invalid", "true");
+        await expires.FillAsync("");
+        await reason.PressAsync("Enter");
+        await Assertions.Expect(page.Locator("#grant-status")).ToContainTextAsync("Granted 3 credits");
+        Assert.Equal(0, await page.Locator("#grant [aria-invalid]").CountAsync());
+
         // No answer to a grant the app did take (the connection dropped): the form locks, and sends the same grant again, granted once.
         var sent = 0;
         await page.RouteAsync("**/api/console-api/customers/*/grants", async route =>

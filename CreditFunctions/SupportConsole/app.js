@@ -174,6 +174,24 @@ async function older() {
   }
 }
 
+const grantFields = { amount: "grant-amount", reason: "grant-reason", expiresAt: "grant-expires" };
+
+// Marks the fields a refusal names (aria-invalid, described by the status line) and puts the keyboard on the first.
+function markRefused(names) {
+  const refused = Object.entries(grantFields).filter(([name]) => names.includes(name)).map(([, id]) => $(id));
+  for (const id of Object.values(grantFields)) {
+    const field = $(id);
+    if (refused.includes(field)) {
+      field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-describedby", "grant-status");
+    } else {
+      field.removeAttribute("aria-invalid");
+      field.removeAttribute("aria-describedby");
+    }
+  }
+  if (refused.length > 0) refused[0].focus();
+}
+
 function unlockGrant() {
   state.pending = null;
   for (const field of ["grant-amount", "grant-reason", "grant-expires"]) $(field).readOnly = false;
@@ -190,7 +208,7 @@ async function grant(event) {
     const amount = Number(raw);
     if (!/^-?[0-9]+$/.test(raw) || amount === 0 || !Number.isSafeInteger(amount)) {
       $("grant-status").textContent = "Credits must be a whole number other than 0, in digits (such as 250 or -30).";
-      form.amount.focus();
+      markRefused(["amount"]);
       return;
     }
     const body = { amount, reason: form.reason.value, idempotencyKey: `console-${crypto.randomUUID()}` };
@@ -206,6 +224,7 @@ async function grant(event) {
     });
     unlockGrant(); // answered: granted, or refused with nothing granted; either way the next submission is a new one
     const amount = pending.body.amount;
+    markRefused(answer.status === 400 && answer.body && answer.body.errors ? Object.keys(answer.body.errors) : []);
     if (answer.status === 201) {
       form.reset();
       $("grant-status").textContent = `${amount > 0 ? "Granted" : "Took back"} ${Math.abs(amount)} credits (ledger entry ${answer.body.ledgerSequence}); available now ${answer.body.available}.`;
