@@ -1,3 +1,4 @@
+using CreditFunctions.Telemetry;
 using static CreditFunctions.Tests.Credits.CreditsClient;
 using static CreditFunctions.Tests.Stripe.StripeFixtures;
 using static CreditFunctions.Tests.TestSubscriptions;
@@ -36,6 +37,7 @@ public sealed class AutoTopUpTests : IDisposable
     public async Task ThirtyTwoSpendsRacingAcrossTheThreshold_MakeOneTopUp_OneCharge_AndItsCreditsOnce()
     {
         await using var app = await CustomerAsync();
+        using var metrics = new Telemetry.MetricCapture(app.Services);
 
         var spends = await Task.WhenAll(Enumerable.Range(0, 32).Select(i => SpendAsync(app, Customer, 4, $"race-{i}")));
         await StripeQueuePump.DrainAsync(app);
@@ -49,6 +51,7 @@ public sealed class AutoTopUpTests : IDisposable
         Assert.Single(await FullLedgerAsync(app.Store, Customer), e => e.Kind == LedgerKind.Purchase);
         var view = (await AutoTopUpClient.GetAsync(app, Customer)).Body;
         Assert.Equal(("succeeded", 1), (view.GetProperty("last").GetProperty("status").GetString(), view.GetProperty("startedThisMonth").GetInt32()));
+        Assert.Equal((1, 1), (metrics.Sum(CreditMetrics.TopUpsStarted), metrics.Sum(CreditMetrics.TopUpsCharged)));
         await AssertLedgerReplaysAsync(app.Store, Customer);
     }
 
@@ -56,6 +59,7 @@ public sealed class AutoTopUpTests : IDisposable
     public async Task InvoicePaidArrivingBeforeTheChargesAnswer_GrantsOnce_AndTheChargeFindsItDone()
     {
         await using var app = await CustomerAsync();
+        using var metrics = new Telemetry.MetricCapture(app.Services);
         _stripe.LoseAnswer = c => c.Path.EndsWith("/pay", StringComparison.Ordinal); // Stripe pays; the app never hears.
 
         await SpendAsync(app, Customer, 60, "s1");
@@ -71,6 +75,7 @@ public sealed class AutoTopUpTests : IDisposable
         Assert.Single(await FullLedgerAsync(app.Store, Customer), e => e.Kind == LedgerKind.Purchase);
         Assert.Single(_stripe.Calls.Where(c => c.Path.EndsWith("/pay", StringComparison.Ordinal)).Select(c => c.IdempotencyKey).Distinct());
         Assert.Equal(1, paid["attempt_count"]!.GetValue<int>());
+        Assert.Equal(1, metrics.Sum(CreditMetrics.TopUpsCharged)); // counted where invoice.paid granted it, once
     }
 
     [Theory]
@@ -270,6 +275,26 @@ public sealed class AutoTopUpTests : IDisposable
         Assert.Equal((202, $"tu_{Customer}_1"), (retried.Status, retried.Body.GetProperty("inFlight").GetProperty("id").GetString()));
         Assert.Equal("paid", (string?)Assert.Single(_stripe.CreatedInvoices.Values)["status"]);
         Assert.Equal(590, await AvailableAsync(app));
+    }
+
+    [Fact]
+    public async Task ATopUpInFlightWhenAutoTopUpIsTurnedOff_IsStillHandedOnByARetry_AndChargedOnce_ButNoneNewStarts()
+    {
+        await using var app = await CustomerAsync();
+        await SpendAsync(app, Customer, 60, "s1");
+        await StripeQueuePump.Queue(app).ClearMessagesAsync(); // poisoned, say: nothing will run it
+        var off = await AutoTopUpClient.PutAsync(app, Customer, $$"""{ "enabled": false, "belowAvailable": 100, "priceId": "{{Pack.PriceId}}", "quantity": 1, "maxPerMonth": 4 }""");
+
+        var retried = await AutoTopUpClient.RetryAsync(app, Customer);
+        await StripeQueuePump.DrainAsync(app);
+        var again = await AutoTopUpClient.RetryAsync(app, Customer);
+
+        Assert.Equal(200, off.Status);
+        Assert.Equal((202, $"tu_{Customer}_1"), (retried.Status, retried.Body.GetProperty("inFlight").GetProperty("id").GetString()));
+        Assert.Equal("paid", (string?)Assert.Single(_stripe.CreatedInvoices.Values)["status"]);
+        Assert.Equal(590, await AvailableAsync(app));
+        Assert.Equal((409, "auto-top-up-off"), (again.Status, again.ProblemType())); // nothing in flight, and it is off: none starts
+        Assert.Single(_stripe.CreatedInvoices);
     }
 
     [Fact]

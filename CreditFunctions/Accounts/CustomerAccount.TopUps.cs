@@ -29,7 +29,7 @@ public sealed partial class CustomerAccount
     /// <summary>
     /// An operator's retry: starts a top-up now whatever the balance (clearing the block a failure left), within the
     /// month's limit. With one in flight already, that one is answered and handed to Stripe again (its idempotency keys
-    /// make that safe): never two.
+    /// make that safe), even if auto top-up was turned off since it started (it is still charged): never two.
     /// </summary>
     public Outcome<TopUp> RetryTopUp(DateTimeOffset now)
     {
@@ -38,7 +38,8 @@ public sealed partial class CustomerAccount
             return Outcome.Refused<TopUp>(new CustomerNotFound(CustomerId));
         }
 
-        if (State.TopUps is not { Settings.Enabled: true } topUps || !StripeWork)
+        var topUps = State.TopUps;
+        if (!StripeWork || topUps is null || !(topUps.Settings is { Enabled: true } || topUps.InFlight is not null))
         {
             return Outcome.Refused<TopUp>(new AutoTopUpOff(CustomerId, StripeWork));
         }
@@ -53,7 +54,7 @@ public sealed partial class CustomerAccount
         State = State with { TopUps = State.TopUps with { AwaitingRise = false } };
         return StartTopUp(TopUpTrigger.Operator, now) is { } started
             ? Outcome.Done(started)
-            : Outcome.Refused<TopUp>(new TopUpLimitReached(CustomerId, topUps.Settings.MaxPerMonth, MonthOf(now)));
+            : Outcome.Refused<TopUp>(new TopUpLimitReached(CustomerId, topUps.Settings!.MaxPerMonth, MonthOf(now)));
     }
 
     /// <summary>The top-up's invoice was created in Stripe: kept, so a later attempt finishes that invoice instead of making another.</summary>

@@ -38,7 +38,7 @@ public static class CreditsProblems
         AutoTopUpOff { StripeConfigured: false } r => new(StatusCodes.Status409Conflict, "stripe-not-configured", "Stripe not configured",
             $"Auto top-up for {r.CustomerId} needs the Stripe API (Stripe__ApiKey) and the Stripe queue (Stripe__Queue) set on the app; nothing was changed."),
         AutoTopUpOff r => new(StatusCodes.Status409Conflict, "auto-top-up-off", "Auto top-up off",
-            $"Auto top-up is off for {r.CustomerId}; turn it on with PUT .../credits/auto-top-up first. Nothing was started."),
+            $"Auto top-up is off for {r.CustomerId} and none is in flight; turn it on with PUT .../credits/auto-top-up first. Nothing was started."),
         TopUpLimitReached r => new(StatusCodes.Status409Conflict, "top-up-limit", "Top-up limit reached",
             $"{r.CustomerId} has started {r.MaxPerMonth} top-ups in {r.Month}, the most its maxPerMonth allows; raise it or wait for next month. Nothing was started.",
             new() { ["maxPerMonth"] = r.MaxPerMonth, ["month"] = r.Month }),

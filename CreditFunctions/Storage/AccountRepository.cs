@@ -241,12 +241,17 @@ public sealed partial class AccountRepository(
         }
     }
 
-    /// <summary>A top-up this write started, or the month's limit it told.</summary>
+    /// <summary>A top-up this write started or found paid (whichever of the charge and <c>invoice.paid</c> came first), or the month's limit it told.</summary>
     private void MeasureTopUp(TopUpState? before, TopUpState? after)
     {
         if (after?.InFlight is { } started && started.Id != before?.InFlight?.Id && (before?.Sequence ?? 0) < after.Sequence)
         {
             metrics.TopUpStarted(started.Trigger);
+        }
+
+        if (after?.Last is { Status: TopUpStatus.Succeeded } paid && !(before?.Last is { Status: TopUpStatus.Succeeded } was && was.Id == paid.Id))
+        {
+            metrics.TopUpCharged();
         }
 
         if (after?.LimitToldFor is { } month && month != before?.LimitToldFor)

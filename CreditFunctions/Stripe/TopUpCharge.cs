@@ -133,7 +133,6 @@ public sealed partial class TopUpCharge(
 
     private async Task<bool> GrantAsync(string customerId, TopUp topUp, Invoice invoice, CancellationToken cancellationToken)
     {
-        metrics.TopUpCharged();
         var outcome = await purchases.TopUpPaidAsync(topUp.Id, invoice, cancellationToken).ConfigureAwait(false);
         if (outcome.Result is WebhookResult.Granted or WebhookResult.Duplicate)
         {

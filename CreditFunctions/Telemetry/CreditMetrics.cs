@@ -113,7 +113,7 @@ public sealed class CreditMetrics
         _eventsPoisoned = meter.CreateCounter<long>(EventsPoisoned, "{message}", "Delivery messages that failed every attempt and go to the poison queue.");
         _eventsLatency = meter.CreateHistogram<double>(EventsLatency, "s", "From the write that recorded an event to its delivery.");
         _topUpsStarted = meter.CreateCounter<long>(TopUpsStarted, "{top-up}", "Auto top-ups started (recorded by the write that crossed the threshold, or an operator's retry), by trigger.");
-        _topUpsCharged = meter.CreateCounter<long>(TopUpsCharged, "{top-up}", "Auto top-ups whose invoice Stripe paid.");
+        _topUpsCharged = meter.CreateCounter<long>(TopUpsCharged, "{top-up}", "Auto top-ups paid and granted, counted once whichever of the charge and invoice.paid came first.");
         _topUpsFailed = meter.CreateCounter<long>(TopUpsFailed, "{top-up}", "Auto top-ups closed unpaid (and due top-ups past maxPerMonth), by reason.");
         _overageReported = meter.CreateCounter<long>(OverageReported, "{meter event}", "Overage meter events Stripe took.");
         _overageFailed = meter.CreateCounter<long>(OverageFailed, "{meter event}", "Overage meter events Stripe refused for good (dropped, in the logs), by reason.");

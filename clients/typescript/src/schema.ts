@@ -2920,7 +2920,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Started (or the one in flight handed on again); inFlight is it. Its outcome shows here and in credits.top_up_failed. */
+            /** @description Started (or the one in flight handed on again, even if auto top-up was turned off since it started); inFlight is it. Its outcome shows here and in credits.top_up_failed. */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3004,7 +3004,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Auto top-up is off for the customer, the app cannot charge, or the month's maxPerMonth top-ups were started; nothing was started. Problem types: auto-top-up-off, stripe-not-configured, top-up-limit. */
+            /** @description Auto top-up is off for the customer with none in flight, the app cannot charge, or the month's maxPerMonth top-ups were started; nothing was started. Problem types: auto-top-up-off, stripe-not-configured, top-up-limit. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4353,7 +4353,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A negative grant (an adjustment) for a customer with no subscription and no grant. Problem types: customer-not-found. */
+            /** @description No subscription or grant is stored for the customer: the console grants or adjusts only for a customer it can look up, never one made from a typo. Problem types: customer-not-found. */
             404: {
                 headers: {
                     /** @description no-store: what the console shows of a customer is never kept by a browser or a proxy. */
