@@ -194,7 +194,7 @@ function markRefused(names) {
 
 function unlockGrant() {
   state.pending = null;
-  for (const field of ["grant-amount", "grant-reason", "grant-expires"]) $(field).readOnly = false;
+  for (const id of Object.values(grantFields)) $(id).readOnly = false;
   $("grant-submit").textContent = "Grant";
 }
 
@@ -236,7 +236,7 @@ async function grant(event) {
     // No answer: it may or may not have been granted. The same grant (same key) is the only thing that can be sent
     // next, so sending it again grants it at most once.
     state.pending = pending;
-    for (const field of ["grant-amount", "grant-reason", "grant-expires"]) $(field).readOnly = true;
+    for (const id of Object.values(grantFields)) $(id).readOnly = true;
     $("grant-submit").textContent = "Send the same grant again";
     $("grant-status").textContent = `No answer (${failure.message}): it may have been granted. Send the same grant again (same key: granted at most once), or look the customer up to check the ledger.`;
   } finally {
